@@ -1,0 +1,51 @@
+// createApp builds the Express application from its dependencies. It opens no connection and starts no timer, so
+// tests can build as many as they like.
+import express from 'express';
+import helmet from 'helmet';
+import swaggerUi from 'swagger-ui-express';
+import type { AppDeps } from './deps';
+import { allRoutes } from './routes';
+import { buildRouter } from './http/route';
+import { buildOpenApi } from './http/openapi';
+import { errorHandler, notFoundHandler } from './http/error-handler';
+import { accessLog, rebindContext, requestId } from './http/request-context';
+import { Unauthorized } from './http/errors';
+
+export const JSON_LIMIT = '1mb';
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustedProxies.length ? config.trustedProxies : false);
+
+  app.use(requestId());
+  app.use(helmet({ contentSecurityPolicy: config.isProduction ? undefined : false, hsts: config.isProduction }));
+  app.use(accessLog(logger));
+  app.use(express.json({ limit: JSON_LIMIT }));
+  app.use(express.urlencoded({ extended: false, limit: JSON_LIMIT }));
+  app.use(rebindContext());
+
+  const routes = allRoutes(deps);
+  const guards = {
+    user: () => {
+      throw new Unauthorized();
+    },
+    superuser: () => {
+      throw new Unauthorized();
+    },
+  };
+  const api = buildRouter(routes, guards);
+  const spec = buildOpenApi(routes, { title: 'Nudge API', version: '0.1.0' });
+
+  app.get('/openapi.json', (_req, res) => {
+    res.json(spec);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json', persistAuthorization: true } }));
+  app.use('/api/v1', api);
+  app.use('/', api);
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,14 @@
+// What the API needs from the outside world. createApp takes these and opens nothing itself.
+import type { Config } from '@nudge/config';
+import type { Logger } from '@nudge/logger';
+import type { Db } from '@nudge/db';
+import type { Producers, Redis } from '@nudge/queue';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  /** A fail-fast client for the cache, rate limits and the token denylist. */
+  redis: Redis;
+  producers: Producers;
+}

@@ -1,0 +1,107 @@
+// What every worker process shares: configuration, logging, its BullMQ workers and schedulers, the Redis
+// eviction-policy check, and a shutdown that lets active jobs finish.
+import { loadConfigOrExit, type Config } from '@nudge/config';
+import { getLogger, setLogRole, withLogContext, type Logger } from '@nudge/logger';
+import { closeDb } from '@nudge/db';
+import { createRedis, createWorker, checkEvictionPolicy, upsertScheduler, Producers, type QueueName, type JobPayloads, type Job, type Worker, type ProcessName } from '@nudge/queue';
+
+export interface WorkerContext {
+  config: Config;
+  logger: Logger;
+  producers: Producers;
+}
+
+export interface QueueBinding<N extends QueueName = QueueName> {
+  queue: N;
+  concurrency?: number;
+  limiter?: { max: number; duration: number };
+  process: (job: Job<JobPayloads[N]>, ctx: WorkerContext) => Promise<unknown>;
+}
+
+/** Erases a binding's payload type so bindings of different queues fit in one list, checked where written. */
+export function consume<N extends QueueName>(binding: QueueBinding<N>): QueueBinding {
+  return binding as unknown as QueueBinding;
+}
+
+export interface SchedulerBinding<N extends QueueName = QueueName> {
+  queue: N;
+  id: string;
+  everyMs: number;
+  data: JobPayloads[N];
+}
+
+export interface ProcessDefinition {
+  name: ProcessName;
+  queues: QueueBinding[];
+  schedulers?: SchedulerBinding[];
+}
+
+/** Wraps a processor so every line it logs carries the job's id and queue. */
+export function bindProcessor<N extends QueueName>(binding: QueueBinding<N>, ctx: WorkerContext) {
+  return (job: Job<JobPayloads[N]>) => withLogContext({ jobId: job.id, queue: binding.queue }, () => binding.process(job, ctx));
+}
+
+export async function warnUnlessNoEviction(logger: Logger): Promise<string | undefined> {
+  const redis = createRedis('client');
+  try {
+    const policy = await checkEvictionPolicy(redis);
+    if (policy !== 'noeviction') {
+      logger.warn(`Redis maxmemory-policy is "${policy ?? 'unknown'}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`);
+    }
+    return policy;
+  } catch (err) {
+    logger.warn('Could not read Redis maxmemory-policy', { err });
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function startProcess(def: ProcessDefinition): Promise<{ workers: Worker[]; stop: () => Promise<void> }> {
+  const config = loadConfigOrExit();
+  setLogRole(def.name);
+  const logger = getLogger();
+  for (const w of config.warnings) logger.warn(w);
+  await warnUnlessNoEviction(logger);
+
+  const producers = new Producers();
+  const ctx: WorkerContext = { config, logger, producers };
+  const workers = def.queues.map((b) => {
+    const w = createWorker(b.queue, bindProcessor(b, ctx) as never, { concurrency: b.concurrency ?? 10, limiter: b.limiter });
+    w.on('failed', (job, err) => logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue: b.queue, attemptsMade: job?.attemptsMade }));
+    w.on('error', (err) => logger.error(`worker error on ${b.queue}`, { err }));
+    return w;
+  });
+  for (const s of def.schedulers ?? []) await upsertScheduler(s.queue, s.id, s.everyMs, s.data);
+  logger.info(`${def.name} worker consuming ${def.queues.map((q) => q.queue).join(', ') || 'nothing'}`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info(`${def.name} worker closing; letting active jobs finish`);
+      await Promise.allSettled(workers.map((w) => w.close()));
+      await Promise.allSettled([producers.close(), closeDb()]);
+    })();
+    return stopping;
+  };
+  return { workers, stop };
+}
+
+/** The entry point of a worker process: start, and exit cleanly on SIGTERM or SIGINT. */
+export function runProcess(def: ProcessDefinition): void {
+  startProcess(def)
+    .then(({ stop }) => {
+      const onSignal = (signal: string) => {
+        getLogger().info(`${signal} received`);
+        const force = setTimeout(() => process.exit(1), 12_000);
+        force.unref();
+        void stop().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+    })
+    .catch((err: unknown) => {
+      getLogger().error(`${def.name} failed to start`, { err });
+      process.exit(1);
+    });
+}

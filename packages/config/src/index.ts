@@ -1,0 +1,245 @@
+// The one place that reads process.env. Every variable is loaded once, validated with joi and handed out typed.
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import type Joi from 'joi';
+import { schema, type RawEnv } from './schema';
+import { loadTimezones } from './timezones';
+
+export { isTimezone, timezones } from './timezones';
+export { loadTimezones };
+
+export type Environment = 'development' | 'test' | 'production';
+
+export interface Config {
+  env: Environment;
+  isProduction: boolean;
+  rootDir: string;
+  port: number;
+  publicBaseUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  bcryptCost: number;
+  admin: { email: string; password: string | undefined; dob: string };
+  encryption: { keys: Map<string, Buffer>; activeKey: string };
+  corsOrigins: string[];
+  allowedHosts: string[];
+  trustedProxies: string[];
+  strictValidation: boolean;
+  rateLimits: { loginFailures: number; loginIpPerDay: number; registerPerHour: number; forgotPerHour: number; lockoutBaseSeconds: number };
+  slackWebhookHosts: string[];
+  slackTimeoutMs: number;
+  sendgrid: { apiKey: string | undefined; apiUrl: string | undefined; webhookPublicKey: string | undefined };
+  emailFrom: string;
+  smtpUrl: string | undefined;
+  twilio: { accountSid: string | undefined; authToken: string | undefined; apiUrl: string | undefined; smsFrom: string | undefined; whatsappFrom: string | undefined };
+  usePlatformCredentials: boolean;
+  stripe: { secretKey: string | undefined; apiUrl: string | undefined; webhookSecret: string | undefined; successUrl: string; cancelUrl: string };
+  birthdayScanIntervalSeconds: number;
+  reminderScanIntervalSeconds: number;
+  reclaimAfterSeconds: number;
+  inviteTtlHours: number;
+  resetPasswordUrl: string;
+  hashPoolMaxQueue: number;
+  keyRotationBatchSize: number;
+  logLevel: string;
+  logDir: string;
+  /** Warnings found while loading (relaxed validation); logged by whoever has a logger. */
+  warnings: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SECRETS_FILE = path.join('.nudge', 'secrets.env');
+
+function readEnvFile(file: string): Record<string, string> {
+  try {
+    return dotenv.parse(fs.readFileSync(file));
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Builds the configuration from a plain environment map. Pure apart from reading `.env` and `.nudge/secrets.env`
+ * under rootDir, so tests can call it with any map they like.
+ */
+export function loadConfig(source: RawEnv = process.env, rootDir: string = process.cwd()): Config {
+  // The real environment wins over .env; generated development secrets fill only what is still missing.
+  const merged: RawEnv = { ...readEnvFile(path.join(rootDir, '.env')), ...source };
+  if ((merged.ENV ?? 'development') !== 'production') {
+    for (const [k, v] of Object.entries(readEnvFile(path.join(rootDir, SECRETS_FILE)))) {
+      if (merged[k] === undefined || merged[k] === '') merged[k] = v;
+    }
+  }
+  // Empty strings mean "unset", as in most .env files.
+  const cleaned: RawEnv = {};
+  for (const [k, v] of Object.entries(merged)) if (v !== undefined && v !== '') cleaned[k] = v;
+
+  const result: Joi.ValidationResult<unknown> = schema.validate(cleaned, { abortEarly: false, allowUnknown: true, stripUnknown: false });
+  const value: unknown = result.value;
+  const error = result.error;
+  const problems = error ? error.details.map((d) => d.message) : [];
+  const v = value as Record<string, unknown>;
+  const env = (v.ENV as Environment | undefined) ?? 'development';
+  const isProduction = env === 'production';
+  const strict = isProduction || v.STRICT_VALIDATION !== false;
+  const warnings: string[] = [];
+
+  // Credential formats: refused when strict, only warned about when relaxed.
+  for (const [name, re] of CREDENTIAL_FORMATS) {
+    const val = v[name];
+    if (typeof val === 'string' && !re.test(val)) {
+      const msg = `"${name}" does not match the expected format ${String(re)}`;
+      if (strict) problems.push(msg);
+      else warnings.push(msg);
+    }
+  }
+  if (typeof v.SENDGRID_WEBHOOK_PUBLIC_KEY === 'string' && !isSpkiDer(v.SENDGRID_WEBHOOK_PUBLIC_KEY)) {
+    const msg = '"SENDGRID_WEBHOOK_PUBLIC_KEY" must be base64 DER (SPKI), not PEM';
+    if (strict) problems.push(msg);
+    else warnings.push(msg);
+  }
+
+  const keys = new Map<string, Buffer>();
+  if (typeof v.ENCRYPTION_KEYS === 'string') {
+    for (const part of v.ENCRYPTION_KEYS.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const m = /^(v\d+):(.+)$/.exec(part);
+      const key = m?.[2] ? Buffer.from(m[2], 'base64') : undefined;
+      if (!m?.[1] || key?.length !== 32) problems.push(`"ENCRYPTION_KEYS" entry "${part.slice(0, 4)}…" must be v<N>:<base64 of 32 bytes>`);
+      else keys.set(m[1], key);
+    }
+  }
+  const activeKey = (v.ENCRYPTION_ACTIVE_KEY as string | undefined) ?? [...keys.keys()].pop() ?? 'v1';
+  if (keys.size > 0 && !keys.has(activeKey)) problems.push(`"ENCRYPTION_ACTIVE_KEY" names ${activeKey}, which is not in ENCRYPTION_KEYS`);
+
+  if (isProduction) {
+    for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS', 'DATABASE_URL', 'REDIS_URL', 'PUBLIC_BASE_URL']) {
+      if (v[name] === undefined) problems.push(`"${name}" is required in production`);
+    }
+  } else {
+    for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS']) {
+      if (v[name] === undefined) problems.push(`"${name}" is missing: run npm start once to generate ${SECRETS_FILE}, or set it`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const port = v.PORT as number;
+  const publicBaseUrl = ((v.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+  const list = (name: string): string[] => (v[name] as string[] | undefined) ?? [];
+  const str = (name: string): string | undefined => v[name] as string | undefined;
+  const num = (name: string): number => v[name] as number;
+
+  return {
+    env,
+    isProduction,
+    rootDir,
+    port,
+    publicBaseUrl,
+    databaseUrl: (str('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/nudge'),
+    redisUrl: str('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+    redisPrefix: str('REDIS_PREFIX') ?? 'nudge',
+    jwtSecret: str('JWT_SECRET') ?? '',
+    accessTokenTtlSeconds: num('ACCESS_TOKEN_TTL_SECONDS'),
+    refreshTokenTtlDays: num('REFRESH_TOKEN_TTL_DAYS'),
+    bcryptCost: (v.BCRYPT_COST as number | undefined) ?? (isProduction ? 12 : env === 'test' ? 4 : 10),
+    admin: { email: str('ADMIN_EMAIL') ?? 'admin@example.com', password: str('ADMIN_PASSWORD'), dob: str('ADMIN_DOB') ?? '1990-01-01' },
+    encryption: { keys, activeKey },
+    corsOrigins: list('CORS_ORIGINS'),
+    allowedHosts: list('ALLOWED_HOSTS'),
+    trustedProxies: list('TRUSTED_PROXIES'),
+    strictValidation: strict,
+    rateLimits: {
+      loginFailures: num('RATE_LIMIT_LOGIN_FAILURES'),
+      loginIpPerDay: num('RATE_LIMIT_LOGIN_IP_PER_DAY'),
+      registerPerHour: num('RATE_LIMIT_REGISTER_PER_HOUR'),
+      forgotPerHour: num('RATE_LIMIT_FORGOT_PER_HOUR'),
+      lockoutBaseSeconds: num('LOGIN_LOCKOUT_BASE_SECONDS'),
+    },
+    slackWebhookHosts: list('SLACK_WEBHOOK_HOSTS'),
+    slackTimeoutMs: num('SLACK_TIMEOUT_MS'),
+    sendgrid: { apiKey: str('SENDGRID_API_KEY'), apiUrl: str('SENDGRID_API_URL'), webhookPublicKey: str('SENDGRID_WEBHOOK_PUBLIC_KEY') },
+    emailFrom: str('EMAIL_FROM') ?? 'noreply@nudge.local',
+    smtpUrl: str('SMTP_URL'),
+    twilio: {
+      accountSid: str('TWILIO_ACCOUNT_SID'),
+      authToken: str('TWILIO_AUTH_TOKEN'),
+      apiUrl: str('TWILIO_API_URL'),
+      smsFrom: str('TWILIO_SMS_FROM'),
+      whatsappFrom: str('TWILIO_WHATSAPP_FROM'),
+    },
+    usePlatformCredentials: v.USE_PLATFORM_CREDENTIALS as boolean,
+    stripe: {
+      secretKey: str('STRIPE_SECRET_KEY'),
+      apiUrl: str('STRIPE_API_URL'),
+      webhookSecret: str('STRIPE_WEBHOOK_SECRET'),
+      successUrl: str('PAYMENT_SUCCESS_URL') ?? `${publicBaseUrl}/payments/success`,
+      cancelUrl: str('PAYMENT_CANCEL_URL') ?? `${publicBaseUrl}/payments/cancel`,
+    },
+    birthdayScanIntervalSeconds: num('BIRTHDAY_SCAN_INTERVAL_SECONDS'),
+    reminderScanIntervalSeconds: num('REMINDER_SCAN_INTERVAL_SECONDS'),
+    reclaimAfterSeconds: num('RECLAIM_AFTER_SECONDS'),
+    inviteTtlHours: num('INVITE_TTL_HOURS'),
+    resetPasswordUrl: str('RESET_PASSWORD_URL') ?? `${publicBaseUrl}/reset-password`,
+    hashPoolMaxQueue: num('HASH_POOL_MAX_QUEUE'),
+    keyRotationBatchSize: num('KEY_ROTATION_BATCH_SIZE'),
+    logLevel: str('LOG_LEVEL') ?? 'info',
+    logDir: path.resolve(rootDir, str('LOG_DIR') ?? 'logs'),
+    warnings,
+  };
+}
+
+const CREDENTIAL_FORMATS: [string, RegExp][] = [
+  ['SENDGRID_API_KEY', /^SG\.[\w-]+\.[\w-]+$/],
+  ['TWILIO_ACCOUNT_SID', /^AC[0-9a-fA-F]{32}$/],
+  ['TWILIO_AUTH_TOKEN', /^[0-9a-fA-F]{32}$/],
+  ['STRIPE_SECRET_KEY', /^[sr]k_(test|live)_\S+$/],
+  ['STRIPE_WEBHOOK_SECRET', /^whsec_\S+$/],
+  ['TWILIO_SMS_FROM', /^\+[1-9]\d{6,14}$/],
+  ['TWILIO_WHATSAPP_FROM', /^\+[1-9]\d{6,14}$/],
+];
+
+function isSpkiDer(b64: string): boolean {
+  if (b64.includes('-----BEGIN')) return false;
+  try {
+    // crypto is imported lazily so this module stays cheap for scripts that only read config.
+    const key = Buffer.from(b64, 'base64');
+    return key.length > 0 && key[0] === 0x30;
+  } catch {
+    return false;
+  }
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, loaded on first use. */
+export function getConfig(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+
+/**
+ * Loads the configuration for a process entry point: on failure it prints one message naming every bad variable
+ * and exits non-zero, rather than letting a half-configured process start.
+ */
+export function loadConfigOrExit(): Config {
+  try {
+    return getConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}
+

@@ -1,0 +1,68 @@
+// The environment's schema: types, ranges and defaults. Cross-field rules (production requirements, credential
+// formats under STRICT_VALIDATION) live in index.ts, because they depend on more than one variable.
+import Joi from 'joi';
+
+export type RawEnv = Record<string, string | undefined>;
+
+// Booleans accept true/false/1/0/yes/no in any case.
+const bool = () => Joi.boolean().truthy('1', 'yes', 'YES', 'Yes', 'TRUE', 'True').falsy('0', 'no', 'NO', 'No', 'FALSE', 'False').sensitive(false);
+const list = () =>
+  Joi.array()
+    .items(Joi.string())
+    .custom((v: string[]) => v.map((s) => s.trim()).filter(Boolean));
+const int = (min: number, def: number) => Joi.number().integer().min(min).default(def);
+const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
+
+export const schema = Joi.object({
+  ENV: Joi.string().valid('development', 'test', 'production').default('development'),
+  PORT: Joi.number().port().default(8000),
+  PUBLIC_BASE_URL: url(['http', 'https']),
+  DATABASE_URL: url(['postgres', 'postgresql']),
+  REDIS_URL: url(['redis', 'rediss']),
+  REDIS_PREFIX: Joi.string().pattern(/^[A-Za-z0-9_-]+$/).default('nudge'),
+  JWT_SECRET: Joi.string().min(32),
+  ACCESS_TOKEN_TTL_SECONDS: int(1, 900),
+  REFRESH_TOKEN_TTL_DAYS: int(1, 30),
+  BCRYPT_COST: Joi.number().integer().min(4).max(15),
+  ADMIN_EMAIL: Joi.string().email({ tlds: false }),
+  ADMIN_PASSWORD: Joi.string().min(8),
+  ADMIN_DOB: Joi.string().isoDate().pattern(/^\d{4}-\d{2}-\d{2}$/),
+  ENCRYPTION_KEYS: Joi.string(),
+  ENCRYPTION_ACTIVE_KEY: Joi.string().pattern(/^v\d+$/),
+  CORS_ORIGINS: list().items(Joi.string().invalid('*').uri({ scheme: ['http', 'https'] })),
+  ALLOWED_HOSTS: list(),
+  TRUSTED_PROXIES: list(),
+  STRICT_VALIDATION: bool().default(true),
+  RATE_LIMIT_LOGIN_FAILURES: int(1, 10),
+  RATE_LIMIT_LOGIN_IP_PER_DAY: int(1, 100),
+  RATE_LIMIT_REGISTER_PER_HOUR: int(1, 10),
+  RATE_LIMIT_FORGOT_PER_HOUR: int(1, 5),
+  LOGIN_LOCKOUT_BASE_SECONDS: int(1, 60),
+  SLACK_WEBHOOK_HOSTS: list().default(['hooks.slack.com']),
+  SLACK_TIMEOUT_MS: int(1, 10000),
+  SENDGRID_API_KEY: Joi.string(),
+  SENDGRID_API_URL: url(['http', 'https']),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: Joi.string(),
+  EMAIL_FROM: Joi.string().email({ tlds: false }),
+  SMTP_URL: url(['smtp', 'smtps']),
+  TWILIO_ACCOUNT_SID: Joi.string(),
+  TWILIO_AUTH_TOKEN: Joi.string(),
+  TWILIO_API_URL: url(['http', 'https']),
+  TWILIO_SMS_FROM: Joi.string(),
+  TWILIO_WHATSAPP_FROM: Joi.string(),
+  USE_PLATFORM_CREDENTIALS: bool().default(true),
+  STRIPE_SECRET_KEY: Joi.string(),
+  STRIPE_API_URL: url(['http', 'https']),
+  STRIPE_WEBHOOK_SECRET: Joi.string(),
+  PAYMENT_SUCCESS_URL: url(['http', 'https']),
+  PAYMENT_CANCEL_URL: url(['http', 'https']),
+  BIRTHDAY_SCAN_INTERVAL_SECONDS: int(1, 300),
+  REMINDER_SCAN_INTERVAL_SECONDS: int(1, 60),
+  RECLAIM_AFTER_SECONDS: int(1, 120),
+  INVITE_TTL_HOURS: int(1, 168),
+  RESET_PASSWORD_URL: url(['http', 'https']),
+  HASH_POOL_MAX_QUEUE: int(0, 50),
+  KEY_ROTATION_BATCH_SIZE: int(1, 500),
+  LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
+  LOG_DIR: Joi.string(),
+}).prefs({ convert: true });

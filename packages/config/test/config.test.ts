@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { loadConfig, ConfigError, isTimezone } from '@nudge/config';
+import { spawnTs } from '@nudge/testing';
+import os from 'node:os';
+
+const KEY = `v1:${Buffer.alloc(32, 7).toString('base64')}`;
+const base = { ENV: 'development', JWT_SECRET: 'x'.repeat(40), ENCRYPTION_KEYS: KEY };
+// An empty directory, so no .env or .nudge/secrets.env of the developer's leaks into these cases.
+const noFiles = os.tmpdir();
+
+describe('packages/config', () => {
+  describe('loadConfig', () => {
+    it('applies the documented defaults outside production', () => {
+      const c = loadConfig(base, noFiles);
+      expect(c.port).to.equal(8000);
+      expect(c.accessTokenTtlSeconds).to.equal(900);
+      expect(c.refreshTokenTtlDays).to.equal(30);
+      expect(c.rateLimits).to.deep.equal({ loginFailures: 10, loginIpPerDay: 100, registerPerHour: 10, forgotPerHour: 5, lockoutBaseSeconds: 60 });
+      expect(c.slackWebhookHosts).to.deep.equal(['hooks.slack.com']);
+      expect(c.birthdayScanIntervalSeconds).to.equal(300);
+      expect(c.reclaimAfterSeconds).to.equal(120);
+      expect(c.inviteTtlHours).to.equal(168);
+      expect(c.resetPasswordUrl).to.equal('http://127.0.0.1:8000/reset-password');
+      expect(c.corsOrigins).to.deep.equal([]);
+      expect(c.strictValidation).to.equal(true);
+      expect(c.redisPrefix).to.equal('nudge');
+    });
+
+    it('names every bad variable in one message', () => {
+      try {
+        loadConfig({ ...base, PORT: 'eighty', ENV: 'staging', DATABASE_URL: 'mysql://x' }, noFiles);
+        expect.fail('should throw');
+      } catch (err) {
+        expect(err).to.be.instanceOf(ConfigError);
+        const msg = (err as Error).message;
+        for (const name of ['PORT', 'ENV', 'DATABASE_URL']) expect(msg).to.contain(name);
+      }
+    });
+
+    it('requires the secrets, the database, Redis and the public URL in production', () => {
+      expect(() => loadConfig({ ENV: 'production' }, noFiles)).to.throw(ConfigError).with.property('message').that.matches(/JWT_SECRET[\s\S]*ENCRYPTION_KEYS[\s\S]*DATABASE_URL[\s\S]*REDIS_URL[\s\S]*PUBLIC_BASE_URL/);
+    });
+
+    it('refuses a JWT secret shorter than 32 characters', () => {
+      expect(() => loadConfig({ ...base, JWT_SECRET: 'short' }, noFiles)).to.throw(/JWT_SECRET/);
+    });
+
+    it('refuses * in CORS_ORIGINS', () => {
+      expect(() => loadConfig({ ...base, CORS_ORIGINS: 'https://a.example,*' }, noFiles)).to.throw(/CORS_ORIGINS/);
+    });
+
+    it('reads booleans as true/false/1/0/yes/no in any case', () => {
+      for (const [raw, want] of [['yes', true], ['No', false], ['1', true], ['0', false], ['TRUE', true], ['false', false]] as const) {
+        expect(loadConfig({ ...base, USE_PLATFORM_CREDENTIALS: raw }, noFiles).usePlatformCredentials, raw).to.equal(want);
+      }
+    });
+
+    it('checks credential formats strictly by default and only warns when STRICT_VALIDATION is off', () => {
+      const bad = { TWILIO_ACCOUNT_SID: 'nope', STRIPE_SECRET_KEY: 'pk_test_1', SENDGRID_API_KEY: 'key' };
+      expect(() => loadConfig({ ...base, ...bad }, noFiles)).to.throw(/TWILIO_ACCOUNT_SID[\s\S]*SENDGRID_API_KEY|SENDGRID_API_KEY[\s\S]*TWILIO_ACCOUNT_SID/);
+      const relaxed = loadConfig({ ...base, ...bad, STRICT_VALIDATION: 'false' }, noFiles);
+      expect(relaxed.warnings.join('\n')).to.contain('TWILIO_ACCOUNT_SID').and.contain('STRIPE_SECRET_KEY');
+      expect(() => loadConfig({ ...base, ...bad, STRICT_VALIDATION: 'false', ENV: 'production', DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h', PUBLIC_BASE_URL: 'https://n.example' }, noFiles)).to.throw(/TWILIO_ACCOUNT_SID/);
+    });
+
+    it('reads the encryption key ring and its active version', () => {
+      const k2 = Buffer.alloc(32, 9).toString('base64');
+      const c = loadConfig({ ...base, ENCRYPTION_KEYS: `${KEY},v2:${k2}`, ENCRYPTION_ACTIVE_KEY: 'v2' }, noFiles);
+      expect([...c.encryption.keys.keys()]).to.deep.equal(['v1', 'v2']);
+      expect(c.encryption.activeKey).to.equal('v2');
+      expect(() => loadConfig({ ...base, ENCRYPTION_ACTIVE_KEY: 'v3' }, noFiles)).to.throw(/ENCRYPTION_ACTIVE_KEY/);
+    });
+
+    it('ignores NODE_ENV: only ENV chooses the environment', () => {
+      expect(loadConfig({ ...base, ENV: undefined, NODE_ENV: 'production' }, noFiles).env).to.equal('development');
+    });
+  });
+
+  describe('timezones', () => {
+    it('accepts names by exact case only', () => {
+      expect(isTimezone('UTC')).to.equal(true);
+      expect(isTimezone('Asia/Kolkata')).to.equal(true);
+      expect(isTimezone('utc')).to.equal(false);
+      expect(isTimezone('america/new_york')).to.equal(false);
+    });
+  });
+
+  describe('a process started with three bad variables', () => {
+    it('exits non-zero with one message naming all three', async function () {
+      this.timeout(30_000);
+      const p = spawnTs('apps/api/src/main.ts', { PATH: process.env.PATH, HOME: process.env.HOME, ...base, PORT: 'not-a-port', LOG_LEVEL: 'loud', REDIS_URL: 'http://nope' });
+      const code = await p.exited;
+      expect(code).to.not.equal(0);
+      const out = p.output();
+      expect(out.match(/Invalid configuration/g)).to.have.length(1);
+      for (const name of ['PORT', 'LOG_LEVEL', 'REDIS_URL']) expect(out).to.contain(name);
+    });
+  });
+});

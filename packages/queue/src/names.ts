@@ -1,0 +1,28 @@
+// Queue names, one per kind of work. The process that consumes each is named beside it.
+export const QUEUES = {
+  /** birthdays: the scheduler tick that claims today's posts. */
+  birthdayScan: 'birthday-scan',
+  /** birthdays: one Slack post per workspace and local day. */
+  dispatchSlack: 'dispatch-slack',
+  /** reminders: the tick that claims due reminders. */
+  reminderScan: 'reminder-scan',
+  /** reminders: email, including password-reset mail. */
+  dispatchEmail: 'dispatch-email',
+  dispatchSms: 'dispatch-sms',
+  dispatchWhatsapp: 'dispatch-whatsapp',
+  /** billing: Stripe Checkout sessions, Stripe events, the nightly sweep. */
+  billingCheckout: 'billing-checkout',
+  stripeEvents: 'stripe-events',
+  stripeSweep: 'stripe-sweep',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Which Procfile process consumes which queues. */
+export const PROCESS_QUEUES = {
+  birthdays: [QUEUES.birthdayScan, QUEUES.dispatchSlack],
+  reminders: [QUEUES.reminderScan, QUEUES.dispatchEmail, QUEUES.dispatchSms, QUEUES.dispatchWhatsapp],
+  billing: [QUEUES.billingCheckout, QUEUES.stripeEvents, QUEUES.stripeSweep],
+} as const satisfies Record<string, readonly QueueName[]>;
+
+export type ProcessName = keyof typeof PROCESS_QUEUES;
