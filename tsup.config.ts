@@ -19,4 +19,6 @@ export default defineConfig({
   noExternal: [/^@nudge\//],
   // Third-party packages stay in node_modules, whichever workspace package declares them.
   skipNodeModulesBundle: true,
+  // The bcrypt pool's worker is plain JavaScript resolved next to the bundle at run time.
+  onSuccess: 'cp packages/crypto/src/hash.worker.mjs dist/',
 });

@@ -9,7 +9,7 @@ import { buildRouter } from './http/route';
 import { buildOpenApi } from './http/openapi';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { accessLog, rebindContext, requestId } from './http/request-context';
-import { Unauthorized } from './http/errors';
+import { createServices } from './services';
 
 export const JSON_LIMIT = '1mb';
 
@@ -26,16 +26,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.urlencoded({ extended: false, limit: JSON_LIMIT }));
   app.use(rebindContext());
 
-  const routes = allRoutes(deps);
-  const guards = {
-    user: () => {
-      throw new Unauthorized();
-    },
-    superuser: () => {
-      throw new Unauthorized();
-    },
-  };
-  const api = buildRouter(routes, guards);
+  const services = createServices(deps);
+  const routes = allRoutes(services);
+  const api = buildRouter(routes, services.guards);
   const spec = buildOpenApi(routes, { title: 'Nudge API', version: '0.1.0' });
 
   app.get('/openapi.json', (_req, res) => {

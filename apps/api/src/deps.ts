@@ -3,6 +3,7 @@ import type { Config } from '@nudge/config';
 import type { Logger } from '@nudge/logger';
 import type { Db } from '@nudge/db';
 import type { Producers, Redis } from '@nudge/queue';
+import type { Passwords } from './auth/passwords';
 
 export interface AppDeps {
   config: Config;
@@ -11,4 +12,6 @@ export interface AppDeps {
   /** A fail-fast client for the cache, rate limits and the token denylist. */
   redis: Redis;
   producers: Producers;
+  /** Password hashing; defaults to the bcrypt pool at the configured cost. */
+  passwords?: Passwords;
 }

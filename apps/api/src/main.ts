@@ -4,6 +4,7 @@ import { loadConfigOrExit } from '@nudge/config';
 import { getLogger, setLogRole } from '@nudge/logger';
 import { getDb, closeDb } from '@nudge/db';
 import { Producers, createRedis } from '@nudge/queue';
+import { closePasswordPool } from '@nudge/crypto';
 import { createApp } from './app';
 
 const config = loadConfigOrExit();
@@ -36,7 +37,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   server.closeIdleConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([producers.close(), closeDb(), redis.quit()]);
+  await Promise.allSettled([producers.close(), closeDb(), redis.quit(), closePasswordPool()]);
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -3,6 +3,7 @@
 import { loadConfigOrExit, type Config } from '@nudge/config';
 import { getLogger, setLogRole, withLogContext, type Logger } from '@nudge/logger';
 import { closeDb } from '@nudge/db';
+import type { WorkerOptions } from 'bullmq';
 import { createRedis, createWorker, checkEvictionPolicy, upsertScheduler, Producers, type QueueName, type JobPayloads, type Job, type Worker, type ProcessName } from '@nudge/queue';
 
 export interface WorkerContext {
@@ -15,6 +16,8 @@ export interface QueueBinding<N extends QueueName = QueueName> {
   queue: N;
   concurrency?: number;
   limiter?: { max: number; duration: number };
+  /** BullMQ worker settings, e.g. the backoffStrategy that jobs with a custom backoff type are retried by. */
+  settings?: WorkerOptions['settings'];
   process: (job: Job<JobPayloads[N]>, ctx: WorkerContext) => Promise<unknown>;
 }
 
@@ -67,7 +70,7 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
   const producers = new Producers();
   const ctx: WorkerContext = { config, logger, producers };
   const workers = def.queues.map((b) => {
-    const w = createWorker(b.queue, bindProcessor(b, ctx) as never, { concurrency: b.concurrency ?? 10, limiter: b.limiter });
+    const w = createWorker(b.queue, bindProcessor(b, ctx) as never, { concurrency: b.concurrency ?? 10, limiter: b.limiter, settings: b.settings });
     w.on('failed', (job, err) => logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue: b.queue, attemptsMade: job?.attemptsMade }));
     w.on('error', (err) => logger.error(`worker error on ${b.queue}`, { err }));
     return w;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import type Joi from 'joi';
-import { schema, type RawEnv } from './schema';
+import { schema, LIST_VARIABLES, type RawEnv } from './schema';
 import { loadTimezones } from './timezones';
 
 export { isTimezone, timezones } from './timezones';
@@ -85,7 +85,13 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
   const cleaned: RawEnv = {};
   for (const [k, v] of Object.entries(merged)) if (v !== undefined && v !== '') cleaned[k] = v;
 
-  const result: Joi.ValidationResult<unknown> = schema.validate(cleaned, { abortEarly: false, allowUnknown: true, stripUnknown: false });
+  // Lists are comma-separated in the environment.
+  const input: Record<string, unknown> = { ...cleaned };
+  for (const name of LIST_VARIABLES) {
+    const raw = cleaned[name];
+    if (raw !== undefined) input[name] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  const result: Joi.ValidationResult<unknown> = schema.validate(input, { abortEarly: false, allowUnknown: true, stripUnknown: false });
   const value: unknown = result.value;
   const error = result.error;
   const problems = error ? error.details.map((d) => d.message) : [];

@@ -6,10 +6,9 @@ export type RawEnv = Record<string, string | undefined>;
 
 // Booleans accept true/false/1/0/yes/no in any case.
 const bool = () => Joi.boolean().truthy('1', 'yes', 'YES', 'Yes', 'TRUE', 'True').falsy('0', 'no', 'NO', 'No', 'FALSE', 'False').sensitive(false);
-const list = () =>
-  Joi.array()
-    .items(Joi.string())
-    .custom((v: string[]) => v.map((s) => s.trim()).filter(Boolean));
+/** Comma-separated in the environment; index.ts splits them before validation. */
+export const LIST_VARIABLES = ['CORS_ORIGINS', 'ALLOWED_HOSTS', 'TRUSTED_PROXIES', 'SLACK_WEBHOOK_HOSTS'] as const;
+const list = () => Joi.array().items(Joi.string());
 const int = (min: number, def: number) => Joi.number().integer().min(min).default(def);
 const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
 

@@ -1,2 +1,4 @@
 export * from './passwords';
+export * from './password-pool';
 export * from './tokens';
+export * from './field-encryption';

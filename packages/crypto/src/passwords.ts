@@ -1,6 +1,6 @@
-// Password hashing with bcryptjs. A password is 8 characters to 72 UTF-8 bytes: bcrypt ignores everything past
-// byte 72, so a longer one is refused rather than silently truncated.
-import bcrypt from 'bcryptjs';
+// Password hashing with bcryptjs, run on the worker-thread pool (password-pool.ts). A password is 8 characters to 72
+// UTF-8 bytes: bcrypt ignores everything past byte 72, so a longer one is refused rather than silently truncated.
+import { getPasswordPool } from './password-pool';
 
 export const PASSWORD_MAX_BYTES = 72;
 
@@ -8,10 +8,12 @@ export function passwordTooLong(password: string): boolean {
   return Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES;
 }
 
+/** Rejects with HashPoolBusyError when the pool's queue is full. */
 export async function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(password, cost);
+  return getPasswordPool().hash(password, cost);
 }
 
+/** Rejects with HashPoolBusyError when the pool's queue is full. */
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return bcrypt.compare(password, hash);
+  return getPasswordPool().verify(password, hash);
 }

@@ -1,7 +1,7 @@
 // One Knex pool per process. Everything that talks to PostgreSQL goes through this package.
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import { knexConfig } from './knexfile';
+import { knexConfig } from './knex-config';
 
 // DATE columns are calendar dates, not instants: keep them as 'YYYY-MM-DD' strings instead of local-midnight Dates.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);

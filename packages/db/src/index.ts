@@ -1,2 +1,13 @@
 export * from './connection';
-export { knexConfig } from './knexfile';
+export { knexConfig } from './knex-config';
+export * from './scope';
+export * from './repositories/users.repository';
+export * from './repositories/workspaces.repository';
+export * from './repositories/birthdays.repository';
+export * from './repositories/auth-tokens.repository';
+export * from './repositories/invites.repository';
+export * from './repositories/audit-log.repository';
+export * from './repositories/notifications.repository';
+export * from './repositories/birthday-posts.repository';
+export * from './birthdays/birthday-calendar';
+export * from './birthdays/birthday-message';

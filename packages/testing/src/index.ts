@@ -1,2 +1,3 @@
 export * from './wait';
 export * from './processes';
+export * from './fakes';

@@ -2,7 +2,7 @@
 // internal text.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '@nudge/logger';
-import { HttpError, NotFound, PayloadTooLarge, ValidationFailed } from './errors';
+import { HttpError, NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed } from './errors';
 
 interface BodyParserError extends Error {
   type?: string;
@@ -30,6 +30,8 @@ function fromPostgres(err: Error & { code?: string; constraint?: string; column?
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (!(err instanceof Error)) return undefined;
+  // The bcrypt pool is full: shed load rather than queue logins without bound.
+  if (err.name === 'HashPoolBusyError') return new ServiceUnavailable('Too many password operations in progress, retry shortly');
   const bp = err as BodyParserError;
   switch (bp.type) {
     case 'entity.parse.failed':

@@ -1,9 +1,12 @@
 // Every route of the API, in one list: the router and the OpenAPI document are both built from it.
 import type { RouteSpec } from '../http/route';
-import type { AppDeps } from '../deps';
+import type { Services } from '../services';
 import { healthRoutes } from './health/health.router';
 import { utilsRoutes } from './utils/utils.router';
+import { authRoutes } from './auth/auth.router';
+import { usersRoutes } from './users/users.router';
+import { workspacesRoutes } from './workspaces/workspaces.router';
 
-export function allRoutes(deps: AppDeps): RouteSpec[] {
-  return [...healthRoutes(deps), ...utilsRoutes()];
+export function allRoutes(services: Services): RouteSpec[] {
+  return [...healthRoutes(services), ...authRoutes(services), ...usersRoutes(services), ...workspacesRoutes(services), ...utilsRoutes()];
 }

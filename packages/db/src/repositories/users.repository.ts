@@ -1,5 +1,9 @@
-// Users. Lookups by email ignore case, matching the unique index on lower(email).
+// Users. Lookups by email ignore case, matching the unique index on lower(email). Listing and reading another user
+// go through a workspace scope; the caller's own lookup (authentication) does not need one.
 import type { Knex } from 'knex';
+import { applyScope, type WorkspaceScope } from '../scope';
+
+export type Role = 'owner' | 'admin' | 'member';
 
 export interface UserRow {
   id: string;
@@ -9,7 +13,7 @@ export interface UserRow {
   date_of_birth: string | null;
   timezone: string;
   workspace_id: string | null;
-  role: 'owner' | 'admin' | 'member' | null;
+  role: Role | null;
   is_superuser: boolean;
   is_active: boolean;
   is_verified: boolean;
@@ -19,16 +23,54 @@ export interface UserRow {
 }
 
 export type NewUser = Pick<UserRow, 'email' | 'password_hash'> & Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>>;
+export type UserPatch = Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>>;
 
-export async function findUserByEmail(db: Knex | Knex.Transaction, email: string): Promise<UserRow | undefined> {
+type Conn = Knex | Knex.Transaction;
+
+export async function findUserByEmail(db: Conn, email: string): Promise<UserRow | undefined> {
   return db<UserRow>('users').whereRaw('lower(email) = lower(?)', [email]).first();
 }
 
-export async function findUserById(db: Knex | Knex.Transaction, id: string): Promise<UserRow | undefined> {
+/** The authenticated caller's own row: the one lookup the auth middleware makes per request. */
+export async function findUserById(db: Conn, id: string): Promise<UserRow | undefined> {
   return db<UserRow>('users').where({ id }).first();
 }
 
-export async function insertUser(db: Knex | Knex.Transaction, user: NewUser): Promise<UserRow> {
+export async function findUserInScope(db: Conn, scope: WorkspaceScope, id: string): Promise<UserRow | undefined> {
+  return applyScope(db<UserRow>('users').where({ id }), scope).first();
+}
+
+export async function listUsers(db: Conn, scope: WorkspaceScope): Promise<UserRow[]> {
+  return applyScope(db<UserRow>('users'), scope).orderBy([{ column: 'created_at' }, { column: 'id' }]);
+}
+
+export async function insertUser(db: Conn, user: NewUser): Promise<UserRow> {
   const [row] = await db<UserRow>('users').insert(user).returning('*');
   return row as UserRow;
+}
+
+export async function updateUser(db: Conn, id: string, patch: UserPatch): Promise<UserRow> {
+  const [row] = await db<UserRow>('users')
+    .where({ id })
+    .update({ ...patch, updated_at: db.fn.now() as unknown as Date })
+    .returning('*');
+  return row as UserRow;
+}
+
+export async function bumpTokenVersion(db: Conn, id: string): Promise<void> {
+  await db('users').where({ id }).increment('token_version', 1).update({ updated_at: db.fn.now() });
+}
+
+export async function deleteUserById(db: Conn, id: string): Promise<boolean> {
+  return (await db('users').where({ id }).delete()) > 0;
+}
+
+export async function countOwners(db: Conn, workspaceId: string): Promise<number> {
+  const row = await db('users').where({ workspace_id: workspaceId, role: 'owner' }).count<{ count: number }>('* as count').first();
+  return Number(row?.count ?? 0);
+}
+
+/** Detaches every member from a workspace that is being deleted; no foreign-key rule can null the role. */
+export async function detachWorkspaceMembers(db: Conn, workspaceId: string): Promise<void> {
+  await db('users').where({ workspace_id: workspaceId }).update({ workspace_id: null, role: null, updated_at: db.fn.now() });
 }

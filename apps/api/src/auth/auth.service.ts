@@ -1,0 +1,182 @@
+// Registration, login, refresh rotation, logout and password reset. Handlers call these and only answer.
+import crypto from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import type { Config } from '@nudge/config';
+import type { Logger } from '@nudge/logger';
+import {
+  type Db,
+  type UserRow,
+  consumeInvite,
+  consumePasswordResetToken,
+  findRefreshTokenForUpdate,
+  findUserByEmail,
+  findUserById,
+  findWorkspaceByName,
+  insertRefreshToken,
+  insertUser,
+  insertWorkspace,
+  markRefreshTokenUsed,
+  revokeRefreshFamily,
+  revokeRefreshFamilyOfToken,
+  setInviteUsedBy,
+  revokeUserRefreshTokens,
+  syncBirthdayForUser,
+  updateUser,
+} from '@nudge/db';
+import { hashToken, randomToken } from '@nudge/crypto';
+import { QUEUES, type Producers } from '@nudge/queue';
+import { signAccessToken } from './access-tokens';
+import type { TokenDenylist } from './denylist';
+import type { Principal } from './principal';
+import type { Passwords } from './passwords';
+import { BadRequest, Unauthorized } from '../http/errors';
+import type { AuditLog } from '../services/audit';
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'bearer';
+}
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  name?: string;
+  date_of_birth: string;
+  timezone?: string;
+  invite_token?: string;
+  workspace_name?: string;
+}
+
+export class AuthService {
+  constructor(
+    private readonly deps: { db: Db; config: Config; logger: Logger; key: KeyObject; denylist: TokenDenylist; passwords: Passwords; producers: Producers; audit: AuditLog },
+  ) {}
+
+  async register(input: RegisterInput): Promise<UserRow> {
+    const { db, config, passwords } = this.deps;
+    if (await findUserByEmail(db, input.email)) throw new BadRequest('REGISTER_USER_ALREADY_EXISTS');
+    const passwordHash = await passwords.hash(input.password, config.bcryptCost);
+    try {
+      return await db.transaction(async (trx) => {
+        let workspaceId: string | null = null;
+        let role: UserRow['role'] = null;
+        if (input.invite_token) {
+          const invite = await consumeInvite(trx, hashToken(input.invite_token), null);
+          if (!invite) throw new BadRequest('REGISTER_INVALID_INVITE_TOKEN');
+          workspaceId = invite.workspace_id;
+          role = invite.role;
+        } else if (input.workspace_name) {
+          if (await findWorkspaceByName(trx, input.workspace_name)) throw new BadRequest('REGISTER_WORKSPACE_ALREADY_EXISTS');
+          workspaceId = await insertWorkspace(trx, { name: input.workspace_name, timezone: input.timezone ?? 'America/New_York' });
+          role = 'owner';
+        }
+        const user = await insertUser(trx, {
+          email: input.email,
+          password_hash: passwordHash,
+          name: input.name ?? null,
+          date_of_birth: input.date_of_birth,
+          timezone: input.timezone ?? 'America/New_York',
+          workspace_id: workspaceId,
+          role,
+        });
+        if (input.invite_token) await setInviteUsedBy(trx, hashToken(input.invite_token), user.id);
+        await syncBirthdayForUser(trx, user);
+        return user;
+      });
+    } catch (err) {
+      // Two registrations racing for one email or workspace name: the unique index decides.
+      if ((err as { code?: string }).code === '23505') {
+        const constraint = (err as { constraint?: string }).constraint ?? '';
+        throw new BadRequest(constraint.includes('workspaces') ? 'REGISTER_WORKSPACE_ALREADY_EXISTS' : 'REGISTER_USER_ALREADY_EXISTS');
+      }
+      throw err;
+    }
+  }
+
+  /** Unknown email, wrong password and inactive user all do one bcrypt compare and give the same answer. */
+  async login(email: string, password: string, ip: string): Promise<TokenPair> {
+    const { db, passwords, audit } = this.deps;
+    const user = await findUserByEmail(db, email);
+    const ok = await passwords.verify(password, user?.password_hash ?? (await passwords.dummyHash()));
+    if (!user || !ok || !user.is_active) {
+      await audit.event('login_failed', { userId: user?.id, ip, workspaceId: user?.workspace_id ?? null });
+      throw new BadRequest('LOGIN_BAD_CREDENTIALS');
+    }
+    await audit.event('login', { userId: user.id, ip, workspaceId: user.workspace_id });
+    return this.issuePair(user, crypto.randomUUID());
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const { db } = this.deps;
+    const outcome = await db.transaction(async (trx) => {
+      const row = await findRefreshTokenForUpdate(trx, hashToken(refreshToken));
+      if (!row || row.revoked_at || row.expires_at.getTime() <= Date.now()) return { ok: false as const };
+      if (row.used_at) {
+        // A spent token presented again means it leaked: revoke the whole family. No grace window.
+        await revokeRefreshFamily(trx, row.family_id);
+        return { ok: false as const, reused: row };
+      }
+      const user = await findUserById(trx, row.user_id);
+      if (!user?.is_active || user.token_version !== row.token_version) return { ok: false as const };
+      await markRefreshTokenUsed(trx, row.id);
+      const refresh = await this.newRefreshToken(trx, user, row.family_id);
+      return { ok: true as const, user, family: row.family_id, refresh };
+    });
+    if (!outcome.ok) {
+      if (outcome.reused) await this.deps.audit.event('refresh_reuse_revoked_family', { userId: outcome.reused.user_id, workspaceId: null });
+      throw new Unauthorized('Invalid refresh token', 'REFRESH_TOKEN_INVALID');
+    }
+    return this.pair(outcome.user, outcome.family, outcome.refresh);
+  }
+
+  async logout(principal: Principal, refreshToken?: string): Promise<void> {
+    const { db, denylist, audit } = this.deps;
+    await denylist.deny(principal.claims.jti, principal.user.id, principal.claims.exp);
+    await revokeRefreshFamily(db, principal.claims.sid);
+    if (refreshToken) {
+      await revokeRefreshFamilyOfToken(db, principal.user.id, hashToken(refreshToken));
+    }
+    await audit.event('logout', { userId: principal.user.id, workspaceId: principal.user.workspace_id });
+  }
+
+  /** Always succeeds for a well-formed email; only an active account gets a job, and the job carries only its id. */
+  async forgotPassword(email: string): Promise<void> {
+    const user = await findUserByEmail(this.deps.db, email);
+    if (!user?.is_active) return;
+    await this.deps.producers.add(QUEUES.dispatchEmail, { kind: 'password-reset', userId: user.id });
+  }
+
+  async resetPassword(token: string, password: string): Promise<void> {
+    const { db, config, passwords, audit } = this.deps;
+    const hash = await passwords.hash(password, config.bcryptCost);
+    const userId = await db.transaction(async (trx) => {
+      const id = await consumePasswordResetToken(trx, hashToken(token));
+      if (!id) return undefined;
+      const user = await findUserById(trx, id);
+      if (!user) return undefined;
+      await updateUser(trx, id, { password_hash: hash, token_version: user.token_version + 1 });
+      await revokeUserRefreshTokens(trx, id);
+      return id;
+    });
+    if (!userId) throw new BadRequest('RESET_PASSWORD_BAD_TOKEN');
+    await audit.event('password_reset', { userId, workspaceId: null });
+  }
+
+  private async issuePair(user: UserRow, family: string): Promise<TokenPair> {
+    const refresh = await this.newRefreshToken(this.deps.db, user, family);
+    return this.pair(user, family, refresh);
+  }
+
+  private async newRefreshToken(db: Parameters<typeof insertRefreshToken>[0], user: UserRow, family: string): Promise<string> {
+    const token = randomToken(32);
+    const expires = new Date(Date.now() + this.deps.config.refreshTokenTtlDays * 86400_000);
+    await insertRefreshToken(db, { user_id: user.id, family_id: family, token_hash: hashToken(token), token_version: user.token_version, expires_at: expires });
+    return token;
+  }
+
+  private pair(user: UserRow, family: string, refresh: string): TokenPair {
+    const { token } = signAccessToken(this.deps.key, this.deps.config.accessTokenTtlSeconds, user, family);
+    return { access_token: token, refresh_token: refresh, token_type: 'bearer' };
+  }
+}

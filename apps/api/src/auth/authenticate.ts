@@ -1,0 +1,55 @@
+// Bearer authentication with passport-jwt. Every protected request checks the signature (HS256 only), audience,
+// expiry and token type, then that the user is active, the token version is current and the jti is not denied.
+import type { RequestHandler } from 'express';
+import passport from 'passport';
+import { Strategy as JwtStrategy, ExtractJwt, type VerifiedCallback } from 'passport-jwt';
+import type { KeyObject } from 'node:crypto';
+import { findUserById, type Db } from '@nudge/db';
+import { ACCESS_AUDIENCE, isAccessClaims } from './access-tokens';
+import type { TokenDenylist } from './denylist';
+import type { Principal } from './principal';
+import { Forbidden, Unauthorized } from '../http/errors';
+
+export function createAuthenticator(db: Db, key: KeyObject, denylist: TokenDenylist): { user: RequestHandler; superuser: RequestHandler } {
+  const auth = new passport.Passport();
+  auth.use(
+    new JwtStrategy(
+      {
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        // passport-jwt hands this to jsonwebtoken, which accepts a KeyObject.
+        secretOrKey: key as unknown as string,
+        algorithms: ['HS256'],
+        audience: ACCESS_AUDIENCE,
+      },
+      (payload: unknown, done: VerifiedCallback) => {
+        void (async () => {
+          if (!isAccessClaims(payload)) return done(null, false);
+          const user = await findUserById(db, payload.sub);
+          if (!user?.is_active || user.token_version !== payload.tv) return done(null, false);
+          if (await denylist.isDenied(payload.jti)) return done(null, false);
+          const principal: Principal = { user, claims: payload };
+          return done(null, principal);
+        })().catch((err: unknown) => done(err, false));
+      },
+    ),
+  );
+  const user: RequestHandler = (req, res, next) => {
+    const run = auth.authenticate('jwt', { session: false }, (err: unknown, principal: Principal | false) => {
+      if (err) return next(err);
+      if (!principal) return next(new Unauthorized());
+      req.principal = principal;
+      next();
+    }) as RequestHandler;
+    run(req, res, next);
+  };
+  const superuser: RequestHandler = (req, _res, next) => {
+    next(req.principal?.user.is_superuser ? undefined : new Forbidden());
+  };
+  return { user, superuser };
+}
+
+/** The caller, for handlers behind the `user` guard. */
+export function principalOf(req: { principal?: Principal }): Principal {
+  if (!req.principal) throw new Unauthorized();
+  return req.principal;
+}

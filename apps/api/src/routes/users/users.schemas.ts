@@ -1,0 +1,44 @@
+import Joi from 'joi';
+import { email, idParams, name, password, pastDate, timezone, uuid } from '../../http/schemas';
+export type { RegisterInput } from '../../auth/auth.service';
+
+const role = () => Joi.string().valid('owner', 'admin', 'member');
+
+export const userOut = Joi.object({
+  id: uuid(), email: Joi.string(), name: Joi.string().allow(null), date_of_birth: Joi.string().allow(null), timezone: Joi.string(),
+  workspace_id: uuid().allow(null), role: role().allow(null), is_active: Joi.boolean(), is_superuser: Joi.boolean(), is_verified: Joi.boolean(),
+  created_at: Joi.date(), updated_at: Joi.date(),
+});
+export const userList = Joi.array().items(userOut);
+
+/** PATCH /users/me: a new email or password needs the current password. */
+export const updateMeBody = Joi.object({
+  name: name().allow(null),
+  date_of_birth: pastDate().allow(null),
+  timezone: timezone(),
+  email: email(),
+  password: password(),
+  current_password: Joi.string().max(1024),
+})
+  .with('email', 'current_password')
+  .with('password', 'current_password');
+
+/**
+ * PATCH /users/{id}: every field that exists. Which of them the caller may set is decided by the service, which
+ * answers 403 for a known field the caller may not change; an unknown field is a 422 here.
+ */
+export const updateUserBody = Joi.object({
+  name: name().allow(null),
+  date_of_birth: pastDate().allow(null),
+  timezone: timezone(),
+  email: email(),
+  password: password(),
+  role: role().allow(null),
+  is_active: Joi.boolean(),
+  is_superuser: Joi.boolean(),
+  is_verified: Joi.boolean(),
+  workspace_id: uuid().allow(null),
+  token_version: Joi.number().integer(),
+});
+
+export { idParams };

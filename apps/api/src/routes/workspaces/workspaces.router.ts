@@ -1,0 +1,62 @@
+import type { RouteSpec } from '../../http/route';
+import type { Services } from '../../services';
+import { principalOf } from '../../auth/authenticate';
+import { idParams } from '../../http/schemas';
+import { inviteOut, workspaceList, workspaceOut, workspaceSchemas } from './workspaces.schemas';
+import type { WorkspaceInput } from '../../services/workspaces.service';
+
+export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] {
+  const tags = ['workspaces'];
+  const schemas = workspaceSchemas(config);
+  const id = (req: { valid: { params: Record<string, unknown> } }) => req.valid.params.id as string;
+  return [
+    {
+      method: 'get', path: '/workspaces/', summary: "The caller's workspace, or every workspace for the platform admin (cached)", tags, access: 'user',
+      responses: { 200: { description: 'Workspaces', schema: workspaceList } },
+      handler: async (req, res) => {
+        res.json(await workspaces.list(principalOf(req)));
+      },
+    },
+    {
+      method: 'post', path: '/workspaces/', summary: 'Create a workspace (platform admin)', tags, access: 'superuser',
+      schemas: { body: schemas.create },
+      responses: { 201: { description: 'The workspace', schema: workspaceOut } },
+      handler: async (req, res) => {
+        res.status(201).json(await workspaces.create(req.valid.body as WorkspaceInput & { name: string }));
+      },
+    },
+    {
+      method: 'get', path: '/workspaces/:id', summary: 'A workspace', tags, access: 'user',
+      schemas: { params: idParams },
+      responses: { 200: { description: 'The workspace', schema: workspaceOut } },
+      handler: async (req, res) => {
+        res.json(await workspaces.get(principalOf(req), id(req)));
+      },
+    },
+    {
+      method: 'patch', path: '/workspaces/:id', summary: "Change a workspace (platform admin, or the workspace's owner or admin)", tags, access: 'user',
+      schemas: { params: idParams, body: schemas.update },
+      responses: { 200: { description: 'The workspace', schema: workspaceOut } },
+      handler: async (req, res) => {
+        res.json(await workspaces.update(principalOf(req), id(req), req.valid.body as WorkspaceInput));
+      },
+    },
+    {
+      method: 'delete', path: '/workspaces/:id', summary: 'Delete a workspace and everything in it; its users stay, without a workspace', tags, access: 'user',
+      schemas: { params: idParams },
+      responses: { 204: { description: 'Deleted' } },
+      handler: async (req, res) => {
+        await workspaces.remove(principalOf(req), id(req));
+        res.status(204).end();
+      },
+    },
+    {
+      method: 'post', path: '/workspaces/:id/invites', summary: 'An invite token for registering into this workspace', tags, access: 'user',
+      schemas: { params: idParams, body: schemas.invite },
+      responses: { 201: { description: 'The invite (the token is shown once)', schema: inviteOut } },
+      handler: async (req, res) => {
+        res.status(201).json(await workspaces.invite(principalOf(req), id(req), (req.valid.body as { role: 'member' | 'admin' }).role));
+      },
+    },
+  ];
+}

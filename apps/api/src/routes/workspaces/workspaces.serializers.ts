@@ -1,0 +1,21 @@
+import type { WorkspaceView } from '@nudge/db';
+
+/** A workspace as the API shows it: the webhook only ever masked. */
+export function serializeWorkspace(w: WorkspaceView) {
+  return {
+    id: w.id,
+    name: w.name,
+    timezone: w.timezone,
+    birthday_post_time: w.birthday_post_time,
+    birthday_message_template: w.birthday_message_template,
+    leap_day_rule: w.leap_day_rule,
+    slack_webhook: w.slack_webhook_masked,
+    slack_status: w.slack_status,
+    sender_name: w.sender_name,
+    default_channels: w.default_channels,
+    currency: w.currency,
+    created_at: w.created_at,
+    updated_at: w.updated_at,
+  };
+}
+export type WorkspaceOut = ReturnType<typeof serializeWorkspace>;

@@ -1,0 +1,43 @@
+// The API's services, built once per app from its dependencies. Routes receive this container and stay thin.
+import type { AppDeps } from '../deps';
+import { signingKey } from '../auth/access-tokens';
+import { TokenDenylist } from '../auth/denylist';
+import { AuthService } from '../auth/auth.service';
+import { createAuthenticator } from '../auth/authenticate';
+import { createPasswords, type Passwords } from '../auth/passwords';
+import { AuditLog } from './audit';
+import { ListingCache } from './listing-cache';
+import { AuthRateLimits } from './rate-limits';
+import { UsersService } from './users.service';
+import { WorkspacesService } from './workspaces.service';
+
+export interface Services extends AppDeps {
+  passwords: Passwords;
+  audit: AuditLog;
+  cache: ListingCache;
+  limits: AuthRateLimits;
+  auth: AuthService;
+  users: UsersService;
+  workspaces: WorkspacesService;
+  guards: ReturnType<typeof createAuthenticator>;
+}
+
+export function createServices(deps: AppDeps): Services {
+  const { db, redis, config, logger, producers } = deps;
+  const key = signingKey(config.jwtSecret);
+  const passwords = deps.passwords ?? createPasswords(config.bcryptCost);
+  const audit = new AuditLog(db, logger);
+  const cache = new ListingCache(redis, logger);
+  const denylist = new TokenDenylist(db, redis, logger);
+  return {
+    ...deps,
+    passwords,
+    audit,
+    cache,
+    limits: new AuthRateLimits(redis, config, logger, audit),
+    auth: new AuthService({ db, config, logger, key, denylist, passwords, producers, audit }),
+    users: new UsersService({ db, config, passwords, cache, audit }),
+    workspaces: new WorkspacesService({ db, config, cache, audit }),
+    guards: createAuthenticator(db, key, denylist),
+  };
+}

@@ -1,0 +1,86 @@
+// Redis cache of the user, birthday and workspace listings, one key per kind and workspace. Every write that
+// changes a listing deletes its keys before the request answers, so a listing is never stale after a write.
+// With Redis down, listings come from PostgreSQL and a warning is logged.
+import { appKey, type Redis } from '@nudge/queue';
+import type { Logger } from '@nudge/logger';
+
+export type ListingKind = 'users' | 'birthdays' | 'workspaces';
+/** The platform admin's listing of every workspace's rows. */
+export const ALL_KEY = '_all';
+
+interface Entry<T> {
+  /** Anything that must match for the entry to be served, e.g. the local date an order was computed for. */
+  stamp?: string;
+  /** The timezone that stamp was computed in, so a reader can check it without a query. */
+  tz?: string;
+  data: T;
+}
+
+export class ListingCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+    private readonly ttlSeconds = 300,
+  ) {}
+
+  key(kind: ListingKind, scopeKey: string): string {
+    return appKey('cache', kind, scopeKey);
+  }
+
+  async getOrLoad<T>(kind: ListingKind, scopeKey: string, load: () => Promise<T>, freshness?: { stampFor: (tz: string) => string; load: () => Promise<{ tz: string; data: T }> }): Promise<T> {
+    const key = this.key(kind, scopeKey);
+    try {
+      const raw = await this.redis.get(key);
+      if (raw) {
+        const entry = JSON.parse(raw) as Entry<T>;
+        if (!freshness || (entry.tz && entry.stamp === freshness.stampFor(entry.tz))) return entry.data;
+      }
+    } catch (err) {
+      this.logger.warn(`listing cache unavailable, reading ${kind} from PostgreSQL`, { err: (err as Error).message });
+      return freshness ? (await freshness.load()).data : load();
+    }
+    let entry: Entry<T>;
+    if (freshness) {
+      const { tz, data } = await freshness.load();
+      entry = { tz, stamp: freshness.stampFor(tz), data };
+    } else {
+      entry = { data: await load() };
+    }
+    try {
+      await this.redis.set(key, JSON.stringify(entry), 'EX', this.ttlSeconds);
+    } catch (err) {
+      this.logger.warn(`listing cache unavailable, ${kind} not cached`, { err: (err as Error).message });
+    }
+    return entry.data;
+  }
+
+  /** Deletes the listings of the given workspaces and the platform-wide one. */
+  async invalidate(kind: ListingKind | ListingKind[], workspaceIds: (string | null | undefined)[]): Promise<void> {
+    const kinds = Array.isArray(kind) ? kind : [kind];
+    const ids = [...new Set(workspaceIds.filter((w): w is string => !!w)), ALL_KEY];
+    const keys = kinds.flatMap((k) => ids.map((id) => this.key(k, id)));
+    try {
+      await this.redis.del(...keys);
+    } catch (err) {
+      // A cache we cannot reach cannot serve stale data either; the TTL bounds it once Redis is back.
+      this.logger.warn('listing cache unavailable for invalidation', { err: (err as Error).message });
+    }
+  }
+
+  /** Every cached listing of a kind, joined across workspaces, or null when none is cached. */
+  async dump(kind: ListingKind): Promise<unknown[] | null> {
+    const pattern = `${this.key(kind, '')}*`;
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    if (!keys.length) return null;
+    const values = await this.redis.mget(...keys.sort());
+    const out: unknown[] = [];
+    for (const v of values) if (v) out.push(...((JSON.parse(v) as Entry<unknown[]>).data ?? []));
+    return out;
+  }
+}

@@ -1,0 +1,160 @@
+// Users: the caller's own profile, listings, and the permission rules for changing someone else.
+import {
+  type Db,
+  type UserRow,
+  type UserPatch,
+  countOwners,
+  deleteUserById,
+  findUserByEmail,
+  findUserInScope,
+  findWorkspaceInScope,
+  ALL_WORKSPACES,
+  listUsers,
+  revokeUserRefreshTokens,
+  syncBirthdayForUser,
+  updateUser,
+} from '@nudge/db';
+import type { Config } from '@nudge/config';
+import { idScope, isManagerOf, ownScope, type Principal } from '../auth/principal';
+import type { Passwords } from '../auth/passwords';
+import { BadRequest, Conflict, Forbidden, NotFound, ValidationFailed } from '../http/errors';
+import { serializeUser, type UserOut } from '../routes/users/users.serializers';
+import { ALL_KEY, type ListingCache } from './listing-cache';
+import type { AuditLog } from './audit';
+
+const PROFILE_FIELDS = ['name', 'date_of_birth', 'timezone'] as const;
+const MANAGER_FIELDS = [...PROFILE_FIELDS, 'role', 'is_active'] as const;
+/** Server-managed: nobody sets these through the API. */
+const NEVER_SETTABLE = ['token_version'] as const;
+
+export interface UpdateMeInput {
+  name?: string | null;
+  date_of_birth?: string | null;
+  timezone?: string;
+  email?: string;
+  password?: string;
+  current_password?: string;
+}
+
+export type UpdateUserInput = UpdateMeInput & {
+  role?: UserRow['role'];
+  is_active?: boolean;
+  is_superuser?: boolean;
+  is_verified?: boolean;
+  workspace_id?: string | null;
+  token_version?: number;
+};
+
+export class UsersService {
+  constructor(private readonly deps: { db: Db; config: Config; passwords: Passwords; cache: ListingCache; audit: AuditLog }) {}
+
+  async listOwn(p: Principal): Promise<UserOut[]> {
+    const scope = ownScope(p);
+    if (!scope) return [];
+    return this.deps.cache.getOrLoad('users', scope as string, async () => (await listUsers(this.deps.db, scope)).map(serializeUser));
+  }
+
+  async listAll(): Promise<UserOut[]> {
+    return this.deps.cache.getOrLoad('users', ALL_KEY, async () => (await listUsers(this.deps.db, ALL_WORKSPACES)).map(serializeUser));
+  }
+
+  async get(p: Principal, id: string): Promise<UserRow> {
+    const user = await findUserInScope(this.deps.db, idScope(p), id);
+    if (!user) throw new NotFound();
+    return user;
+  }
+
+  async updateMe(p: Principal, input: UpdateMeInput): Promise<UserRow> {
+    const me = p.user;
+    if (input.email !== undefined || input.password !== undefined) {
+      if (!(await this.deps.passwords.verify(input.current_password ?? '', me.password_hash))) throw new BadRequest('UPDATE_USER_INVALID_PASSWORD');
+    }
+    const { current_password: _ignored, ...changes } = input;
+    return this.apply(me, changes);
+  }
+
+  async update(p: Principal, id: string, input: UpdateUserInput): Promise<UserRow> {
+    const target = await this.get(p, id);
+    const fields = Object.keys(input);
+    const allowed = this.allowedFields(p, target, input);
+    const refused = fields.filter((f) => !allowed.has(f));
+    if (refused.length) throw new Forbidden(`You may not change: ${refused.join(', ')}`);
+    if (input.workspace_id !== undefined && input.workspace_id !== null && !(await findWorkspaceInScope(this.deps.db, ALL_WORKSPACES, input.workspace_id))) {
+      throw ValidationFailed.field('body', 'workspace_id', '"workspace_id" names no workspace', 'any.invalid');
+    }
+    // The last owner cannot be demoted (nor moved out of the workspace), or the workspace would be unmanageable.
+    const losesOwner = target.role === 'owner' && ((input.role !== undefined && input.role !== 'owner') || (input.workspace_id !== undefined && input.workspace_id !== target.workspace_id));
+    if (losesOwner && target.workspace_id && (await countOwners(this.deps.db, target.workspace_id)) <= 1) throw new Conflict('The last owner cannot be demoted', 'LAST_OWNER');
+    const updated = await this.apply(target, input);
+    if (input.role !== undefined && input.role !== target.role) await this.deps.audit.event('role_changed', { userId: p.user.id, workspaceId: updated.workspace_id ?? target.workspace_id, targetType: 'user', targetId: target.id, details: { from: target.role, to: updated.role } });
+    if (input.is_active === false && target.is_active) await this.deps.audit.event('user_deactivated', { userId: p.user.id, workspaceId: target.workspace_id, targetType: 'user', targetId: target.id });
+    return updated;
+  }
+
+  async remove(p: Principal, id: string): Promise<void> {
+    const target = await this.get(p, id);
+    const mayDelete = p.user.is_superuser || (target.id !== p.user.id && target.role !== 'owner' && isManagerOf(p, target.workspace_id));
+    if (!mayDelete) throw new Forbidden();
+    await this.deps.db.transaction(async (trx) => {
+      await deleteUserById(trx, target.id);
+    });
+    await this.deps.cache.invalidate(['users', 'birthdays'], [target.workspace_id]);
+    await this.deps.audit.event('user_deleted', { userId: p.user.id, workspaceId: target.workspace_id, targetType: 'user', targetId: target.id });
+  }
+
+  private allowedFields(p: Principal, target: UserRow, input: UpdateUserInput): Set<string> {
+    if (p.user.is_superuser) {
+      const all = new Set<string>([...MANAGER_FIELDS, 'email', 'password', 'is_superuser', 'is_verified', 'workspace_id']);
+      return all;
+    }
+    // No one changes their own role or activity; their own email and password go through PATCH /users/me.
+    if (target.id === p.user.id) return new Set(PROFILE_FIELDS);
+    if (!isManagerOf(p, target.workspace_id)) return new Set();
+    const managing = new Set<string>(MANAGER_FIELDS);
+    const touchesOwner = target.role === 'owner' || input.role === 'owner';
+    if (touchesOwner && p.user.role !== 'owner') {
+      // Only an owner grants or removes ownership, or changes an owner at all.
+      return new Set();
+    }
+    if (input.role === null) managing.delete('role');
+    for (const f of NEVER_SETTABLE) managing.delete(f);
+    return managing;
+  }
+
+  /** Writes a user and their birthday row in one transaction, and clears the listings it changes. */
+  private async apply(target: UserRow, input: UpdateUserInput): Promise<UserRow> {
+    const { db, config, passwords, cache } = this.deps;
+    if (input.email !== undefined) {
+      const other = await findUserByEmail(db, input.email);
+      if (other && other.id !== target.id) throw new BadRequest('UPDATE_USER_EMAIL_ALREADY_EXISTS');
+    }
+    const patch: UserPatch = {};
+    for (const f of ['name', 'date_of_birth', 'timezone', 'email', 'is_active', 'is_superuser', 'is_verified'] as const) {
+      if (input[f] !== undefined) (patch as Record<string, unknown>)[f] = input[f];
+    }
+    if (input.password !== undefined) patch.password_hash = await passwords.hash(input.password, config.bcryptCost);
+    if (input.workspace_id !== undefined) {
+      patch.workspace_id = input.workspace_id;
+      patch.role = input.workspace_id ? (input.role ?? (input.workspace_id === target.workspace_id ? target.role : 'member') ?? 'member') : null;
+    } else if (input.role !== undefined) {
+      patch.role = input.role;
+    }
+    // A password change or a deactivation kills every token the user holds.
+    const revokes = input.password !== undefined || (input.is_active === false && target.is_active);
+    if (revokes) patch.token_version = target.token_version + 1;
+    let updated: UserRow;
+    try {
+      updated = await db.transaction(async (trx) => {
+        const row = await updateUser(trx, target.id, patch);
+        await syncBirthdayForUser(trx, row);
+        if (revokes) await revokeUserRefreshTokens(trx, target.id);
+        return row;
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new BadRequest('UPDATE_USER_EMAIL_ALREADY_EXISTS');
+      throw err;
+    }
+    await cache.invalidate(['users', 'birthdays'], [target.workspace_id, updated.workspace_id]);
+    return updated;
+  }
+}

@@ -1,0 +1,103 @@
+// Workspaces: the tenants. The platform admin manages all; a workspace's owners and admins manage their own.
+import crypto from 'node:crypto';
+import type { Config } from '@nudge/config';
+import {
+  type Db,
+  type WorkspacePatch,
+  type WorkspaceScope,
+  ALL_WORKSPACES,
+  deleteWorkspaceById,
+  detachWorkspaceMembers,
+  findWorkspaceByName,
+  findWorkspaceInScope,
+  insertInvite,
+  insertWorkspace,
+  listWorkspaces,
+  setWorkspaceSlackWebhook,
+  updateWorkspace,
+} from '@nudge/db';
+import { hashToken, randomToken } from '@nudge/crypto';
+import { idScope, isManagerOf, type Principal } from '../auth/principal';
+import { BadRequest, Forbidden, NotFound } from '../http/errors';
+import { serializeWorkspace, type WorkspaceOut } from '../routes/workspaces/workspaces.serializers';
+import { ALL_KEY, type ListingCache } from './listing-cache';
+import type { AuditLog } from './audit';
+
+export type WorkspaceInput = WorkspacePatch & { slack_webhook?: string | null };
+
+export class WorkspacesService {
+  constructor(private readonly deps: { db: Db; config: Config; cache: ListingCache; audit: AuditLog }) {}
+
+  async list(p: Principal): Promise<WorkspaceOut[]> {
+    const { db, cache } = this.deps;
+    if (p.user.is_superuser) return cache.getOrLoad('workspaces', ALL_KEY, async () => (await listWorkspaces(db, ALL_WORKSPACES)).map(serializeWorkspace));
+    const own = p.user.workspace_id;
+    if (!own) return [];
+    return cache.getOrLoad('workspaces', own, async () => (await listWorkspaces(db, own)).map(serializeWorkspace));
+  }
+
+  async get(p: Principal, id: string): Promise<WorkspaceOut> {
+    return this.load(idScope(p), id);
+  }
+
+  private async load(scope: WorkspaceScope, id: string): Promise<WorkspaceOut> {
+    const ws = await findWorkspaceInScope(this.deps.db, scope, id);
+    if (!ws) throw new NotFound();
+    return serializeWorkspace(ws);
+  }
+
+  async create(input: WorkspaceInput & { name: string }): Promise<WorkspaceOut> {
+    const { db, cache } = this.deps;
+    if (await findWorkspaceByName(db, input.name)) throw new BadRequest('WORKSPACE_ALREADY_EXISTS');
+    const { slack_webhook, ...fields } = input;
+    const id = crypto.randomUUID();
+    await db.transaction(async (trx) => {
+      await insertWorkspace(trx, { id, ...fields });
+      if (slack_webhook) await setWorkspaceSlackWebhook(trx, id, slack_webhook);
+    });
+    await cache.invalidate('workspaces', [id]);
+    return this.load(ALL_WORKSPACES, id);
+  }
+
+  async update(p: Principal, id: string, input: WorkspaceInput & { slack_status?: string }): Promise<WorkspaceOut> {
+    const { db, cache } = this.deps;
+    await this.get(p, id);
+    if (!isManagerOf(p, id)) throw new Forbidden();
+    if (input.slack_status !== undefined) throw new Forbidden('You may not change: slack_status');
+    if (input.name) {
+      const other = await findWorkspaceByName(db, input.name);
+      if (other && other.id !== id) throw new BadRequest('WORKSPACE_ALREADY_EXISTS');
+    }
+    const { slack_webhook, slack_status: _ignored, ...fields } = input;
+    await db.transaction(async (trx) => {
+      await updateWorkspace(trx, id, fields);
+      // Saving a webhook (even the same one) marks it working again, so a broken workspace can be mended.
+      if (slack_webhook !== undefined) await setWorkspaceSlackWebhook(trx, id, slack_webhook);
+    });
+    // The birthday order depends on the workspace's timezone; the template and names show in listings too.
+    await cache.invalidate(['workspaces', 'birthdays'], [id]);
+    return this.get(p, id);
+  }
+
+  async remove(p: Principal, id: string): Promise<void> {
+    const { db, cache } = this.deps;
+    await this.get(p, id);
+    if (!isManagerOf(p, id)) throw new Forbidden();
+    await db.transaction(async (trx) => {
+      await detachWorkspaceMembers(trx, id);
+      await deleteWorkspaceById(trx, id);
+    });
+    await cache.invalidate(['workspaces', 'users', 'birthdays'], [id]);
+    await this.deps.audit.event('workspace_deleted', { userId: p.user.id, workspaceId: null, targetType: 'workspace', targetId: id });
+  }
+
+  async invite(p: Principal, id: string, role: 'member' | 'admin'): Promise<{ invite_token: string; expires_at: Date }> {
+    await this.get(p, id);
+    if (!isManagerOf(p, id)) throw new Forbidden();
+    if (role === 'admin' && !p.user.is_superuser && p.user.role !== 'owner') throw new Forbidden('Only an owner may invite an admin');
+    const token = randomToken(32);
+    const invite = await insertInvite(this.deps.db, id, { token_hash: hashToken(token), role, created_by: p.user.id, expires_at: new Date(Date.now() + this.deps.config.inviteTtlHours * 3600_000) });
+    await this.deps.audit.event('invite_created', { userId: p.user.id, workspaceId: id, targetType: 'invite', targetId: invite.id, details: { role } });
+    return { invite_token: token, expires_at: invite.expires_at };
+  }
+}

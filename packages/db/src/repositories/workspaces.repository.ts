@@ -1,0 +1,95 @@
+// Workspaces: the tenants. The Slack webhook is a secret: it is read in plaintext only through
+// getWorkspaceSlackWebhook, by the worker that posts, and never selected into a listing.
+import type { Knex } from 'knex';
+import { getFieldCipher } from '@nudge/crypto';
+import { fieldContext, SLACK_WEBHOOK_COLUMN } from '../encrypted-columns';
+import { applyScope, type WorkspaceScope } from '../scope';
+
+export interface WorkspaceRow {
+  id: string;
+  name: string;
+  timezone: string;
+  birthday_post_time: string;
+  birthday_message_template: string | null;
+  leap_day_rule: 'feb28' | 'mar1';
+  slack_webhook: string | null;
+  slack_status: 'ok' | 'broken';
+  sender_name: string | null;
+  default_channels: string[];
+  currency: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+type Conn = Knex | Knex.Transaction;
+
+export async function findWorkspaceById(db: Conn, id: string): Promise<WorkspaceRow | undefined> {
+  return db<WorkspaceRow>('workspaces').where({ id }).first();
+}
+
+/** The webhook URL in plaintext, for the Slack adapter only. */
+export async function getWorkspaceSlackWebhook(db: Conn, workspaceId: string): Promise<string | null> {
+  const row = await db<WorkspaceRow>('workspaces').where({ id: workspaceId }).first('slack_webhook');
+  // Stored encrypted, bound to this row; a value that fails to decrypt throws DecryptionError.
+  return row?.slack_webhook ? getFieldCipher().decrypt(row.slack_webhook, fieldContext(SLACK_WEBHOOK_COLUMN, workspaceId)) : null;
+}
+
+/** Stores a new webhook URL (or clears it); a changed webhook is presumed working again. */
+export async function setWorkspaceSlackWebhook(db: Conn, workspaceId: string, url: string | null): Promise<void> {
+  const stored = url === null ? null : getFieldCipher().encrypt(url, fieldContext(SLACK_WEBHOOK_COLUMN, workspaceId));
+  await db('workspaces').where({ id: workspaceId }).update({ slack_webhook: stored, slack_status: 'ok', updated_at: db.fn.now() });
+}
+
+export async function markSlackBroken(db: Conn, workspaceId: string): Promise<void> {
+  await db('workspaces').where({ id: workspaceId }).update({ slack_status: 'broken', updated_at: db.fn.now() });
+}
+
+/** Every column but the webhook ciphertext; listings report only whether a webhook is set and its masked form. */
+const PUBLIC_COLUMNS = ['id', 'name', 'timezone', 'birthday_post_time', 'birthday_message_template', 'leap_day_rule', 'slack_status', 'sender_name', 'default_channels', 'currency', 'created_at', 'updated_at'] as const;
+
+export type WorkspaceView = Omit<WorkspaceRow, 'slack_webhook'> & { slack_webhook_masked: string | null };
+
+/** `<scheme>://<host>/services/****` and the URL's last 4 characters: enough to recognise, never enough to use. */
+export function maskSlackWebhook(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/services/****${url.slice(-4)}`;
+  } catch {
+    return `****${url.slice(-4)}`;
+  }
+}
+
+export type WorkspacePatch = Partial<Pick<WorkspaceRow, 'name' | 'timezone' | 'birthday_post_time' | 'birthday_message_template' | 'leap_day_rule' | 'slack_status' | 'sender_name' | 'default_channels' | 'currency'>>;
+
+async function withHints(db: Conn, rows: Omit<WorkspaceRow, 'slack_webhook'>[]): Promise<WorkspaceView[]> {
+  return Promise.all(rows.map(async (r) => ({ ...r, slack_webhook_masked: maskSlackWebhook(await getWorkspaceSlackWebhook(db, r.id)) })));
+}
+
+export async function listWorkspaces(db: Conn, scope: WorkspaceScope): Promise<WorkspaceView[]> {
+  const rows = await applyScope(db<WorkspaceRow>('workspaces').select(...PUBLIC_COLUMNS), scope, 'id').orderBy([{ column: 'name' }, { column: 'id' }]);
+  return withHints(db, rows);
+}
+
+export async function findWorkspaceInScope(db: Conn, scope: WorkspaceScope, id: string): Promise<WorkspaceView | undefined> {
+  const row = await applyScope(db<WorkspaceRow>('workspaces').select(...PUBLIC_COLUMNS).where({ id }), scope, 'id').first();
+  return row ? (await withHints(db, [row]))[0] : undefined;
+}
+
+export async function findWorkspaceByName(db: Conn, name: string): Promise<{ id: string } | undefined> {
+  return db('workspaces').whereRaw('lower(name) = lower(?)', [name]).first('id');
+}
+
+export async function insertWorkspace(db: Conn, ws: { id?: string; name: string } & WorkspacePatch): Promise<string> {
+  const [row] = await db('workspaces').insert(ws).returning<{ id: string }[]>('id');
+  return (row as { id: string }).id;
+}
+
+export async function updateWorkspace(db: Conn, id: string, patch: WorkspacePatch): Promise<void> {
+  if (Object.keys(patch).length === 0) return;
+  await db('workspaces').where({ id }).update({ ...patch, updated_at: db.fn.now() });
+}
+
+export async function deleteWorkspaceById(db: Conn, id: string): Promise<boolean> {
+  return (await db('workspaces').where({ id }).delete()) > 0;
+}

@@ -1,0 +1,165 @@
+// A fake Twilio Programmable Messaging API (2010-04-01), plus signed status callbacks as Twilio sends them.
+import crypto from 'node:crypto';
+import { faultReply, retryAfterHeader, startHttpFake, type FaultControls, type FakeRequest, type Reply } from './http-fake';
+
+export interface TwilioMessage {
+  sid: string;
+  accountSid: string;
+  /** The form fields as sent: `To`, `From`, `Body`, `StatusCallback`... */
+  form: Record<string, string>;
+  status: string;
+  at: number;
+}
+
+export interface FakeTwilio extends FaultControls {
+  url: string;
+  port: number;
+  /** The credentials the fake accepts (Basic auth, and the account in the path). */
+  accountSid: string;
+  authToken: string;
+  requests: FakeRequest[];
+  /** Accepted messages (201), in order. */
+  messages: TwilioMessage[];
+  /**
+   * Moves a message to `status` and, when it was sent with a StatusCallback, POSTs Twilio's signed callback there.
+   * Answers the callback's response, or undefined when the message had no StatusCallback.
+   */
+  deliver: (sid: string, status?: string, extra?: Record<string, string>) => Promise<Response | undefined>;
+  close: () => Promise<void>;
+}
+
+const MORE_INFO = 'https://www.twilio.com/docs/errors/';
+const twilioError = (status: number, code: number, message: string): Reply => ({ status, body: { code, message, more_info: `${MORE_INFO}${code}`, status } });
+
+function defaultError(status: number): Reply {
+  if (status === 429) return twilioError(429, 20429, 'Too Many Requests');
+  if (status === 401) return twilioError(401, 20003, 'Authenticate');
+  if (status === 404) return twilioError(404, 20404, 'The requested resource was not found');
+  if (status >= 500) return twilioError(status, 20500, 'An internal server error has occurred');
+  return twilioError(status, 21000, 'Bad Request');
+}
+
+/** Twilio's request signature: HMAC-SHA1 over the URL followed by each POST parameter name and value, sorted by name. */
+export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
+  const data = Object.keys(params)
+    .sort()
+    .reduce((acc, k) => acc + k + params[k], url);
+  return crypto.createHmac('sha1', authToken).update(Buffer.from(data, 'utf-8')).digest('base64');
+}
+
+/**
+ * POSTs a form-encoded callback signed as Twilio signs it. The signature covers `url` (the public URL Twilio would
+ * call); `postTo` sends it elsewhere, for an app listening on another address than its public one.
+ */
+export async function statusCallback(url: string, params: Record<string, string>, authToken: string, { postTo }: { postTo?: string } = {}): Promise<Response> {
+  return fetch(postTo ?? url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(authToken, url, params) },
+    body: new URLSearchParams(params).toString(),
+    redirect: 'manual',
+  });
+}
+
+function parseBasic(header: string | undefined): { user: string; pass: string } | undefined {
+  const m = /^Basic (.+)$/i.exec(header ?? '');
+  if (!m?.[1]) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i < 0 ? undefined : { user: decoded.slice(0, i), pass: decoded.slice(i + 1) };
+}
+
+function messageJson(m: TwilioMessage): Record<string, unknown> {
+  const created = new Date(m.at).toUTCString();
+  return {
+    sid: m.sid,
+    account_sid: m.accountSid,
+    status: m.status,
+    to: m.form.To,
+    from: m.form.From ?? null,
+    body: m.form.Body ?? '',
+    messaging_service_sid: m.form.MessagingServiceSid ?? null,
+    direction: 'outbound-api',
+    num_segments: '1',
+    num_media: '0',
+    price: null,
+    price_unit: 'USD',
+    error_code: null,
+    error_message: null,
+    api_version: '2010-04-01',
+    date_created: created,
+    date_updated: created,
+    date_sent: null,
+    uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
+  };
+}
+
+export async function startFakeTwilio(opts: { accountSid?: string; authToken?: string } = {}): Promise<FakeTwilio> {
+  const accountSid = opts.accountSid ?? `AC${crypto.randomBytes(16).toString('hex')}`;
+  const authToken = opts.authToken ?? crypto.randomBytes(16).toString('hex');
+  const messages: TwilioMessage[] = [];
+  const bySid = new Map<string, TwilioMessage>();
+
+  const http = await startHttpFake(({ req, path, body, fault }) => {
+    if (fault !== undefined && fault !== 'hang' && fault !== 'reset') {
+      const f = faultReply(fault);
+      const base = defaultError(f.status);
+      return { status: f.status, headers: { ...retryAfterHeader(f.status === 429 ? (f.retryAfterSeconds ?? 1) : f.retryAfterSeconds), ...f.headers }, body: f.body ?? base.body };
+    }
+    const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages(?:\/([^/]+))?\.json$/.exec(path);
+    if (!m) return defaultError(404);
+    const auth = parseBasic(req.headers.authorization);
+    if (!auth || auth.user !== accountSid || auth.pass !== authToken || m[1] !== accountSid) return defaultError(401);
+
+    if (m[2]) {
+      const found = req.method === 'GET' ? bySid.get(m[2]) : undefined;
+      return found ? { status: 200, body: messageJson(found) } : defaultError(404);
+    }
+    if (req.method !== 'POST') return twilioError(405, 20004, 'Method not allowed');
+    const form = (body ?? {}) as Record<string, string>;
+    if (!form.To) return twilioError(400, 21604, "A 'To' phone number is required.");
+    if (!form.From && !form.MessagingServiceSid) return twilioError(400, 21603, "A 'From' phone number is required.");
+    if (!form.Body && !form.MediaUrl && !form.ContentSid) return twilioError(400, 21602, 'Message body is required.');
+    if (/0000$/.test(form.To)) return twilioError(400, 21211, "The 'To' number is not a valid phone number.");
+    if (/0001$/.test(form.To)) return twilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
+    const msg: TwilioMessage = { sid: `SM${crypto.randomBytes(16).toString('hex')}`, accountSid, form, status: 'queued', at: Date.now() };
+    messages.push(msg);
+    bySid.set(msg.sid, msg);
+    return { status: 201, body: messageJson(msg) };
+  });
+
+  return {
+    url: http.url,
+    port: http.port,
+    accountSid,
+    authToken,
+    requests: http.requests,
+    messages,
+    inject: http.inject,
+    setMode: http.setMode,
+    reset: () => {
+      http.reset();
+      messages.length = 0;
+      bySid.clear();
+    },
+    async deliver(sid, status = 'delivered', extra = {}) {
+      const msg = bySid.get(sid);
+      if (!msg) throw new Error(`fake twilio: no message ${sid}`);
+      msg.status = status;
+      const callback = msg.form.StatusCallback;
+      if (!callback) return undefined;
+      const params: Record<string, string> = {
+        AccountSid: accountSid,
+        ApiVersion: '2010-04-01',
+        MessageSid: sid,
+        SmsSid: sid,
+        MessageStatus: status,
+        SmsStatus: status,
+        To: msg.form.To ?? '',
+        From: msg.form.From ?? '',
+        ...extra,
+      };
+      return statusCallback(callback, params, authToken);
+    },
+    close: http.close,
+  };
+}

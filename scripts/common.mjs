@@ -1,0 +1,102 @@
+// Pieces shared by scripts/start.mjs and scripts/test.mjs. Plain Node only: these run before `npm install`.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const mtime = (file) => {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Why `npm install` is needed, or null. npm writes node_modules/.package-lock.json on every install, after
+ * package-lock.json, so an older one means the manifests changed since the last install.
+ */
+export function installReason(root = ROOT) {
+  if (!fs.existsSync(path.join(root, 'node_modules'))) return 'node_modules is missing';
+  const installed = mtime(path.join(root, 'node_modules', '.package-lock.json'));
+  if (installed === null) return 'node_modules/.package-lock.json is missing';
+  for (const file of ['package-lock.json', 'package.json']) {
+    const changed = mtime(path.join(root, file));
+    if (changed !== null && changed > installed) return `${file} changed since the last install`;
+  }
+  return null;
+}
+
+/** Runs `npm install` when needed (stdio inherited). Throws if it fails. */
+export async function ensureInstalled({ log, onChild } = {}) {
+  const reason = installReason();
+  if (!reason) return false;
+  log?.(`${reason}: npm install`);
+  const code = await runInherit('npm', ['install', '--no-audit', '--no-fund'], { onChild });
+  if (code !== 0) throw new Error(`npm install failed (exit ${code})`);
+  // If npm found nothing to change it may leave the hidden lockfile as it was; touch it so the next start does not
+  // install again.
+  const hidden = path.join(ROOT, 'node_modules', '.package-lock.json');
+  if (fs.existsSync(hidden)) {
+    const now = new Date();
+    fs.utimesSync(hidden, now, now);
+  }
+  return true;
+}
+
+/**
+ * Parses a .env file: KEY=VALUE lines, `#` comments, optional `export `, optional matching quotes (double quotes
+ * understand \n). Returns {} when the file does not exist.
+ */
+export function readEnvFile(file) {
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  const out = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
+    if (!m) continue;
+    let value = m[2];
+    const quoted = value.match(/^(['"])(.*)\1$/);
+    if (quoted) value = quoted[1] === '"' ? quoted[2].replace(/\\n/g, '\n').replace(/\\"/g, '"') : quoted[2];
+    else value = value.replace(/\s+#.*$/, ''); // an unquoted value ends at a comment
+    out[m[1]] = value;
+  }
+  return out;
+}
+
+/** A spawned command with inherited stdio; resolves with its exit code (128+n for a signal, like a shell). */
+export function runInherit(cmd, args, { env = process.env, onChild } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: 'inherit' });
+    onChild?.(child);
+    child.on('error', (err) => {
+      process.stderr.write(`${cmd}: ${err.message}\n`);
+      resolve(127);
+    });
+    child.on('exit', (code, signal) => {
+      onChild?.(null);
+      resolve(code ?? 128 + (signal ? osSignal(signal) : 0));
+    });
+  });
+}
+
+const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+const osSignal = (name) => SIGNALS[name] ?? 0;
+
+/** Development secrets in the format packages/config reads: JWT_SECRET, ENCRYPTION_KEYS, ENCRYPTION_ACTIVE_KEY. */
+export function generateSecrets() {
+  return {
+    JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+    ENCRYPTION_KEYS: `v1:${crypto.randomBytes(32).toString('base64')}`,
+    ENCRYPTION_ACTIVE_KEY: 'v1',
+  };
+}
