@@ -17,7 +17,7 @@ const STALE_AFTER_MS = 86400e3;
 const MOCHA = path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
 const REPORTER = path.join(ROOT, 'scripts', 'mocha-summary-reporter.cjs');
 // Every suite, when .mocharc.json does not say (mocha expands the globs itself).
-const DEFAULT_SPECS = ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts'];
+const DEFAULT_SPECS = ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'];
 
 const log = (msg) => process.stdout.write(`[test] ${msg}\n`);
 const warn = (msg) => process.stderr.write(`[test] ${msg}\n`);
@@ -115,6 +115,11 @@ async function runTests(cleanups, extraArgs) {
     ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS || secrets.ENCRYPTION_KEYS,
     ENCRYPTION_ACTIVE_KEY: process.env.ENCRYPTION_KEYS ? process.env.ENCRYPTION_ACTIVE_KEY || 'v1' : secrets.ENCRYPTION_ACTIVE_KEY,
     SLACK_WEBHOOK_HOSTS: process.env.SLACK_WEBHOOK_HOSTS || 'hooks.slack.com,127.0.0.1',
+    // Every suite signs up from 127.0.0.1; the rate-limit suites build apps with their own low limits.
+    RATE_LIMIT_REGISTER_PER_HOUR: process.env.RATE_LIMIT_REGISTER_PER_HOUR || '100000',
+    RATE_LIMIT_FORGOT_PER_HOUR: process.env.RATE_LIMIT_FORGOT_PER_HOUR || '100000',
+    RATE_LIMIT_LOGIN_IP_PER_DAY: process.env.RATE_LIMIT_LOGIN_IP_PER_DAY || '100000',
+    LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
     // ...and what the run itself decides.
     ENV: 'test',
     DATABASE_URL: withDatabase(svc.databaseUrl, database),

@@ -1,7 +1,6 @@
 // createApp builds the Express application from its dependencies. It opens no connection and starts no timer, so
 // tests can build as many as they like.
 import express from 'express';
-import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import type { AppDeps } from './deps';
 import { allRoutes } from './routes';
@@ -9,6 +8,7 @@ import { buildRouter } from './http/route';
 import { buildOpenApi } from './http/openapi';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { accessLog, rebindContext, requestId } from './http/request-context';
+import { applyTransport } from './http/transport';
 import { createServices } from './services';
 
 export const JSON_LIMIT = '1mb';
@@ -17,11 +17,10 @@ export function createApp(deps: AppDeps): express.Express {
   const { config, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.trustedProxies.length ? config.trustedProxies : false);
 
   app.use(requestId());
-  app.use(helmet({ contentSecurityPolicy: config.isProduction ? undefined : false, hsts: config.isProduction }));
   app.use(accessLog(logger));
+  applyTransport(app, config);
   app.use(express.json({ limit: JSON_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: JSON_LIMIT }));
   app.use(rebindContext());

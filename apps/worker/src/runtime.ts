@@ -37,6 +37,8 @@ export interface ProcessDefinition {
   name: ProcessName;
   queues: QueueBinding[];
   schedulers?: SchedulerBinding[];
+  /** Runs after the workers have closed: adapters and pools the process opened. */
+  onClose?: () => Promise<void> | void;
 }
 
 /** Wraps a processor so every line it logs carries the job's id and queue. */
@@ -83,7 +85,7 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
     stopping ??= (async () => {
       logger.info(`${def.name} worker closing; letting active jobs finish`);
       await Promise.allSettled(workers.map((w) => w.close()));
-      await Promise.allSettled([producers.close(), closeDb()]);
+      await Promise.allSettled([producers.close(), closeDb(), Promise.resolve(def.onClose?.())]);
     })();
     return stopping;
   };

@@ -39,11 +39,15 @@ describe('worker runtime', () => {
     describe(`the ${name} process`, () => {
       it('starts, logs its queues and exits 0 on SIGTERM', async function () {
         this.timeout(30_000);
-        const p = spawnTs(`apps/worker/src/${name}.ts`, { ...process.env });
-        await waitFor(() => p.output().includes(`${name} worker consuming`), { timeoutMs: 20_000, what: `${name} to start` });
-        p.child.kill('SIGTERM');
-        expect(await p.exited).to.equal(0);
-        expect(p.output()).to.contain('letting active jobs finish');
+        const p = spawnTs(`apps/worker/src/${name}.ts`, { ...process.env, LOG_LEVEL: 'info' });
+        try {
+          await waitFor(() => p.output().includes(`${name} worker consuming`), { timeoutMs: 20_000, what: `${name} to start` });
+          p.child.kill('SIGTERM');
+          expect(await p.exited).to.equal(0);
+          expect(p.output()).to.contain('letting active jobs finish');
+        } finally {
+          if (p.child.exitCode === null) p.child.kill('SIGKILL');
+        }
       });
     });
   }

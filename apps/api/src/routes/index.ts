@@ -6,7 +6,8 @@ import { utilsRoutes } from './utils/utils.router';
 import { authRoutes } from './auth/auth.router';
 import { usersRoutes } from './users/users.router';
 import { workspacesRoutes } from './workspaces/workspaces.router';
+import { birthdaysRoutes } from './birthdays/birthdays.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...healthRoutes(services), ...authRoutes(services), ...usersRoutes(services), ...workspacesRoutes(services), ...utilsRoutes()];
+  return [...healthRoutes(services), ...authRoutes(services), ...usersRoutes(services), ...workspacesRoutes(services), ...birthdaysRoutes(services), ...utilsRoutes(services)];
 }

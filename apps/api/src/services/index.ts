@@ -10,6 +10,7 @@ import { ListingCache } from './listing-cache';
 import { AuthRateLimits } from './rate-limits';
 import { UsersService } from './users.service';
 import { WorkspacesService } from './workspaces.service';
+import { BirthdaysService } from './birthdays.service';
 
 export interface Services extends AppDeps {
   passwords: Passwords;
@@ -19,6 +20,7 @@ export interface Services extends AppDeps {
   auth: AuthService;
   users: UsersService;
   workspaces: WorkspacesService;
+  birthdays: BirthdaysService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -38,6 +40,7 @@ export function createServices(deps: AppDeps): Services {
     auth: new AuthService({ db, config, logger, key, denylist, passwords, producers, audit }),
     users: new UsersService({ db, config, passwords, cache, audit }),
     workspaces: new WorkspacesService({ db, config, cache, audit }),
+    birthdays: new BirthdaysService({ db, cache }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

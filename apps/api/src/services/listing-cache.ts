@@ -67,8 +67,7 @@ export class ListingCache {
     }
   }
 
-  /** Every cached listing of a kind, joined across workspaces, or null when none is cached. */
-  async dump(kind: ListingKind): Promise<unknown[] | null> {
+  private async keysOf(kind: ListingKind): Promise<string[]> {
     const pattern = `${this.key(kind, '')}*`;
     const keys: string[] = [];
     let cursor = '0';
@@ -77,6 +76,22 @@ export class ListingCache {
       cursor = next;
       keys.push(...batch);
     } while (cursor !== '0');
+    return keys;
+  }
+
+  /** Deletes every cached listing of these kinds, for writes that touch many workspaces at once. */
+  async invalidateAll(kinds: ListingKind[]): Promise<void> {
+    try {
+      const keys = (await Promise.all(kinds.map((k) => this.keysOf(k)))).flat();
+      if (keys.length) await this.redis.del(...keys);
+    } catch (err) {
+      this.logger.warn('listing cache unavailable for invalidation', { err: (err as Error).message });
+    }
+  }
+
+  /** Every cached listing of a kind, joined across workspaces, or null when none is cached. */
+  async dump(kind: ListingKind): Promise<unknown[] | null> {
+    const keys = await this.keysOf(kind);
     if (!keys.length) return null;
     const values = await this.redis.mget(...keys.sort());
     const out: unknown[] = [];

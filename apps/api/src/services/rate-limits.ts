@@ -1,34 +1,46 @@
 // Auth rate limits, kept in Redis with rate-limiter-flexible so they hold across API replicas. Each Redis limiter
 // has an in-memory insurance limiter, so with Redis down a process limits on its own instead of failing.
-// Login counts only failures: a success never consumes a point and resets the consecutive count.
+//
+// Login counts only failures. An attempt reserves its points before bcrypt and gives them back unless it turns out
+// to be a wrong password: concurrent guesses cannot all slip past a check made before any of them failed, and a
+// success never keeps a point. A success also resets the consecutive count.
+import crypto from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '@nudge/config';
 import type { Logger } from '@nudge/logger';
-import { getConfig } from '@nudge/config';
 import type { Redis } from '@nudge/queue';
 import { HttpError, RateLimited } from '../http/errors';
 import type { AuditLog } from './audit';
 
-const LOCKOUT_CAP_SECONDS = 3600;
+export const LOCKOUT_CAP_SECONDS = 3600;
+const DAY = 86400;
+const HOUR = 3600;
 
-function limiter(redis: Redis, keyPrefix: string, points: number, duration: number): RateLimiterRedis {
-  return new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: `${getConfig().redisPrefix}:rl:${keyPrefix}`,
-    points,
-    duration,
-    insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration }),
-  });
+/** Limiter names; a limiter's Redis keys are `${REDIS_PREFIX}:rl:<name>:<key>`. */
+export const LIMITERS = {
+  consecutive: 'login-consecutive',
+  lockout: 'login-lockout',
+  ipDaily: 'login-ip-day',
+  register: 'register-ip',
+  forgot: 'forgot-ip',
+} as const;
+
+/**
+ * The key of an (account, IP) pair: hashed, so that Redis holds no email addresses and a key's size does not depend
+ * on what a client sends (the gate reads the body before validation).
+ */
+export function loginAccountKey(account: string, ip: string): string {
+  return crypto.createHash('sha256').update(`${account.trim().toLowerCase()}|${ip}`).digest('base64url');
 }
 
-function retryAfter(res: unknown): number {
-  return res instanceof RateLimiterRes ? res.msBeforeNext / 1000 : 1;
+/** The lockout for an (account, IP) pair lasts base × 2^(failures − limit) seconds, capped at an hour. */
+export function lockoutSeconds(failures: number, rates: Config['rateLimits']): number {
+  return Math.ceil(Math.min(LOCKOUT_CAP_SECONDS, rates.lockoutBaseSeconds * 2 ** (failures - rates.loginFailures)));
 }
 
-async function blockedFor(l: RateLimiterAbstract, key: string, max: number): Promise<number> {
-  const res = await l.get(key);
-  return res && res.consumedPoints >= max ? res.msBeforeNext / 1000 : 0;
+function refusal(res: unknown): unknown {
+  return res instanceof RateLimiterRes ? new RateLimited(res.msBeforeNext / 1000) : res;
 }
 
 export class AuthRateLimits {
@@ -39,53 +51,91 @@ export class AuthRateLimits {
   private readonly forgotLimiter: RateLimiterRedis;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly audit: AuditLog,
   ) {
     const r = config.rateLimits;
-    // Consecutive failures are remembered for a day; the lockout key holds the current lock.
-    this.consecutive = limiter(redis, 'login-consecutive', 1_000_000, 86400);
-    this.lockout = limiter(redis, 'login-lockout', 1, LOCKOUT_CAP_SECONDS);
-    this.ipDaily = limiter(redis, 'login-ip-day', r.loginIpPerDay, 86400);
-    this.registrations = limiter(redis, 'register-ip', r.registerPerHour, 3600);
-    this.forgotLimiter = limiter(redis, 'forgot-ip', r.forgotPerHour, 3600);
+    // The count of consecutive failures is remembered for a day from the first one; it only ever grows or resets.
+    this.consecutive = this.limiter(LIMITERS.consecutive, Number.MAX_SAFE_INTEGER, DAY);
+    // One point: the first attempt to take a free key holds it (for its own lockout's length); any other is refused.
+    this.lockout = this.limiter(LIMITERS.lockout, 1, LOCKOUT_CAP_SECONDS);
+    this.ipDaily = this.limiter(LIMITERS.ipDaily, r.loginIpPerDay, DAY);
+    this.registrations = this.limiter(LIMITERS.register, r.registerPerHour, HOUR);
+    this.forgotLimiter = this.limiter(LIMITERS.forgot, r.forgotPerHour, HOUR);
   }
 
-  private static accountKey(req: Request, account: string): string {
-    return `${account.trim().toLowerCase()}|${req.ip ?? ''}`;
+  private limiter(name: string, points: number, duration: number): RateLimiterRedis {
+    return new RateLimiterRedis({
+      storeClient: this.redis,
+      keyPrefix: `${this.config.redisPrefix}:rl:${name}`,
+      points,
+      duration,
+      // With Redis unreachable, go straight to the in-memory limiter rather than wait out ioredis's reconnects on
+      // every request.
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration }),
+    });
   }
 
-  /** Runs before validation and before any bcrypt work: refuses a locked (account, IP) or an IP over its daily cap. */
+  /**
+   * Runs before validation and any bcrypt work: refuses at once an (account, IP) that is locked out, or an IP over
+   * its daily failures. guardLogin makes the same checks atomically; this one only sheds the load early.
+   */
   loginGate: RequestHandler = async (req, _res, next) => {
     const body = (req.body ?? {}) as { username?: unknown; email?: unknown };
     const account = typeof body.username === 'string' ? body.username : typeof body.email === 'string' ? body.email : '';
-    const wait = Math.max(await blockedFor(this.ipDaily, req.ip ?? '', this.config.rateLimits.loginIpPerDay), account ? await blockedFor(this.lockout, AuthRateLimits.accountKey(req, account), 1) : 0);
-    next(wait > 0 ? new RateLimited(wait) : undefined);
+    const ip = req.ip ?? '';
+    const [day, lock] = await Promise.all([this.ipDaily.get(ip), account ? this.lockout.get(loginAccountKey(account, ip)) : null]);
+    const wait = Math.max(day && day.consumedPoints >= this.config.rateLimits.loginIpPerDay ? day.msBeforeNext : 0, lock && lock.consumedPoints >= 1 ? lock.msBeforeNext : 0);
+    next(wait > 0 ? new RateLimited(wait / 1000) : undefined);
   };
 
+  /**
+   * Runs one login attempt (after validation, before bcrypt) under the limits. The attempt's points are taken first;
+   * a wrong password keeps them, anything else gives them back.
+   */
   async guardLogin<T>(req: Request, account: string, attempt: () => Promise<T>): Promise<T> {
-    const key = AuthRateLimits.accountKey(req, account);
+    const { loginFailures } = this.config.rateLimits;
+    const ip = req.ip ?? '';
+    const key = loginAccountKey(account, ip);
+    await this.ipDaily.consume(ip, 1).catch((res: unknown) => {
+      throw refusal(res);
+    });
+    const failures = (await this.consecutive.penalty(key, 1)).consumedPoints;
+    // From the limit on, each attempt must hold the lockout key: one at a time, and never while a lockout runs.
+    const seconds = failures >= loginFailures ? lockoutSeconds(failures, this.config.rateLimits) : 0;
+    if (seconds > 0) {
+      try {
+        await this.lockout.consume(key, 1, { customDuration: seconds });
+      } catch (res) {
+        await this.giveBack(ip, key, false);
+        throw refusal(res);
+      }
+    }
+    let result: T;
     try {
-      const result = await attempt();
-      await this.consecutive.delete(key);
-      return result;
+      result = await attempt();
     } catch (err) {
-      if (err instanceof HttpError && err.code === 'LOGIN_BAD_CREDENTIALS') await this.countFailure(req, key);
+      if (err instanceof HttpError && err.code === 'LOGIN_BAD_CREDENTIALS') {
+        // The lockout taken above stays, for its full length.
+        if (seconds > 0) await this.audit.accountEvent('login_lockout', account, { ip, details: { seconds, failures } });
+      } else {
+        await this.giveBack(ip, key, seconds > 0);
+      }
       throw err;
     }
+    await Promise.all([this.consecutive.delete(key), seconds > 0 ? this.lockout.delete(key) : undefined, this.ipDaily.reward(ip, 1)]);
+    return result;
   }
 
-  private async countFailure(req: Request, key: string): Promise<void> {
-    const { loginFailures, lockoutBaseSeconds } = this.config.rateLimits;
-    await this.ipDaily.penalty(req.ip ?? '', 1);
-    const res = await this.consecutive.penalty(key, 1);
-    if (res.consumedPoints >= loginFailures) {
-      // The lock starts at the base and doubles with each further failure, up to an hour.
-      const seconds = Math.min(LOCKOUT_CAP_SECONDS, lockoutBaseSeconds * 2 ** (res.consumedPoints - loginFailures));
-      await this.lockout.block(key, seconds);
-      await this.audit.event('login_lockout', { workspaceId: null, ip: req.ip, details: { seconds } });
+  /** Returns an attempt's points when it was not a wrong password (a refusal, a full hashing pool, an outage). */
+  private async giveBack(ip: string, key: string, heldLock: boolean): Promise<void> {
+    try {
+      await Promise.all([this.ipDaily.reward(ip, 1), this.consecutive.reward(key, 1), heldLock ? this.lockout.delete(key) : undefined]);
+    } catch (err) {
+      this.logger.warn('could not give back login rate-limit points', { err });
     }
   }
 
@@ -98,7 +148,7 @@ export class AuthRateLimits {
       await l.consume(req.ip ?? '', 1);
       next();
     } catch (res) {
-      next(res instanceof Error ? res : new RateLimited(retryAfter(res)));
+      next(refusal(res));
     }
   }
 }

@@ -146,14 +146,6 @@ export async function reclaimStaleBirthdayPosts(deps: BirthdayScanDeps, now: Dat
       await setBirthdayPostStatus(db, post.workspace_id, post.id, delivered ? 'sent' : 'failed');
       continue;
     }
-    if (localDateAt(now, post.timezone) !== post.local_date) {
-      await db.transaction(async (trx) => {
-        await failNotification(trx, post.workspace_id, nid, 'expired');
-        await setBirthdayPostStatus(trx, post.workspace_id, post.id, 'failed');
-      });
-      logger.warn('birthday post expired before it could be sent', { workspaceId: post.workspace_id, notificationId: nid });
-      continue;
-    }
     const count = post.enqueue_count;
     if (count > 0 && LIVE_STATES.has(await jobs.state(jobIdFor(nid, count - 1)))) {
       await markBirthdayPostEnqueued(db, post.workspace_id, post.id, count, now);
@@ -164,6 +156,16 @@ export async function reclaimStaleBirthdayPosts(deps: BirthdayScanDeps, now: Dat
     // Added just before a crash, and never recorded.
     if (LIVE_STATES.has(nextState)) {
       await markBirthdayPostEnqueued(db, post.workspace_id, post.id, count + 1, now);
+      continue;
+    }
+    // No job will post it. A live job (a retry waiting out Retry-After, say) may finish after midnight, but a
+    // birthday is never newly sent the day after.
+    if (localDateAt(now, post.timezone) !== post.local_date) {
+      await db.transaction(async (trx) => {
+        await failNotification(trx, post.workspace_id, nid, 'expired');
+        await setBirthdayPostStatus(trx, post.workspace_id, post.id, 'failed');
+      });
+      logger.warn('birthday post expired before it could be sent', { workspaceId: post.workspace_id, notificationId: nid });
       continue;
     }
     if (nextState !== 'unknown') await jobs.remove(nextId);

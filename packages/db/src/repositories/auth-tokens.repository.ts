@@ -52,8 +52,12 @@ export async function isAccessTokenDenied(db: Conn, jti: string): Promise<boolea
   return !!(await db('revoked_tokens').where({ jti }).first('jti'));
 }
 
-export async function insertPasswordResetToken(db: Conn, row: { user_id: string; token_hash: string; expires_at: Date }): Promise<void> {
-  await db('password_reset_tokens').insert(row);
+/** Keeps one live reset token per user: minting a new one (a resend, a retried job) spends the older ones. */
+export async function replacePasswordResetToken(db: Knex, row: { user_id: string; token_hash: string; expires_at: Date }): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('password_reset_tokens').where({ user_id: row.user_id }).whereNull('used_at').delete();
+    await trx('password_reset_tokens').insert(row);
+  });
 }
 
 /** Spends a reset token atomically: only one caller can ever get the user id back. */

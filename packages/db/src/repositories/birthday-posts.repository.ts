@@ -66,9 +66,9 @@ export async function findBirthdayCandidates(db: Conn, birthMds: readonly number
 /** Of the given (workspace, local date) pairs, those that already have a post row, as `<workspace_id>|<date>`. */
 export async function findExistingBirthdayPosts(db: Conn, pairs: readonly { workspaceId: string; localDate: string }[]): Promise<Set<string>> {
   if (pairs.length === 0) return new Set();
-  const rows = (await db('birthday_posts')
+  const rows = await db<{ workspace_id: string; local_date: string }>('birthday_posts')
     .whereRaw('(workspace_id, local_date) IN (SELECT * FROM unnest(?::uuid[], ?::date[]))', [pairs.map((p) => p.workspaceId), pairs.map((p) => p.localDate)])
-    .select('workspace_id', 'local_date')) as { workspace_id: string; local_date: string }[];
+    .select('workspace_id', 'local_date');
   return new Set(rows.map((r) => `${r.workspace_id}|${r.local_date}`));
 }
 
@@ -108,8 +108,9 @@ export async function markBirthdayPostEnqueued(db: Conn, workspaceId: string, po
     .update({ enqueue_count: db.raw('GREATEST(enqueue_count, ?)', [enqueueCount]), enqueued_at: at, updated_at: db.fn.now() });
 }
 
-export async function setBirthdayPostStatus(db: Conn, workspaceId: string, postId: string, status: BirthdayPostStatus): Promise<void> {
-  await db('birthday_posts').where({ id: postId, workspace_id: workspaceId }).update({ status, updated_at: db.fn.now() });
+/** Settles a claim that is still open; a post already settled (by its dispatch job, say) is left as it is. */
+export async function setBirthdayPostStatus(db: Conn, workspaceId: string, postId: string, status: Exclude<BirthdayPostStatus, 'claimed'>): Promise<void> {
+  await db('birthday_posts').where({ id: postId, workspace_id: workspaceId, status: 'claimed' }).update({ status, updated_at: db.fn.now() });
 }
 
 /** Settles the post that a notification carries (when the notification is a birthday post at all). */

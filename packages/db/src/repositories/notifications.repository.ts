@@ -60,7 +60,7 @@ export async function insertNotification(db: Conn, workspaceId: string, n: NewNo
     .onConflict('dedupe_key')
     .ignore()
     .returning('*');
-  return row as NotificationRow | undefined;
+  return row;
 }
 
 /** For a dispatch worker, whose job carries the notification id only. */
@@ -108,7 +108,7 @@ export async function recordNotificationAttempt(
   a: AttemptRecord,
   sent?: { provider: string; providerMessageId?: string; at: Date },
 ): Promise<void> {
-  const owned = await db('notifications').where({ id, workspace_id: workspaceId }).first('id');
+  const owned = await db<NotificationRow>('notifications').where({ id, workspace_id: workspaceId }).first('id');
   if (!owned) return;
   await db('notification_attempts').insert({
     notification_id: id,

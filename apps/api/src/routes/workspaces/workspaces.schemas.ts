@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import type { Config } from '@nudge/config';
+import { validateBirthdayTemplate } from '@nudge/db';
 import { name, postTime, timezone, uuid } from '../../http/schemas';
 
 const SLACK_PATH = /^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+$/;
@@ -23,17 +24,6 @@ export function isAllowedSlackWebhook(value: string, config: Pick<Config, 'slack
   return SLACK_PATH.test(u.pathname);
 }
 
-const TEMPLATE_PLACEHOLDER = /\{([^{}]*)\}/g;
-const EMAIL_LIKE = /[^\s@]+@[^\s@]+\.[^\s@]+/;
-
-export function templateProblem(t: string): string | undefined {
-  if (t.length > 500) return 'must be at most 500 characters';
-  if (!t.includes('{names}')) return 'must contain {names}';
-  for (const m of t.matchAll(TEMPLATE_PLACEHOLDER)) if (m[1] !== 'names' && m[1] !== 'count') return `uses an unknown placeholder {${m[1]}}`;
-  if (EMAIL_LIKE.test(t)) return 'must not contain an email address';
-  return undefined;
-}
-
 export function workspaceSchemas(config: Config) {
   const slackWebhook = () =>
     Joi.string()
@@ -43,7 +33,7 @@ export function workspaceSchemas(config: Config) {
   const template = () =>
     Joi.string()
       .custom((v: string, helpers) => {
-        const problem = templateProblem(v);
+        const problem = validateBirthdayTemplate(v);
         return problem ? helpers.error('template.invalid', { problem }) : v;
       })
       .messages({ 'template.invalid': '"{{#label}}" {{#problem}}' });

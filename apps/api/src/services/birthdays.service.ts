@@ -1,0 +1,176 @@
+// Birthdays: listings ordered from the workspace's local today, upcoming ones, and edits that write a linked row
+// back to its user in the same transaction.
+import {
+  type Db,
+  type BirthdayRow,
+  type LeapDayRule,
+  ALL_WORKSPACES,
+  celebrationDateIn,
+  deleteBirthdayRow,
+  deleteOrphanBirthdays,
+  findBirthday,
+  findUserById,
+  findWorkspaceById,
+  insertStandaloneBirthday,
+  listBirthdays,
+  localDateAt,
+  syncBirthdayForUser,
+  updateBirthdayRow,
+  updateUser,
+  usersMissingBirthday,
+  usersWithBirthdays,
+} from '@nudge/db';
+import { idScope, isManagerOf, type Principal } from '../auth/principal';
+import { Forbidden, NotFound, ValidationFailed } from '../http/errors';
+import { ALL_KEY, type ListingCache } from './listing-cache';
+
+export interface BirthdayOut {
+  id: string;
+  user_id: string | null;
+  workspace_id: string;
+  name: string;
+  date_of_birth: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function serializeBirthday(b: BirthdayRow): BirthdayOut {
+  return { id: b.id, user_id: b.user_id, workspace_id: b.workspace_id, name: b.name, date_of_birth: b.date_of_birth, created_at: b.created_at, updated_at: b.updated_at };
+}
+
+/** The next date on or after `today` on which a birthday is celebrated, with the leap-day rule applied. */
+export function nextBirthday(dateOfBirth: string, today: string, rule: LeapDayRule): string {
+  const year = Number(today.slice(0, 4));
+  const thisYear = celebrationDateIn(dateOfBirth, year, rule);
+  return thisYear >= today ? thisYear : celebrationDateIn(dateOfBirth, year + 1, rule);
+}
+
+function byNext(today: string, rule: LeapDayRule) {
+  return (a: BirthdayRow, b: BirthdayRow) => nextBirthday(a.date_of_birth, today, rule).localeCompare(nextBirthday(b.date_of_birth, today, rule)) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
+}
+
+export class NoWorkspace extends Forbidden {
+  constructor() {
+    super('You are not in a workspace', 'NO_WORKSPACE');
+  }
+}
+
+export class BirthdaysService {
+  constructor(private readonly deps: { db: Db; cache: ListingCache }) {}
+
+  private async workspaceCalendar(workspaceId: string): Promise<{ tz: string; rule: LeapDayRule }> {
+    const ws = await findWorkspaceById(this.deps.db, workspaceId);
+    if (!ws) throw new NotFound();
+    return { tz: ws.timezone, rule: ws.leap_day_rule };
+  }
+
+  /** The caller's workspace, by next occurrence from its local today. The cache entry is stamped with that day. */
+  async listOwn(p: Principal): Promise<BirthdayOut[]> {
+    const ws = p.user.workspace_id;
+    if (!ws) return [];
+    const load = async () => {
+      const { tz, rule } = await this.workspaceCalendar(ws);
+      const today = localDateAt(new Date(), tz) as string;
+      const rows = (await listBirthdays(this.deps.db, ws)).sort(byNext(today, rule));
+      return { tz, data: rows.map(serializeBirthday) };
+    };
+    return this.deps.cache.getOrLoad('birthdays', ws, async () => (await load()).data, { stampFor: (tz) => localDateAt(new Date(), tz) ?? '', load });
+  }
+
+  async listAll(): Promise<BirthdayOut[]> {
+    return this.deps.cache.getOrLoad('birthdays', ALL_KEY, async () => (await listBirthdays(this.deps.db, ALL_WORKSPACES)).map(serializeBirthday));
+  }
+
+  async upcoming(p: Principal, days: number): Promise<(BirthdayOut & { next_birthday: string; turning_age: number })[]> {
+    const ws = p.user.workspace_id;
+    if (!ws) return [];
+    const { tz, rule } = await this.workspaceCalendar(ws);
+    const today = localDateAt(new Date(), tz) as string;
+    const end = new Date(Date.parse(`${today}T00:00:00Z`) + days * 86400_000).toISOString().slice(0, 10);
+    return (await listBirthdays(this.deps.db, ws))
+      .map((b) => ({ b, next: nextBirthday(b.date_of_birth, today, rule) }))
+      .filter(({ next }) => next < end)
+      .sort((x, y) => x.next.localeCompare(y.next) || x.b.name.localeCompare(y.b.name) || x.b.id.localeCompare(y.b.id))
+      .map(({ b, next }) => ({ ...serializeBirthday(b), next_birthday: next, turning_age: Number(next.slice(0, 4)) - Number(b.date_of_birth.slice(0, 4)) }));
+  }
+
+  async create(p: Principal, input: { name: string; date_of_birth: string; workspace_id?: string }): Promise<BirthdayOut> {
+    let workspaceId: string;
+    if (p.user.is_superuser) {
+      if (!input.workspace_id) throw ValidationFailed.field('body', 'workspace_id', '"workspace_id" is required for the platform admin', 'any.required');
+      if (!(await findWorkspaceById(this.deps.db, input.workspace_id))) throw new NotFound('No such workspace');
+      workspaceId = input.workspace_id;
+    } else {
+      if (!p.user.workspace_id) throw new NoWorkspace();
+      if (input.workspace_id && input.workspace_id !== p.user.workspace_id) throw new NotFound('No such workspace');
+      if (!isManagerOf(p, p.user.workspace_id)) throw new Forbidden();
+      workspaceId = p.user.workspace_id;
+    }
+    const row = await insertStandaloneBirthday(this.deps.db, workspaceId, { name: input.name, date_of_birth: input.date_of_birth });
+    await this.deps.cache.invalidate('birthdays', [workspaceId]);
+    return serializeBirthday(row);
+  }
+
+  async update(p: Principal, id: string, input: { name?: string; date_of_birth?: string }): Promise<BirthdayOut> {
+    const { db, cache } = this.deps;
+    const b = await findBirthday(db, idScope(p), id);
+    if (!b) throw new NotFound();
+    if (!(b.user_id === p.user.id || isManagerOf(p, b.workspace_id))) throw new Forbidden();
+    const updated = await db.transaction(async (trx) => {
+      if (!b.user_id) return updateBirthdayRow(trx, b.workspace_id, b.id, input);
+      // A linked row is a view of its user: the change goes to the user, and the row follows.
+      const user = await findUserById(trx, b.user_id);
+      if (!user) throw new NotFound();
+      const saved = await updateUser(trx, user.id, { ...(input.name !== undefined ? { name: input.name } : {}), ...(input.date_of_birth !== undefined ? { date_of_birth: input.date_of_birth } : {}) });
+      await syncBirthdayForUser(trx, saved);
+      return findBirthday(trx, b.workspace_id, b.id);
+    });
+    if (!updated) throw new NotFound();
+    await cache.invalidate(['birthdays', 'users'], [b.workspace_id]);
+    return serializeBirthday(updated);
+  }
+
+  async remove(p: Principal, id: string): Promise<void> {
+    const { db, cache } = this.deps;
+    const b = await findBirthday(db, idScope(p), id);
+    if (!b) throw new NotFound();
+    if (!isManagerOf(p, b.workspace_id)) throw new Forbidden();
+    await db.transaction(async (trx) => {
+      if (b.user_id) {
+        // Without a date of birth the user no longer has a birthday; syncing removes the row.
+        const user = await updateUser(trx, b.user_id, { date_of_birth: null });
+        await syncBirthdayForUser(trx, user);
+      } else {
+        await deleteBirthdayRow(trx, b.workspace_id, b.id);
+      }
+    });
+    await cache.invalidate(['birthdays', 'users'], [b.workspace_id]);
+  }
+
+  /** Re-syncs every linked row from its user, creates the missing ones and removes orphans, in one transaction. */
+  async refreshTable(): Promise<{ count: number; created: number; updated: number; removed: number }> {
+    const counts = await this.deps.db.transaction(async (trx) => {
+      let created = 0;
+      let updated = 0;
+      for (const user of await usersWithBirthdays(trx)) {
+        const outcome = await syncBirthdayForUser(trx, user);
+        if (outcome === 'created') created += 1;
+        if (outcome === 'updated') updated += 1;
+      }
+      const removed = await deleteOrphanBirthdays(trx);
+      return { created, updated, removed };
+    });
+    await this.deps.cache.invalidateAll(['birthdays']);
+    return { count: counts.created + counts.updated + counts.removed, ...counts };
+  }
+
+  async backfill(): Promise<{ count: number }> {
+    const count = await this.deps.db.transaction(async (trx) => {
+      let n = 0;
+      for (const user of await usersMissingBirthday(trx)) if ((await syncBirthdayForUser(trx, user)) === 'created') n += 1;
+      return n;
+    });
+    await this.deps.cache.invalidateAll(['birthdays']);
+    return { count };
+  }
+}
