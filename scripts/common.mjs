@@ -100,3 +100,38 @@ export function generateSecrets() {
     ENCRYPTION_ACTIVE_KEY: 'v1',
   };
 }
+
+/**
+ * Makes sure .nudge/secrets.env holds JWT_SECRET and ENCRYPTION_KEYS, which packages/config reads when the
+ * environment lacks them. Created exclusively ('wx'), so concurrent starts agree on one set of keys; tokens and
+ * ciphertexts then survive restarts.
+ */
+export function ensureSecretsFile(log = () => {}) {
+  const dir = path.join(ROOT, '.nudge');
+  const file = path.join(dir, 'secrets.env');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const fresh = generateSecrets();
+  const lines = (keys) => keys.map((k) => `${k}=${fresh[k]}\n`).join('');
+  try {
+    const fd = fs.openSync(file, 'wx', 0o600);
+    try {
+      fs.writeSync(fd, lines(['JWT_SECRET', 'ENCRYPTION_KEYS', 'ENCRYPTION_ACTIVE_KEY']));
+    } finally {
+      fs.closeSync(fd);
+    }
+    log('generated development secrets in .nudge/secrets.env');
+    return;
+  } catch (err) {
+    if (err.code !== 'EEXIST') throw err;
+  }
+  // An older file may lack a key: add only what is missing, never replace a key that already encrypted data.
+  const have = readEnvFile(file);
+  const missing = [];
+  if (!have.JWT_SECRET) missing.push('JWT_SECRET');
+  if (!have.ENCRYPTION_KEYS) missing.push('ENCRYPTION_KEYS', ...(have.ENCRYPTION_ACTIVE_KEY ? [] : ['ENCRYPTION_ACTIVE_KEY']));
+  if (missing.length) {
+    const text = fs.readFileSync(file, 'utf8');
+    fs.appendFileSync(file, (text && !text.endsWith('\n') ? '\n' : '') + lines(missing));
+    log(`added ${missing.join(', ')} to .nudge/secrets.env`);
+  }
+}

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
-import { ROOT, ensureInstalled, generateSecrets, readEnvFile, runInherit } from './common.mjs';
+import { ROOT, ensureInstalled, ensureSecretsFile, readEnvFile, runInherit } from './common.mjs';
 import { canConnect, createDatabase, databaseOf, ensureServices, redact, withDatabase } from './services.mjs';
 
 const STOP_GRACE_MS = 10000; // SIGTERM, then SIGKILL after this
@@ -131,41 +131,6 @@ async function portProblem(port) {
     // EAFNOSUPPORT / EADDRNOTAVAIL: no IPv6 here, which is fine.
   }
   return null;
-}
-
-/**
- * Makes sure .nudge/secrets.env holds JWT_SECRET and ENCRYPTION_KEYS, which packages/config reads when the
- * environment lacks them. Created exclusively ('wx'), so concurrent starts agree on one set of keys; tokens and
- * ciphertexts then survive restarts.
- */
-function ensureSecretsFile() {
-  const dir = path.join(ROOT, '.nudge');
-  const file = path.join(dir, 'secrets.env');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const fresh = generateSecrets();
-  const lines = (keys) => keys.map((k) => `${k}=${fresh[k]}\n`).join('');
-  try {
-    const fd = fs.openSync(file, 'wx', 0o600);
-    try {
-      fs.writeSync(fd, lines(['JWT_SECRET', 'ENCRYPTION_KEYS', 'ENCRYPTION_ACTIVE_KEY']));
-    } finally {
-      fs.closeSync(fd);
-    }
-    log('generated development secrets in .nudge/secrets.env');
-    return;
-  } catch (err) {
-    if (err.code !== 'EEXIST') throw err;
-  }
-  // An older file may lack a key: add only what is missing, never replace a key that already encrypted data.
-  const have = readEnvFile(file);
-  const missing = [];
-  if (!have.JWT_SECRET) missing.push('JWT_SECRET');
-  if (!have.ENCRYPTION_KEYS) missing.push('ENCRYPTION_KEYS', ...(have.ENCRYPTION_ACTIVE_KEY ? [] : ['ENCRYPTION_ACTIVE_KEY']));
-  if (missing.length) {
-    const text = fs.readFileSync(file, 'utf8');
-    fs.appendFileSync(file, (text && !text.endsWith('\n') ? '\n' : '') + lines(missing));
-    log(`added ${missing.join(', ')} to .nudge/secrets.env`);
-  }
 }
 
 /** Runs a one-shot npm script with inherited output; false when it failed. */
@@ -291,7 +256,7 @@ async function main() {
   if (problem) return fail(`PORT ${port} is ${problem}`);
 
   // Secrets before anything that reads the configuration is spawned.
-  if (!production && (!env.JWT_SECRET || !env.ENCRYPTION_KEYS)) ensureSecretsFile();
+  if (!production && (!env.JWT_SECRET || !env.ENCRYPTION_KEYS)) ensureSecretsFile(log);
 
   await ensureInstalled({ log, onChild: (c) => (state.step = c) });
   if (state.stopping) return finish(0);
