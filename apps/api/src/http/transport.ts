@@ -122,8 +122,9 @@ export function applyTransport(app: Express, config: Config): void {
       strictTransportSecurity: config.isProduction,
     }),
   );
+  // First, so that every refusal below carries it too.
+  app.use(NO_STORE_PATHS, noStore());
   app.use(trustedHost(config));
   if (config.isProduction) app.use(httpsOnly());
   app.use(corsFor(config));
-  app.use(NO_STORE_PATHS, noStore());
 }

@@ -1,5 +1,8 @@
 // Redis cache of the user, birthday and workspace listings, one key per kind and workspace. Every write that
 // changes a listing deletes its keys before the request answers, so a listing is never stale after a write.
+// Deleting is not enough on its own: a read that loaded the rows before the write could store them after the
+// delete. So every invalidation also bumps a generation counter, and a load stores its rows only if the
+// generations it saw before loading are still current (one Lua script, atomic in Redis).
 // With Redis down, listings come from PostgreSQL and a warning is logged.
 import { appKey, type Redis } from '@nudge/queue';
 import type { Logger } from '@nudge/logger';
@@ -7,6 +10,17 @@ import type { Logger } from '@nudge/logger';
 export type ListingKind = 'users' | 'birthdays' | 'workspaces';
 /** The platform admin's listing of every workspace's rows. */
 export const ALL_KEY = '_all';
+
+/** How long a generation counter outlives its last bump: far longer than any load, so it cannot lapse mid-load. */
+const GENERATION_TTL_SECONDS = 86_400;
+
+// KEYS: entry, kind generation, scope generation. ARGV: value, ttl, the two generations seen before loading.
+const STORE_IF_CURRENT = `
+if (redis.call('GET', KEYS[2]) or '0') == ARGV[3] and (redis.call('GET', KEYS[3]) or '0') == ARGV[4] then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
+return 0`;
 
 interface Entry<T> {
   /** Anything that must match for the entry to be served, e.g. the local date an order was computed for. */
@@ -27,14 +41,27 @@ export class ListingCache {
     return appKey('cache', kind, scopeKey);
   }
 
+  /** Bumped by invalidateAll: every listing of the kind. */
+  private kindGeneration(kind: ListingKind): string {
+    return appKey('cache-gen', kind);
+  }
+
+  /** Bumped by invalidate: one workspace's listing (or the platform-wide one). */
+  private scopeGeneration(kind: ListingKind, scopeKey: string): string {
+    return appKey('cache-gen', kind, scopeKey);
+  }
+
   async getOrLoad<T>(kind: ListingKind, scopeKey: string, load: () => Promise<T>, freshness?: { stampFor: (tz: string) => string; load: () => Promise<{ tz: string; data: T }> }): Promise<T> {
     const key = this.key(kind, scopeKey);
+    const generations = [this.kindGeneration(kind), this.scopeGeneration(kind, scopeKey)] as const;
+    let seen: [string, string];
     try {
-      const raw = await this.redis.get(key);
+      const [raw, kindGen, scopeGen] = await this.redis.mget(key, ...generations);
       if (raw) {
         const entry = JSON.parse(raw) as Entry<T>;
         if (!freshness || (entry.tz && entry.stamp === freshness.stampFor(entry.tz))) return entry.data;
       }
+      seen = [kindGen ?? '0', scopeGen ?? '0'];
     } catch (err) {
       this.logger.warn(`listing cache unavailable, reading ${kind} from PostgreSQL`, { err: (err as Error).message });
       return freshness ? (await freshness.load()).data : load();
@@ -47,7 +74,8 @@ export class ListingCache {
       entry = { data: await load() };
     }
     try {
-      await this.redis.set(key, JSON.stringify(entry), 'EX', this.ttlSeconds);
+      // A write that invalidated this listing while it loaded bumped a generation: then the rows are not stored.
+      await this.redis.eval(STORE_IF_CURRENT, 3, key, ...generations, JSON.stringify(entry), this.ttlSeconds, ...seen);
     } catch (err) {
       this.logger.warn(`listing cache unavailable, ${kind} not cached`, { err: (err as Error).message });
     }
@@ -59,8 +87,11 @@ export class ListingCache {
     const kinds = Array.isArray(kind) ? kind : [kind];
     const ids = [...new Set(workspaceIds.filter((w): w is string => !!w)), ALL_KEY];
     const keys = kinds.flatMap((k) => ids.map((id) => this.key(k, id)));
+    const tx = this.redis.multi();
+    for (const k of kinds) for (const id of ids) tx.incr(this.scopeGeneration(k, id)).expire(this.scopeGeneration(k, id), GENERATION_TTL_SECONDS);
+    tx.del(...keys);
     try {
-      await this.redis.del(...keys);
+      await tx.exec();
     } catch (err) {
       // A cache we cannot reach cannot serve stale data either; the TTL bounds it once Redis is back.
       this.logger.warn('listing cache unavailable for invalidation', { err: (err as Error).message });
@@ -82,6 +113,9 @@ export class ListingCache {
   /** Deletes every cached listing of these kinds, for writes that touch many workspaces at once. */
   async invalidateAll(kinds: ListingKind[]): Promise<void> {
     try {
+      const tx = this.redis.multi();
+      for (const k of kinds) tx.incr(this.kindGeneration(k)).expire(this.kindGeneration(k), GENERATION_TTL_SECONDS);
+      await tx.exec();
       const keys = (await Promise.all(kinds.map((k) => this.keysOf(k)))).flat();
       if (keys.length) await this.redis.del(...keys);
     } catch (err) {

@@ -1,9 +1,10 @@
 // Users: the caller's own profile, listings, and the permission rules for changing someone else.
 import {
   type Db,
+  type Trx,
   type UserRow,
   type UserPatch,
-  countOwners,
+  countOwnersForUpdate,
   deleteUserById,
   findUserByEmail,
   findUserInScope,
@@ -24,8 +25,10 @@ import type { AuditLog } from './audit';
 
 const PROFILE_FIELDS = ['name', 'date_of_birth', 'timezone'] as const;
 const MANAGER_FIELDS = [...PROFILE_FIELDS, 'role', 'is_active'] as const;
-/** Server-managed: nobody sets these through the API. */
-const NEVER_SETTABLE = ['token_version'] as const;
+/** Everything the platform admin may set; token_version is the server's alone. */
+const SUPERUSER_FIELDS = [...MANAGER_FIELDS, 'email', 'password', 'is_superuser', 'is_verified', 'workspace_id'] as const;
+/** No one changes their own role or activity, the platform admin included. */
+const NEVER_ON_SELF = new Set(['role', 'is_active']);
 
 export interface UpdateMeInput {
   name?: string | null;
@@ -82,10 +85,20 @@ export class UsersService {
     if (input.workspace_id !== undefined && input.workspace_id !== null && !(await findWorkspaceInScope(this.deps.db, ALL_WORKSPACES, input.workspace_id))) {
       throw ValidationFailed.field('body', 'workspace_id', '"workspace_id" names no workspace', 'any.invalid');
     }
+    // A role means a place in a workspace: a user has one exactly when they have a workspace.
+    const workspaceAfter = input.workspace_id !== undefined ? input.workspace_id : target.workspace_id;
+    if (input.role !== undefined && (input.role === null) !== (workspaceAfter === null)) {
+      throw ValidationFailed.field('body', 'role', workspaceAfter ? '"role" is required for a user in a workspace' : '"role" needs a workspace', 'any.invalid');
+    }
     // The last owner cannot be demoted (nor moved out of the workspace), or the workspace would be unmanageable.
     const losesOwner = target.role === 'owner' && ((input.role !== undefined && input.role !== 'owner') || (input.workspace_id !== undefined && input.workspace_id !== target.workspace_id));
-    if (losesOwner && target.workspace_id && (await countOwners(this.deps.db, target.workspace_id)) <= 1) throw new Conflict('The last owner cannot be demoted', 'LAST_OWNER');
-    const updated = await this.apply(target, input);
+    const ownerWorkspace = target.workspace_id;
+    const guard = losesOwner && ownerWorkspace
+      ? async (trx: Trx) => {
+          if ((await countOwnersForUpdate(trx, ownerWorkspace)) <= 1) throw new Conflict('The last owner cannot be demoted', 'LAST_OWNER');
+        }
+      : undefined;
+    const updated = await this.apply(target, input, guard);
     if (input.role !== undefined && input.role !== target.role) await this.deps.audit.event('role_changed', { userId: p.user.id, workspaceId: updated.workspace_id ?? target.workspace_id, targetType: 'user', targetId: target.id, details: { from: target.role, to: updated.role } });
     if (input.is_active === false && target.is_active) await this.deps.audit.event('user_deactivated', { userId: p.user.id, workspaceId: target.workspace_id, targetType: 'user', targetId: target.id });
     return updated;
@@ -93,7 +106,7 @@ export class UsersService {
 
   async remove(p: Principal, id: string): Promise<void> {
     const target = await this.get(p, id);
-    const mayDelete = p.user.is_superuser || (target.id !== p.user.id && target.role !== 'owner' && isManagerOf(p, target.workspace_id));
+    const mayDelete = p.user.is_superuser || (target.id !== p.user.id && target.role !== 'owner' && !target.is_superuser && isManagerOf(p, target.workspace_id));
     if (!mayDelete) throw new Forbidden();
     await this.deps.db.transaction(async (trx) => {
       await deleteUserById(trx, target.id);
@@ -103,26 +116,25 @@ export class UsersService {
   }
 
   private allowedFields(p: Principal, target: UserRow, input: UpdateUserInput): Set<string> {
-    if (p.user.is_superuser) {
-      const all = new Set<string>([...MANAGER_FIELDS, 'email', 'password', 'is_superuser', 'is_verified', 'workspace_id']);
-      return all;
-    }
-    // No one changes their own role or activity; their own email and password go through PATCH /users/me.
-    if (target.id === p.user.id) return new Set(PROFILE_FIELDS);
-    if (!isManagerOf(p, target.workspace_id)) return new Set();
+    const self = target.id === p.user.id;
+    if (p.user.is_superuser) return new Set(SUPERUSER_FIELDS.filter((f) => !(self && NEVER_ON_SELF.has(f))));
+    // Everyone else's own email and password go through PATCH /users/me, which asks for the current password.
+    if (self) return new Set(PROFILE_FIELDS);
+    // A workspace's managers manage its members, never a platform admin who happens to be one of them.
+    if (target.is_superuser || !isManagerOf(p, target.workspace_id)) return new Set();
+    // Only an owner grants or removes ownership, or changes an owner at all.
+    if ((target.role === 'owner' || input.role === 'owner') && p.user.role !== 'owner') return new Set();
     const managing = new Set<string>(MANAGER_FIELDS);
-    const touchesOwner = target.role === 'owner' || input.role === 'owner';
-    if (touchesOwner && p.user.role !== 'owner') {
-      // Only an owner grants or removes ownership, or changes an owner at all.
-      return new Set();
-    }
+    // Taking a member's role away would leave them in the workspace without one; removing them is DELETE.
     if (input.role === null) managing.delete('role');
-    for (const f of NEVER_SETTABLE) managing.delete(f);
     return managing;
   }
 
-  /** Writes a user and their birthday row in one transaction, and clears the listings it changes. */
-  private async apply(target: UserRow, input: UpdateUserInput): Promise<UserRow> {
+  /**
+   * Writes a user and their birthday row in one transaction, and clears the listings it changes. `guard` runs first
+   * in that transaction, for checks that must hold at the moment of the write.
+   */
+  private async apply(target: UserRow, input: UpdateUserInput, guard?: (trx: Trx) => Promise<void>): Promise<UserRow> {
     const { db, config, passwords, cache } = this.deps;
     if (input.email !== undefined) {
       const other = await findUserByEmail(db, input.email);
@@ -145,6 +157,7 @@ export class UsersService {
     let updated: UserRow;
     try {
       updated = await db.transaction(async (trx) => {
+        if (guard) await guard(trx);
         const row = await updateUser(trx, target.id, patch);
         await syncBirthdayForUser(trx, row);
         if (revokes) await revokeUserRefreshTokens(trx, target.id);

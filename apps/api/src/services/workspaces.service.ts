@@ -13,6 +13,7 @@ import {
   insertInvite,
   insertWorkspace,
   listWorkspaces,
+  lockWorkspace,
   setWorkspaceSlackWebhook,
   updateWorkspace,
 } from '@nudge/db';
@@ -51,10 +52,12 @@ export class WorkspacesService {
     if (await findWorkspaceByName(db, input.name)) throw new BadRequest('WORKSPACE_ALREADY_EXISTS');
     const { slack_webhook, ...fields } = input;
     const id = crypto.randomUUID();
-    await db.transaction(async (trx) => {
-      await insertWorkspace(trx, { id, ...fields });
-      if (slack_webhook) await setWorkspaceSlackWebhook(trx, id, slack_webhook);
-    });
+    await uniqueName(() =>
+      db.transaction(async (trx) => {
+        await insertWorkspace(trx, { id, ...fields });
+        if (slack_webhook) await setWorkspaceSlackWebhook(trx, id, slack_webhook);
+      }),
+    );
     await cache.invalidate('workspaces', [id]);
     return this.load(ALL_WORKSPACES, id);
   }
@@ -69,11 +72,13 @@ export class WorkspacesService {
       if (other && other.id !== id) throw new BadRequest('WORKSPACE_ALREADY_EXISTS');
     }
     const { slack_webhook, slack_status: _ignored, ...fields } = input;
-    await db.transaction(async (trx) => {
-      await updateWorkspace(trx, id, fields);
-      // Saving a webhook (even the same one) marks it working again, so a broken workspace can be mended.
-      if (slack_webhook !== undefined) await setWorkspaceSlackWebhook(trx, id, slack_webhook);
-    });
+    await uniqueName(() =>
+      db.transaction(async (trx) => {
+        await updateWorkspace(trx, id, fields);
+        // Saving a webhook (even the same one) marks it working again, so a broken workspace can be mended.
+        if (slack_webhook !== undefined) await setWorkspaceSlackWebhook(trx, id, slack_webhook);
+      }),
+    );
     // The birthday order depends on the workspace's timezone; the template and names show in listings too.
     await cache.invalidate(['workspaces', 'birthdays'], [id]);
     return this.get(p, id);
@@ -84,6 +89,9 @@ export class WorkspacesService {
     await this.get(p, id);
     if (!isManagerOf(p, id)) throw new Forbidden();
     await db.transaction(async (trx) => {
+      // Locked first, so that no one joins between the detach and the delete: the foreign key would null their
+      // workspace_id on the delete but leave their role behind.
+      if (!(await lockWorkspace(trx, id))) return;
       await detachWorkspaceMembers(trx, id);
       await deleteWorkspaceById(trx, id);
     });
@@ -99,5 +107,15 @@ export class WorkspacesService {
     const invite = await insertInvite(this.deps.db, id, { token_hash: hashToken(token), role, created_by: p.user.id, expires_at: new Date(Date.now() + this.deps.config.inviteTtlHours * 3600_000) });
     await this.deps.audit.event('invite_created', { userId: p.user.id, workspaceId: id, targetType: 'invite', targetId: invite.id, details: { role } });
     return { invite_token: token, expires_at: invite.expires_at };
+  }
+}
+
+/** Two writes racing for one name (in any case): the unique index decides, and the loser gets the same 400. */
+async function uniqueName<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new BadRequest('WORKSPACE_ALREADY_EXISTS');
+    throw err;
   }
 }

@@ -6,6 +6,16 @@ import type { BirthdayRow, UserRow } from '@nudge/db';
 import { testApp, testDeps, signUp, superuser, team, unique, type Session } from '../helpers';
 
 const app = () => testApp();
+
+interface Row {
+  id: string;
+  user_id: string | null;
+  workspace_id: string;
+  name: string;
+  date_of_birth: string;
+  next_birthday?: string;
+  turning_age?: number;
+}
 const db = () => testDeps().db;
 
 // Far from UTC on both sides: at any instant one of them is on a different calendar day than UTC, so an order
@@ -21,8 +31,8 @@ function bornOn(day: DateTime): string {
   return day.minus({ years: 28 }).toISODate() as string;
 }
 
-async function addBirthday(owner: Session, name: string, dateOfBirth: string): Promise<{ id: string; name: string; date_of_birth: string }> {
-  return (await request(app()).post('/birthdays/').set(owner.auth).send({ name, date_of_birth: dateOfBirth }).expect(201)).body;
+async function addBirthday(owner: Session, name: string, dateOfBirth: string): Promise<Row> {
+  return (await request(app()).post('/birthdays/').set(owner.auth).send({ name, date_of_birth: dateOfBirth }).expect(201)).body as Row;
 }
 
 async function linkedRow(userId: string): Promise<BirthdayRow> {
@@ -44,7 +54,7 @@ describe('GET /birthdays/', () => {
 
       const res = await request(app()).get('/birthdays/').set(owner.auth).expect(200);
       expect(res.body).to.be.an('array');
-      expect(res.body.map((b: { id: string }) => b.id)).to.deep.equal([ann.id, boLow?.id, boHigh?.id, tomorrow.id, later.id, ownerRow.id]);
+      expect((res.body as Row[]).map((b) => b.id)).to.deep.equal([ann.id, boLow?.id, boHigh?.id, tomorrow.id, later.id, ownerRow.id]);
       expect(res.body[0]).to.have.keys('id', 'user_id', 'workspace_id', 'name', 'date_of_birth', 'created_at', 'updated_at');
       expect(res.body[0]).to.include({ name: 'Ann', date_of_birth: bornOn(today), user_id: null, workspace_id: owner.user.workspace_id });
       expect(res.body[5]).to.include({ user_id: owner.user.id, name: 'Owner' });
@@ -66,7 +76,7 @@ describe('GET /birthdays/', () => {
     const b = await signUp(app(), { workspace_name: unique('ws') });
     await addBirthday(b, 'Elsewhere', '1980-01-01');
     const res = await request(app()).get('/birthdays/').set(a.auth).expect(200);
-    expect(res.body.map((r: { workspace_id: string }) => r.workspace_id)).to.deep.equal([a.user.workspace_id]);
+    expect((res.body as Row[]).map((r) => r.workspace_id)).to.deep.equal([a.user.workspace_id]);
   });
 
   it('answers an empty array to a user without a workspace, and 401 without a token', async () => {
@@ -82,7 +92,7 @@ describe('GET /birthdays/all', () => {
     const a = await signUp(app(), { workspace_name: unique('ws') });
     const b = await signUp(app(), { workspace_name: unique('ws') });
     const res = await request(app()).get('/birthdays/all').set(root.auth).expect(200);
-    const userIds = res.body.map((r: { user_id: string }) => r.user_id);
+    const userIds = (res.body as Row[]).map((r) => r.user_id);
     expect(userIds).to.include.members([a.user.id, b.user.id]);
   });
 
@@ -102,20 +112,20 @@ describe('GET /birthdays/upcoming', () => {
       const now = await addBirthday(owner, 'Zoe', bornOn(today));
 
       const week = await request(app()).get('/birthdays/upcoming').set(owner.auth).expect(200);
-      expect(week.body.map((b: { id: string }) => b.id)).to.deep.equal([now.id, sixth.id]);
+      expect((week.body as Row[]).map((b) => b.id)).to.deep.equal([now.id, sixth.id]);
       expect(week.body[0]).to.include({ next_birthday: today.toISODate(), turning_age: 28, name: 'Zoe' });
       expect(week.body[1]).to.include({ next_birthday: today.plus({ days: 6 }).toISODate(), turning_age: 28 });
 
       const eight = await request(app()).get('/birthdays/upcoming?days=8').set(owner.auth).expect(200);
-      expect(eight.body.map((b: { id: string }) => b.id)).to.deep.equal([now.id, sixth.id, seventh.id]);
+      expect((eight.body as Row[]).map((b) => b.id)).to.deep.equal([now.id, sixth.id, seventh.id]);
 
       const one = await request(app()).get('/birthdays/upcoming?days=1').set(owner.auth).expect(200);
-      expect(one.body.map((b: { id: string }) => b.id)).to.deep.equal([now.id]);
+      expect((one.body as Row[]).map((b) => b.id)).to.deep.equal([now.id]);
 
       const year = await request(app()).get('/birthdays/upcoming?days=366').set(owner.auth).expect(200);
       const ownerRow = await linkedRow(owner.user.id);
-      expect(year.body.at(-1)).to.include({ id: ownerRow.id, next_birthday: today.minus({ days: 1 }).plus({ years: 1 }).toISODate(), turning_age: 29 });
-      const nexts = year.body.map((b: { next_birthday: string }) => b.next_birthday);
+      expect((year.body as Row[]).at(-1)).to.include({ id: ownerRow.id, next_birthday: today.minus({ days: 1 }).plus({ years: 1 }).toISODate(), turning_age: 29 });
+      const nexts = (year.body as Row[]).map((b) => b.next_birthday);
       expect(nexts).to.deep.equal([...nexts].sort());
     });
   }
@@ -144,7 +154,7 @@ describe('GET /birthdays/upcoming', () => {
     for (const rule of ['feb28', 'mar1'] as const) {
       await request(app()).patch(`/workspaces/${owner.user.workspace_id}`).set(owner.auth).send({ leap_day_rule: rule }).expect(200);
       const res = await request(app()).get('/birthdays/upcoming?days=366').set(owner.auth).expect(200);
-      expect(res.body.find((b: { id: string }) => b.id === leap.id)).to.include(expected(rule));
+      expect((res.body as Row[]).find((b) => b.id === leap.id)).to.include(expected(rule));
     }
   });
 });

@@ -17,7 +17,7 @@ export function redisSlackPacer(redis: Redis, intervalMs = 1000): SlackPacer {
   return {
     async acquire(webhookUrl) {
       const key = keyFor(webhookUrl);
-      if (key) return 0;
+      if ((await redis.set(key, '1', 'PX', intervalMs, 'NX')) === 'OK') return 0;
       const ttl = await redis.pttl(key);
       // -2: it expired between the two commands; -1 cannot happen (every SET has PX), but never wait forever.
       return ttl > 0 ? ttl : ttl === -2 ? 1 : intervalMs;

@@ -21,6 +21,7 @@ import {
   type NotificationRow,
 } from '@nudge/db';
 import { isProviderError, SlackWebhookAdapter, type ProviderError } from '@nudge/channels';
+import { DecryptionError } from '@nudge/crypto';
 import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
 import type { WorkerContext } from '../runtime';
 import { redisSlackPacer, type SlackPacer } from '../birthdays/slack-pace';
@@ -51,7 +52,16 @@ export async function deliverSlackNotification(job: Job<NotificationJob>, deps: 
   if (isFinalNotificationStatus(n.status)) return 'already-final';
 
   const workspace = await findWorkspaceById(db, n.workspace_id);
-  const webhook = await getWorkspaceSlackWebhook(db, n.workspace_id);
+  let webhook: string | null;
+  try {
+    webhook = await getWorkspaceSlackWebhook(db, n.workspace_id);
+  } catch (err) {
+    if (!(err instanceof DecryptionError)) throw err;
+    // No retry can read it (a retired key, a copied ciphertext): the webhook must be saved again.
+    logger.error('cannot decrypt the workspace Slack webhook', { workspaceId: n.workspace_id, reason: err.reason });
+    await markSlackBroken(db, n.workspace_id);
+    return failWithoutAttempt(db, n, 'webhook_unreadable');
+  }
   if (!workspace || !webhook) return failWithoutAttempt(db, n, 'no_webhook');
   if (workspace.slack_status === 'broken') return failWithoutAttempt(db, n, 'slack_broken');
 

@@ -81,8 +81,8 @@ export async function startBirthdayHarness(opts: HarnessOptions = {}): Promise<B
   // Expected warnings (a simulated crash, an expired claim) would only clutter the test output.
   const ctx: WorkerContext = { config: getConfig(), logger: winston.createLogger({ silent: true }), producers };
   const retry = opts.retry ?? FAST_RETRY;
-  // The fake listens on 127.0.0.1 over http, which the test policy allows as production never would.
-  const adapter = new SlackWebhookAdapter({ timeoutMs: opts.slackTimeoutMs ?? 300, policy: { allowedHosts: ['127.0.0.1'], allowInsecureLoopback: true } });
+  // The fake listens on http://127.0.0.1, which the test environment lists in SLACK_WEBHOOK_HOSTS.
+  const adapter = new SlackWebhookAdapter({ timeoutMs: opts.slackTimeoutMs ?? 300 });
   const deliver = createSlackPostProcessor({ db, slack: adapter, retry, pacer: redisSlackPacer(redis) });
   const dispatchWorkers = Array.from({ length: opts.dispatchWorkers ?? 2 }, () =>
     createWorker(QUEUES.dispatchSlack, (job) => deliver(job, ctx), { concurrency: 5, settings: { backoffStrategy: slackBackoffStrategy(retry) } }),

@@ -108,6 +108,7 @@ describe('the Slack post processor (dispatch-slack)', function () {
       expect((await h.scan('2027-12-02T17:00:00Z')).claimed).to.equal(0);
       await setWorkspaceSlackWebhook(h.db, ws.id, h.slack.webhookUrl());
       expect((await h.scan('2027-12-02T17:00:00Z')).claimed).to.equal(1);
+      expect((await h.settled(ws.id, '2027-12-02')).notification.status).to.equal('sent');
     });
   }
 
@@ -117,7 +118,7 @@ describe('the Slack post processor (dispatch-slack)', function () {
     await h.scan(NOON);
     const { notification } = await h.settled(ws.id, DAY);
     expect(notification).to.include({ status: 'failed', last_error: 'redirect_not_followed' });
-    expect(h.slack.requests).to.have.length(1);
+    expect(h.slack.requestsTo(ws.hook!)).to.have.length(1);
     expect(h.slack.requests.filter((r) => r.path === h.slack.redirectPath)).to.have.length(0);
   });
 
@@ -158,6 +159,24 @@ describe('the Slack post processor (dispatch-slack)', function () {
     expect(notification).to.include({ status: 'failed', last_error: 'no_webhook' });
     expect(attempts).to.deep.equal([]);
     expect((await h.post(ws.id, DAY))?.status).to.equal('failed');
-    expect(h.slack.requests).to.have.length(0);
+    expect(h.slack.requestsTo(ws.hook!)).to.have.length(0);
+  });
+  it('fails a post whose stored webhook cannot be decrypted, and flags the workspace until the webhook is saved again', async () => {
+    const ws = await dueWorkspace();
+    await Promise.all(h.dispatchWorkers.map((w) => w.pause()));
+    try {
+      expect((await h.scan(NOON)).enqueued).to.equal(1);
+      // A ciphertext copied from another workspace is bound to that row and does not decrypt here.
+      const other = await h.workspace();
+      const foreign = (await h.db('workspaces').where({ id: other.id }).first<{ slack_webhook: string }>('slack_webhook')).slack_webhook;
+      await h.db('workspaces').where({ id: ws.id }).update({ slack_webhook: foreign });
+    } finally {
+      await Promise.all(h.dispatchWorkers.map((w) => w.resume()));
+    }
+    const { notification, attempts } = await h.settled(ws.id, DAY);
+    expect(notification).to.include({ status: 'failed', last_error: 'webhook_unreadable' });
+    expect(attempts).to.deep.equal([]);
+    expect((await findWorkspaceById(h.db, ws.id))?.slack_status).to.equal('broken');
+    expect(h.slack.requestsTo(ws.hook!)).to.have.length(0);
   });
 });

@@ -65,9 +65,13 @@ export async function deleteUserById(db: Conn, id: string): Promise<boolean> {
   return (await db('users').where({ id }).delete()) > 0;
 }
 
-export async function countOwners(db: Conn, workspaceId: string): Promise<number> {
-  const row = await db('users').where({ workspace_id: workspaceId, role: 'owner' }).count<{ count: number }>('* as count').first();
-  return Number(row?.count ?? 0);
+/**
+ * A workspace's owners, counted with their rows locked until the transaction ends: two owners demoting each other
+ * at once would otherwise both see two owners and leave none.
+ */
+export async function countOwnersForUpdate(trx: Knex.Transaction, workspaceId: string): Promise<number> {
+  const rows = await trx('users').where({ workspace_id: workspaceId, role: 'owner' }).orderBy('id').forUpdate().select('id');
+  return rows.length;
 }
 
 /** Detaches every member from a workspace that is being deleted; no foreign-key rule can null the role. */

@@ -90,6 +90,11 @@ export async function updateWorkspace(db: Conn, id: string, patch: WorkspacePatc
   await db('workspaces').where({ id }).update({ ...patch, updated_at: db.fn.now() });
 }
 
+/** Locks a workspace's row until the transaction ends; a user joining it meanwhile waits on its foreign key. */
+export async function lockWorkspace(trx: Knex.Transaction, id: string): Promise<boolean> {
+  return !!(await trx('workspaces').where({ id }).forUpdate().first('id'));
+}
+
 export async function deleteWorkspaceById(db: Conn, id: string): Promise<boolean> {
   return (await db('workspaces').where({ id }).delete()) > 0;
 }

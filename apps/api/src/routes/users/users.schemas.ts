@@ -18,10 +18,12 @@ export const updateMeBody = Joi.object({
   timezone: timezone(),
   email: email(),
   password: password(),
-  current_password: Joi.string().max(1024),
-})
-  .with('email', 'current_password')
-  .with('password', 'current_password');
+  // Required here, not as an object-level peer rule, so that the 422 names current_password itself.
+  current_password: Joi.string()
+    .max(1024)
+    .when('email', { is: Joi.exist(), then: Joi.required() })
+    .when('password', { is: Joi.exist(), then: Joi.required() }),
+});
 
 /**
  * PATCH /users/{id}: every field that exists. Which of them the caller may set is decided by the service, which

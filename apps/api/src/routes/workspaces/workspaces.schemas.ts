@@ -18,7 +18,7 @@ export function isAllowedSlackWebhook(value: string, config: Pick<Config, 'slack
     return false;
   }
   if (u.username || u.password || u.search || u.hash) return false;
-  if (!config.slackWebhookHosts.includes(u.hostname)) return false;
+  if (!config.slackWebhookHosts.some((h) => h.toLowerCase() === u.hostname)) return false;
   const httpOk = !config.isProduction && LOOPBACK.has(u.hostname);
   if (u.protocol !== 'https:' && !(u.protocol === 'http:' && httpOk)) return false;
   return SLACK_PATH.test(u.pathname);
@@ -28,7 +28,9 @@ export function workspaceSchemas(config: Config) {
   const slackWebhook = () =>
     Joi.string()
       .max(500)
-      .custom((v: string, helpers) => (isAllowedSlackWebhook(v, config) ? v : helpers.error('slack.webhook')))
+      // Stored as parsed, so the adapter later posts to exactly the URL that was checked (no `\`, `..` or case
+      // variants for another parser to read differently).
+      .custom((v: string, helpers) => (isAllowedSlackWebhook(v, config) ? new URL(v).href : helpers.error('slack.webhook')))
       .messages({ 'slack.webhook': `"{{#label}}" must be an https Slack incoming-webhook URL (/services/T…/B…/…) on an allowed host (${config.slackWebhookHosts.join(', ')})` });
   const template = () =>
     Joi.string()
