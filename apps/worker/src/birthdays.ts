@@ -1,6 +1,6 @@
 // The birthdays process: the birthday scheduler tick and Slack posts. dispatch-slack jobs carry their own backoff
 // type, which BullMQ resolves through this worker's backoffStrategy (Retry-After aware).
-import { getConfig } from '@nudge/config';
+import { loadConfigOrExit } from '@nudge/config';
 import { QUEUES } from '@nudge/queue';
 import { consume, runProcess } from './runtime';
 import { birthdayScanProcessor } from './processors/birthday-scan.processor';
@@ -13,5 +13,5 @@ runProcess({
     consume({ queue: QUEUES.birthdayScan, concurrency: 1, process: birthdayScanProcessor }),
     consume({ queue: QUEUES.dispatchSlack, concurrency: 10, process: slackPostProcessor, settings: { backoffStrategy: slackBackoffStrategy() } }),
   ],
-  schedulers: [{ queue: QUEUES.birthdayScan, id: 'birthday-scan', everyMs: getConfig().birthdayScanIntervalSeconds * 1000, data: {} }],
+  schedulers: [{ queue: QUEUES.birthdayScan, id: 'birthday-scan', everyMs: loadConfigOrExit().birthdayScanIntervalSeconds * 1000, data: {} }],
 });

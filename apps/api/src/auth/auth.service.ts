@@ -31,6 +31,7 @@ import type { Principal } from './principal';
 import type { Passwords } from './passwords';
 import { BadRequest, Unauthorized } from '../http/errors';
 import type { AuditLog } from '../services/audit';
+import type { ListingCache } from '../services/listing-cache';
 
 export interface TokenPair {
   access_token: string;
@@ -50,7 +51,7 @@ export interface RegisterInput {
 
 export class AuthService {
   constructor(
-    private readonly deps: { db: Db; config: Config; logger: Logger; key: KeyObject; denylist: TokenDenylist; passwords: Passwords; producers: Producers; audit: AuditLog },
+    private readonly deps: { db: Db; config: Config; logger: Logger; key: KeyObject; denylist: TokenDenylist; passwords: Passwords; producers: Producers; audit: AuditLog; cache: ListingCache },
   ) {}
 
   async register(input: RegisterInput): Promise<UserRow> {
@@ -58,7 +59,7 @@ export class AuthService {
     if (await findUserByEmail(db, input.email)) throw new BadRequest('REGISTER_USER_ALREADY_EXISTS');
     const passwordHash = await passwords.hash(input.password, config.bcryptCost);
     try {
-      return await db.transaction(async (trx) => {
+      const user = await db.transaction(async (trx) => {
         let workspaceId: string | null = null;
         let role: UserRow['role'] = null;
         if (input.invite_token) {
@@ -84,8 +85,13 @@ export class AuthService {
         await syncBirthdayForUser(trx, user);
         return user;
       });
+      // A new member (and a new workspace) shows in the workspace's listings and the platform admin's.
+      await this.deps.cache.invalidate(['users', 'birthdays', 'workspaces'], [user.workspace_id]);
+      return user;
     } catch (err) {
       // Two registrations racing for one email or workspace name: the unique index decides.
+      // The invite's workspace was deleted while this registration was joining it.
+      if ((err as { code?: string }).code === '23503' && input.invite_token) throw new BadRequest('REGISTER_INVALID_INVITE_TOKEN');
       if ((err as { code?: string }).code === '23505') {
         const constraint = (err as { constraint?: string }).constraint ?? '';
         throw new BadRequest(constraint.includes('workspaces') ? 'REGISTER_WORKSPACE_ALREADY_EXISTS' : 'REGISTER_USER_ALREADY_EXISTS');
@@ -160,6 +166,7 @@ export class AuthService {
       return id;
     });
     if (!userId) throw new BadRequest('RESET_PASSWORD_BAD_TOKEN');
+    await this.deps.cache.invalidate('users', [(await findUserById(db, userId))?.workspace_id]);
     await audit.event('password_reset', { userId, workspaceId: null });
   }
 

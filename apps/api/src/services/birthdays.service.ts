@@ -23,6 +23,7 @@ import {
 import { idScope, isManagerOf, type Principal } from '../auth/principal';
 import { Forbidden, NotFound, ValidationFailed } from '../http/errors';
 import { ALL_KEY, type ListingCache } from './listing-cache';
+import type { UsersService } from './users.service';
 
 export interface BirthdayOut {
   id: string;
@@ -56,7 +57,7 @@ export class NoWorkspace extends Forbidden {
 }
 
 export class BirthdaysService {
-  constructor(private readonly deps: { db: Db; cache: ListingCache }) {}
+  constructor(private readonly deps: { db: Db; cache: ListingCache; users: UsersService }) {}
 
   private async workspaceCalendar(workspaceId: string): Promise<{ tz: string; rule: LeapDayRule }> {
     const ws = await findWorkspaceById(this.deps.db, workspaceId);
@@ -112,39 +113,36 @@ export class BirthdaysService {
   }
 
   async update(p: Principal, id: string, input: { name?: string; date_of_birth?: string }): Promise<BirthdayOut> {
-    const { db, cache } = this.deps;
+    const { db, cache, users } = this.deps;
     const b = await findBirthday(db, idScope(p), id);
     if (!b) throw new NotFound();
-    if (!(b.user_id === p.user.id || isManagerOf(p, b.workspace_id))) throw new Forbidden();
-    const updated = await db.transaction(async (trx) => {
-      if (!b.user_id) return updateBirthdayRow(trx, b.workspace_id, b.id, input);
-      // A linked row is a view of its user: the change goes to the user, and the row follows.
-      const user = await findUserById(trx, b.user_id);
-      if (!user) throw new NotFound();
-      const saved = await updateUser(trx, user.id, { ...(input.name !== undefined ? { name: input.name } : {}), ...(input.date_of_birth !== undefined ? { date_of_birth: input.date_of_birth } : {}) });
-      await syncBirthdayForUser(trx, saved);
-      return findBirthday(trx, b.workspace_id, b.id);
-    });
+    if (b.user_id) {
+      // A linked row is a view of its user: the change is a user change, under the user rules (an admin cannot
+      // edit an owner), in one transaction with the row, and the row follows.
+      await users.update(p, b.user_id, input);
+      const row = await findBirthday(db, b.workspace_id, b.id);
+      if (!row) throw new NotFound();
+      return serializeBirthday(row);
+    }
+    if (!isManagerOf(p, b.workspace_id)) throw new Forbidden();
+    const updated = await updateBirthdayRow(db, b.workspace_id, b.id, input);
     if (!updated) throw new NotFound();
-    await cache.invalidate(['birthdays', 'users'], [b.workspace_id]);
+    await cache.invalidate('birthdays', [b.workspace_id]);
     return serializeBirthday(updated);
   }
 
   async remove(p: Principal, id: string): Promise<void> {
-    const { db, cache } = this.deps;
+    const { db, cache, users } = this.deps;
     const b = await findBirthday(db, idScope(p), id);
     if (!b) throw new NotFound();
     if (!isManagerOf(p, b.workspace_id)) throw new Forbidden();
-    await db.transaction(async (trx) => {
-      if (b.user_id) {
-        // Without a date of birth the user no longer has a birthday; syncing removes the row.
-        const user = await updateUser(trx, b.user_id, { date_of_birth: null });
-        await syncBirthdayForUser(trx, user);
-      } else {
-        await deleteBirthdayRow(trx, b.workspace_id, b.id);
-      }
-    });
-    await cache.invalidate(['birthdays', 'users'], [b.workspace_id]);
+    if (b.user_id) {
+      // Without a date of birth the user no longer has a birthday: the user write removes the row with it.
+      await users.update(p, b.user_id, { date_of_birth: null });
+      return;
+    }
+    await deleteBirthdayRow(db, b.workspace_id, b.id);
+    await cache.invalidate('birthdays', [b.workspace_id]);
   }
 
   /** Re-syncs every linked row from its user, creates the missing ones and removes orphans, in one transaction. */

@@ -31,16 +31,17 @@ export function createServices(deps: AppDeps): Services {
   const audit = new AuditLog(db, logger);
   const cache = new ListingCache(redis, logger);
   const denylist = new TokenDenylist(db, redis, logger);
+  const users = new UsersService({ db, config, passwords, cache, audit });
   return {
     ...deps,
     passwords,
     audit,
     cache,
     limits: new AuthRateLimits(redis, config, logger, audit),
-    auth: new AuthService({ db, config, logger, key, denylist, passwords, producers, audit }),
-    users: new UsersService({ db, config, passwords, cache, audit }),
+    auth: new AuthService({ db, config, logger, key, denylist, passwords, producers, audit, cache }),
+    users,
     workspaces: new WorkspacesService({ db, config, cache, audit }),
-    birthdays: new BirthdaysService({ db, cache }),
+    birthdays: new BirthdaysService({ db, cache, users }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

@@ -13,7 +13,7 @@ import {
   insertInvite,
   insertWorkspace,
   listWorkspaces,
-  lockWorkspace,
+  lockWorkspaceForDelete,
   setWorkspaceSlackWebhook,
   updateWorkspace,
 } from '@nudge/db';
@@ -91,7 +91,7 @@ export class WorkspacesService {
     await db.transaction(async (trx) => {
       // Locked first, so that no one joins between the detach and the delete: the foreign key would null their
       // workspace_id on the delete but leave their role behind.
-      if (!(await lockWorkspace(trx, id))) return;
+      if (!(await lockWorkspaceForDelete(trx, id))) return;
       await detachWorkspaceMembers(trx, id);
       await deleteWorkspaceById(trx, id);
     });

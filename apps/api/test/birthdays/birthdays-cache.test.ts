@@ -186,6 +186,18 @@ describe('the birthday listing cache', () => {
       );
       expect((await list(owner)).map((b) => b.name)).to.include('Joiner');
     });
+
+    it("registering a new workspace, which changes the platform admin's listings", async () => {
+      const root = await superuser(app);
+      for (const path of ['/birthdays/all', '/users/all', '/workspaces/']) await request(app).get(path).set(root.auth).expect(200);
+      const allKeys = ['birthdays', 'users', 'workspaces'].map((kind) => appKey('cache', kind, '_all'));
+      for (const k of allKeys) expect(await redis().exists(k), `${k} cached`).to.equal(1);
+      const email = `${unique('founder')}@example.com`;
+      const res = await request(app).post('/auth/register').send({ email, password: PASSWORD, date_of_birth: '1992-02-02', name: 'Founder', workspace_name: unique('ws') }).expect(201);
+      for (const k of allKeys) expect(await redis().exists(k), `${k} deleted by the registration`).to.equal(0);
+      const all = (await request(app).get('/birthdays/all').set(root.auth).expect(200)).body as { user_id: string | null }[];
+      expect(all.map((b) => b.user_id)).to.include(res.body.id);
+    });
   });
 
   describe('a GET that read before a write', () => {

@@ -21,10 +21,11 @@ describe('GET /utils/cache', () => {
   let app: Express;
   let root: Session;
 
-  async function clearCache(): Promise<void> {
-    const keys = await redis.keys(`${appKey('cache')}:*`);
+  async function clear(pattern: string): Promise<void> {
+    const keys = await redis.keys(pattern);
     if (keys.length) await redis.del(...keys);
   }
+  const clearCache = () => clear(`${appKey('cache')}:*`);
 
   before(async () => {
     redis = createRedis('client', privateRedisUrl());
@@ -33,7 +34,8 @@ describe('GET /utils/cache', () => {
   });
   beforeEach(clearCache);
   after(async () => {
-    await clearCache();
+    // Everything this app wrote there: listings, generations, rate-limit counters.
+    await clear(`${getConfig().redisPrefix}:*`);
     redis.disconnect();
   });
 

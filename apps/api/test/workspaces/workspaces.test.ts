@@ -3,7 +3,9 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { getConfig } from '@nudge/config';
-import { getWorkspaceSlackWebhook } from '@nudge/db';
+import { getWorkspaceSlackWebhook, insertUser } from '@nudge/db';
+import { hashToken } from '@nudge/crypto';
+import { waitFor } from '@nudge/testing';
 import { createApp } from '../../src/index';
 import { isAllowedSlackWebhook } from '../../src/routes/workspaces/workspaces.schemas';
 import { memoryLogger } from '../memory-logger';
@@ -164,13 +166,13 @@ describe('PATCH /workspaces/{id}', () => {
     it('is refused with 422 naming slack_webhook for anything else, and the stored one stays', async () => {
       const t = await team(app());
       await patchWs(t.owner, t.workspaceId, { slack_webhook: WEBHOOK }).expect(200);
-      const let_through: string[] = [];
+      const letThrough: string[] = [];
       for (const url of refused) {
         const res = await patchWs(t.owner, t.workspaceId, { slack_webhook: url });
-        if (res.status !== 422) let_through.push(`${url}: ${res.status}`);
+        if (res.status !== 422) letThrough.push(`${url}: ${res.status}`);
         else expect(res.body.detail[0].loc, url).to.deep.equal(['body', 'slack_webhook']);
       }
-      expect(let_through).to.deep.equal([]);
+      expect(letThrough).to.deep.equal([]);
       expect(await getWorkspaceSlackWebhook(db(), t.workspaceId)).to.equal(WEBHOOK);
       const root = await superuser(app());
       await request(app()).post('/workspaces/').set(root.auth).send({ name: unique('Bad'), slack_webhook: 'https://evil.example/services/T1/B1/x' }).expect(422);
@@ -229,6 +231,28 @@ describe('DELETE /workspaces/{id}', () => {
     const write = await request(app()).post('/birthdays/').set(t.member.auth).send({ name: 'Someone', date_of_birth: '1990-01-01' }).expect(403);
     expect(write.body.code).to.equal('NO_WORKSPACE');
     expect((await request(app()).get('/users/me').set(t.member.auth).expect(200)).body).to.include({ workspace_id: null, role: null });
+  });
+
+  it('detaches a user who joins while it is being deleted, role included', async () => {
+    const t = await team(app());
+    const token = (await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(t.owner.auth).send({}).expect(201)).body.invite_token as string;
+    // A registration, step by step: it has spent its invite when the delete starts, and adds its user after.
+    const joining = await db().transaction();
+    let joinerId = '';
+    try {
+      await joining('workspace_invites').where({ token_hash: hashToken(token) }).update({ used_at: joining.fn.now() });
+      const deleting = request(app()).delete(`/workspaces/${t.workspaceId}`).set(t.owner.auth).then((r) => r);
+      await waitFor(async () => {
+        const { rows } = await db().raw<{ rows: { n: number }[] }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%workspace%'");
+        return (rows[0]?.n ?? 0) > 0;
+      }, { what: 'the delete to wait on the registration' });
+      joinerId = (await insertUser(joining, { email: `${unique()}@example.com`, password_hash: 'x', workspace_id: t.workspaceId, role: 'member' })).id;
+      await joining.commit();
+      expect((await deleting).status).to.equal(204);
+    } finally {
+      if (!joining.isCompleted()) await joining.rollback();
+    }
+    expect(await db()('users').where({ id: joinerId }).first()).to.include({ workspace_id: null, role: null });
   });
 
   it('changes nothing when the delete fails part-way', async () => {

@@ -90,8 +90,14 @@ export async function updateWorkspace(db: Conn, id: string, patch: WorkspacePatc
   await db('workspaces').where({ id }).update({ ...patch, updated_at: db.fn.now() });
 }
 
-/** Locks a workspace's row until the transaction ends; a user joining it meanwhile waits on its foreign key. */
-export async function lockWorkspace(trx: Knex.Transaction, id: string): Promise<boolean> {
+/**
+ * Locks a workspace that is about to be deleted, until the transaction ends, so that no one joins it unseen: its
+ * invites first, then its row, the order in which a registration takes them (it spends the invite, then its new user's
+ * foreign key share-locks the workspace). A registration that spent its invite just before is waited for and then
+ * detached with the rest; one that comes after finds its invite gone.
+ */
+export async function lockWorkspaceForDelete(trx: Knex.Transaction, id: string): Promise<boolean> {
+  await trx('workspace_invites').where({ workspace_id: id }).orderBy('id').forUpdate().select('id');
   return !!(await trx('workspaces').where({ id }).forUpdate().first('id'));
 }
 
