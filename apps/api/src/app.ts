@@ -10,6 +10,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { accessLog, rebindContext, requestId } from './http/request-context';
 import { applyTransport } from './http/transport';
 import { createServices } from './services';
+import { createMetrics, mountOperations } from './http/operations';
 
 export const JSON_LIMIT = '1mb';
 
@@ -18,8 +19,10 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
 
+  const metrics = createMetrics(deps.metricsRegistry);
   app.use(requestId());
   app.use(accessLog(logger));
+  app.use(metrics.middleware);
   applyTransport(app, config);
   app.use(express.json({ limit: JSON_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: JSON_LIMIT }));
@@ -33,7 +36,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(spec);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json', persistAuthorization: true } }));
+  // validatorUrl null: Swagger UI would otherwise send the spec's URL to validator.swagger.io for a badge.
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json', persistAuthorization: true, validatorUrl: null } }));
+  mountOperations(app, { registry: metrics.registry, producers: deps.producers, guards: [services.guards.user, services.guards.superuser] });
   app.use('/api/v1', api);
   app.use('/', api);
 

@@ -3,6 +3,7 @@ import type { Config } from '@nudge/config';
 import type { Logger } from '@nudge/logger';
 import type { Db } from '@nudge/db';
 import type { Producers, Redis } from '@nudge/queue';
+import type { Registry } from 'prom-client';
 import type { Passwords } from './auth/passwords';
 
 export interface AppDeps {
@@ -14,4 +15,6 @@ export interface AppDeps {
   producers: Producers;
   /** Password hashing; defaults to the bcrypt pool at the configured cost. */
   passwords?: Passwords;
+  /** Where /metrics reads from; main.ts adds the process's default metrics to it. */
+  metricsRegistry?: Registry;
 }

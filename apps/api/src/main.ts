@@ -5,7 +5,9 @@ import { getLogger, setLogRole } from '@nudge/logger';
 import { getDb, closeDb } from '@nudge/db';
 import { Producers, createRedis } from '@nudge/queue';
 import { closePasswordPool } from '@nudge/crypto';
+import { Registry } from 'prom-client';
 import { createApp } from './app';
+import { enableProcessMetrics } from './http/operations';
 
 const config = loadConfigOrExit();
 setLogRole('web');
@@ -15,7 +17,9 @@ for (const w of config.warnings) logger.warn(w);
 const db = getDb();
 const redis = createRedis('client');
 const producers = new Producers();
-const app = createApp({ config, logger, db, redis, producers });
+const metricsRegistry = new Registry();
+enableProcessMetrics(metricsRegistry);
+const app = createApp({ config, logger, db, redis, producers, metricsRegistry });
 const server = http.createServer(app);
 
 server.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { testApp, signUp, superuser } from '../helpers';
+import { testApp, signUp, superuser, unique } from '../helpers';
 
 describe('operations endpoints', () => {
   describe('GET /metrics', () => {
     it('answers Prometheus text with request durations by route pattern, never by raw id', async () => {
-      const s = await signUp(testApp());
+      const s = await signUp(testApp(), { workspace_name: unique('metrics') });
       await request(testApp()).get(`/users/${s.user.id}`).set(s.auth).expect(200);
       const res = await request(testApp()).get('/metrics').expect(200);
       expect(res.headers['content-type']).to.match(/^text\/plain/);
@@ -22,7 +22,7 @@ describe('operations endpoints', () => {
   describe('/admin/queues', () => {
     it('needs a token, and the platform admin', async () => {
       await request(testApp()).get('/admin/queues').expect(401);
-      const s = await signUp(testApp(), { workspace_name: `ops${Date.now()}` });
+      const s = await signUp(testApp(), { workspace_name: unique('ops') });
       await request(testApp()).get('/admin/queues').set(s.auth).expect(403);
     });
 

@@ -65,7 +65,7 @@ export async function updateBirthdayRow(db: Conn, workspaceId: string, id: strin
     .where({ id, workspace_id: workspaceId })
     .update({ ...patch, updated_at: db.fn.now() as unknown as Date })
     .returning([...COLUMNS, 'birth_md']);
-  return row as BirthdayRow | undefined;
+  return row;
 }
 
 export async function deleteBirthdayRow(db: Conn, workspaceId: string, id: string): Promise<boolean> {
