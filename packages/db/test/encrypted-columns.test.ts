@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DecryptionError, getFieldCipher } from '@nudge/crypto';
 import { getWorkspaceSlackWebhook, setWorkspaceSlackWebhook } from '@nudge/db';
-import { createPrivateDatabase, type PrivateDatabase } from './private-database';
+import { createPrivateDatabase, type PrivateDatabase } from '@nudge/testing';
 
 const MIGRATION = '20261122000400_encrypt_slack_webhooks.ts';
 const at = (rowId: string) => ({ table: 'workspaces', column: 'slack_webhook', rowId });

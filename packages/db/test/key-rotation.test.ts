@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DecryptionError, FieldCipher } from '@nudge/crypto';
 import { rotateKeys, type RotationBatch } from '@nudge/db/key-rotation';
 import { spawnTs } from '@nudge/testing';
-import { createPrivateDatabase, type PrivateDatabase } from './private-database';
+import { createPrivateDatabase, type PrivateDatabase } from '@nudge/testing';
 
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);

@@ -1,25 +1,15 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { getConfig } from '@nudge/config';
-import { createDb, getDb, type Db } from '@nudge/db';
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+import type { Db } from '@nudge/db';
+import { createPrivateDatabase, type PrivateDatabase } from '@nudge/testing';
 
 describe('packages/db migrations', () => {
-  const name = `nudge_mig_${randomBytes(4).toString('hex')}`;
+  let priv: PrivateDatabase;
   let db: Db;
   before(async () => {
-    await getDb().raw(`CREATE DATABASE ${name}`);
-    db = createDb(withDatabase(getConfig().databaseUrl, name));
+    priv = await createPrivateDatabase('nudge_mig');
+    db = priv.db;
   });
-  after(async () => {
-    await db.destroy();
-    await getDb().raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  });
+  after(() => priv.drop());
 
   it('migrate up, all the way down, and up again', async function () {
     this.timeout(60_000);

@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import { spawnTs, waitFor } from '@nudge/testing';
+import { freePort, spawnTs, waitFor } from '@nudge/testing';
 import { redact, redactString } from '@nudge/logger';
 
 const SECRETS = {
@@ -15,14 +14,6 @@ const SECRETS = {
   apiKey: 'SG.SECRETkey123.abcdefghijklmnop',
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('packages/logger', () => {
   describe('redact', () => {

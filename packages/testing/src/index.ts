@@ -1,3 +1,5 @@
 export * from './wait';
 export * from './processes';
 export * from './fakes';
+export * from './ports';
+export * from './private-database';

@@ -61,3 +61,8 @@ export function buildRouter(routes: RouteSpec[], guards: AccessGuards): express.
   }
   return router;
 }
+
+/** The validated `:id` path parameter of a route whose params schema is `idParams`. */
+export function pathId(req: Request): string {
+  return req.valid.params.id as string;
+}

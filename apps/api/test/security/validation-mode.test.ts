@@ -1,17 +1,8 @@
 import { expect } from 'chai';
-import net from 'node:net';
-import { spawnTs, waitFor } from '@nudge/testing';
+import { freePort, spawnTs, waitFor } from '@nudge/testing';
 
 const BAD_SID = 'ACthis-is-not-a-sid';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('STRICT_VALIDATION in the API process', () => {
   it('when false, starts and logs a warning naming a malformed credential, without its value', async function () {

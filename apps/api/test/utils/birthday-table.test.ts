@@ -6,7 +6,7 @@ import { hashPassword } from '@nudge/crypto';
 import { createApp } from '../../src/index';
 import { login, signUp, testDeps, unique, PASSWORD, type Session } from '../helpers';
 import { memoryLogger } from '../memory-logger';
-import { createPrivateDatabase, type PrivateDatabase } from '../../../../packages/db/test/private-database';
+import { createPrivateDatabase, type PrivateDatabase } from '@nudge/testing';
 
 // The refresh utility walks every user, and other suites leave rows in the shared test database: exact counts need
 // a database of their own.

@@ -4,8 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { getConfig } from '@nudge/config';
 import winston from 'winston';
 import {
-  createDb,
-  getDb,
   findBirthdayPost,
   findNotification,
   isFinalNotificationStatus,
@@ -19,7 +17,7 @@ import {
 } from '@nudge/db';
 import { SlackWebhookAdapter } from '@nudge/channels';
 import { createRedis, createWorker, Producers, QUEUES, type Redis, type Worker } from '@nudge/queue';
-import { startFakeSlack, waitFor, type FakeSlack } from '@nudge/testing';
+import { createPrivateDatabase, startFakeSlack, waitFor, type FakeSlack } from '@nudge/testing';
 import type { WorkerContext } from '../../src/runtime';
 import { runBirthdayScan, slackJobsOn, type BirthdayScanDeps, type BirthdayScanOptions, type BirthdayScanResult } from '../../src/birthdays/birthday-scan.service';
 import { createSlackPostProcessor } from '../../src/processors/slack-post.processor';
@@ -67,13 +65,8 @@ export interface HarnessOptions {
 }
 
 export async function startBirthdayHarness(opts: HarnessOptions = {}): Promise<BirthdayHarness> {
-  const name = `nudge_bday_${randomBytes(4).toString('hex')}`;
-  await getDb().raw('CREATE DATABASE ??', [name]);
-  const u = new URL(getConfig().databaseUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const db = createDb(url);
-  await db.migrate.latest();
+  const privateDb = await createPrivateDatabase('nudge_bday');
+  const { db, url } = privateDb;
 
   const slack = await startFakeSlack();
   const producers = new Producers();
@@ -154,8 +147,7 @@ export async function startBirthdayHarness(opts: HarnessOptions = {}): Promise<B
       await producers.close();
       redis.disconnect();
       await slack.close();
-      await db.destroy();
-      await getDb().raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+      await privateDb.drop();
     },
   };
 }

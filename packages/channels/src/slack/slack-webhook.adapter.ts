@@ -2,7 +2,7 @@
 // outbound address, so it is checked against SLACK_WEBHOOK_HOSTS right before connecting (not only when saved),
 // redirects are never followed, and neither the URL nor the text ever appears in an error.
 import axios from 'axios';
-import { getConfig } from '@nudge/config';
+import { getConfig, type Config } from '@nudge/config';
 import { PermanentProviderError, providerErrorFromNetwork, providerErrorFromStatus, TransientProviderError, type ProviderError } from '../errors';
 
 export interface SlackWebhookPolicy {
@@ -12,7 +12,7 @@ export interface SlackWebhookPolicy {
   allowInsecureLoopback: boolean;
 }
 
-export function slackWebhookPolicy(config = getConfig()): SlackWebhookPolicy {
+export function slackWebhookPolicy(config: Pick<Config, 'slackWebhookHosts' | 'isProduction'> = getConfig()): SlackWebhookPolicy {
   return { allowedHosts: config.slackWebhookHosts, allowInsecureLoopback: !config.isProduction };
 }
 

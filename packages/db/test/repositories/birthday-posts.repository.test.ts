@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { birthdayCandidatesQuery, candidateBirthMds, claimBirthdayPost, findBirthdayCandidates, insertNotification, type Db } from '@nudge/db';
-import { createPrivateDatabase, type PrivateDatabase } from '../private-database';
+import { createPrivateDatabase, type PrivateDatabase } from '@nudge/testing';
 
 interface PlanNode {
   'Node Type': string;

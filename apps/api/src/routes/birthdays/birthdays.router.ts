@@ -1,4 +1,4 @@
-import type { RouteSpec } from '../../http/route';
+import { pathId, type RouteSpec } from '../../http/route';
 import type { Services } from '../../services';
 import { principalOf } from '../../auth/authenticate';
 import { idParams } from '../../http/schemas';
@@ -6,7 +6,6 @@ import { birthdayList, birthdayOut, createBirthdayBody, updateBirthdayBody, upco
 
 export function birthdaysRoutes({ birthdays }: Services): RouteSpec[] {
   const tags = ['birthdays'];
-  const id = (req: { valid: { params: Record<string, unknown> } }) => req.valid.params.id as string;
   return [
     {
       method: 'get', path: '/birthdays/', summary: "The caller's workspace, by next occurrence from its local today (cached)", tags, access: 'user',
@@ -43,7 +42,7 @@ export function birthdaysRoutes({ birthdays }: Services): RouteSpec[] {
       schemas: { params: idParams, body: updateBirthdayBody },
       responses: { 200: { description: 'The birthday', schema: birthdayOut } },
       handler: async (req, res) => {
-        res.json(await birthdays.update(principalOf(req), id(req), req.valid.body as { name?: string; date_of_birth?: string }));
+        res.json(await birthdays.update(principalOf(req), pathId(req), req.valid.body as { name?: string; date_of_birth?: string }));
       },
     },
     {
@@ -51,7 +50,7 @@ export function birthdaysRoutes({ birthdays }: Services): RouteSpec[] {
       schemas: { params: idParams },
       responses: { 204: { description: 'Deleted' } },
       handler: async (req, res) => {
-        await birthdays.remove(principalOf(req), id(req));
+        await birthdays.remove(principalOf(req), pathId(req));
         res.status(204).end();
       },
     },

@@ -1,4 +1,4 @@
-import type { RouteSpec } from '../../http/route';
+import { pathId, type RouteSpec } from '../../http/route';
 import type { Services } from '../../services';
 import { principalOf } from '../../auth/authenticate';
 import { idParams, updateMeBody, updateUserBody, userList, userOut } from './users.schemas';
@@ -7,7 +7,6 @@ import type { UpdateMeInput, UpdateUserInput } from '../../services/users.servic
 
 export function usersRoutes({ users }: Services): RouteSpec[] {
   const tags = ['users'];
-  const id = (req: { valid: { params: Record<string, unknown> } }) => req.valid.params.id as string;
   return [
     {
       method: 'get', path: '/users/me', summary: 'The caller', tags, access: 'user',
@@ -43,7 +42,7 @@ export function usersRoutes({ users }: Services): RouteSpec[] {
       schemas: { params: idParams },
       responses: { 200: { description: 'The user', schema: userOut }, 404: { description: 'No such user in your workspace' } },
       handler: async (req, res) => {
-        res.json(serializeUser(await users.get(principalOf(req), id(req))));
+        res.json(serializeUser(await users.get(principalOf(req), pathId(req))));
       },
     },
     {
@@ -51,7 +50,7 @@ export function usersRoutes({ users }: Services): RouteSpec[] {
       schemas: { params: idParams, body: updateUserBody },
       responses: { 200: { description: 'The updated user', schema: userOut }, 403: { description: 'A field you may not change' } },
       handler: async (req, res) => {
-        res.json(serializeUser(await users.update(principalOf(req), id(req), req.valid.body as UpdateUserInput)));
+        res.json(serializeUser(await users.update(principalOf(req), pathId(req), req.valid.body as UpdateUserInput)));
       },
     },
     {
@@ -59,7 +58,7 @@ export function usersRoutes({ users }: Services): RouteSpec[] {
       schemas: { params: idParams },
       responses: { 204: { description: 'Deleted' } },
       handler: async (req, res) => {
-        await users.remove(principalOf(req), id(req));
+        await users.remove(principalOf(req), pathId(req));
         res.status(204).end();
       },
     },

@@ -1,4 +1,4 @@
-import type { RouteSpec } from '../../http/route';
+import { pathId, type RouteSpec } from '../../http/route';
 import type { Services } from '../../services';
 import { principalOf } from '../../auth/authenticate';
 import { idParams } from '../../http/schemas';
@@ -8,7 +8,6 @@ import type { WorkspaceInput } from '../../services/workspaces.service';
 export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] {
   const tags = ['workspaces'];
   const schemas = workspaceSchemas(config);
-  const id = (req: { valid: { params: Record<string, unknown> } }) => req.valid.params.id as string;
   return [
     {
       method: 'get', path: '/workspaces/', summary: "The caller's workspace, or every workspace for the platform admin (cached)", tags, access: 'user',
@@ -30,7 +29,7 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       schemas: { params: idParams },
       responses: { 200: { description: 'The workspace', schema: workspaceOut } },
       handler: async (req, res) => {
-        res.json(await workspaces.get(principalOf(req), id(req)));
+        res.json(await workspaces.get(principalOf(req), pathId(req)));
       },
     },
     {
@@ -38,7 +37,7 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       schemas: { params: idParams, body: schemas.update },
       responses: { 200: { description: 'The workspace', schema: workspaceOut } },
       handler: async (req, res) => {
-        res.json(await workspaces.update(principalOf(req), id(req), req.valid.body as WorkspaceInput));
+        res.json(await workspaces.update(principalOf(req), pathId(req), req.valid.body as WorkspaceInput));
       },
     },
     {
@@ -46,7 +45,7 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       schemas: { params: idParams },
       responses: { 204: { description: 'Deleted' } },
       handler: async (req, res) => {
-        await workspaces.remove(principalOf(req), id(req));
+        await workspaces.remove(principalOf(req), pathId(req));
         res.status(204).end();
       },
     },
@@ -55,7 +54,7 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       schemas: { params: idParams, body: schemas.invite },
       responses: { 201: { description: 'The invite (the token is shown once)', schema: inviteOut } },
       handler: async (req, res) => {
-        res.status(201).json(await workspaces.invite(principalOf(req), id(req), (req.valid.body as { role: 'member' | 'admin' }).role));
+        res.status(201).json(await workspaces.invite(principalOf(req), pathId(req), (req.valid.body as { role: 'member' | 'admin' }).role));
       },
     },
   ];

@@ -1,27 +1,19 @@
 import Joi from 'joi';
 import type { Config } from '@nudge/config';
 import { validateBirthdayTemplate } from '@nudge/db';
+// The Slack module alone: the API has no use for the other providers' SDKs.
+import { checkSlackWebhookUrl, slackWebhookPolicy } from '@nudge/channels/slack/slack-webhook.adapter';
 import { name, postTime, timezone, uuid } from '../../http/schemas';
 
 const SLACK_PATH = /^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+$/;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
 /**
- * A Slack incoming-webhook URL on an allowed host (SSRF): https, a host listed in SLACK_WEBHOOK_HOSTS (exact name,
- * any port) and Slack's path. Outside production, http is accepted for a listed loopback host (tests, demos).
+ * A Slack incoming-webhook URL that may be saved: the adapter's own outbound rules (https, or http to a listed
+ * loopback host outside production; a host in SLACK_WEBHOOK_HOSTS; no credentials), plus Slack's path shape.
  */
 export function isAllowedSlackWebhook(value: string, config: Pick<Config, 'slackWebhookHosts' | 'isProduction'>): boolean {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    return false;
-  }
-  if (u.username || u.password || u.search || u.hash) return false;
-  if (!config.slackWebhookHosts.some((h) => h.toLowerCase() === u.hostname)) return false;
-  const httpOk = !config.isProduction && LOOPBACK.has(u.hostname);
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && httpOk)) return false;
-  return SLACK_PATH.test(u.pathname);
+  if (checkSlackWebhookUrl(value, slackWebhookPolicy(config))) return false;
+  const u = new URL(value);
+  return !u.search && !u.hash && SLACK_PATH.test(u.pathname);
 }
 
 export function workspaceSchemas(config: Config) {
