@@ -31,7 +31,7 @@ import type { Principal } from './principal';
 import type { Passwords } from './passwords';
 import { BadRequest, Unauthorized } from '../http/errors';
 import type { AuditLog } from '../services/audit';
-import type { ListingCache } from '../services/listing-cache';
+import type { ListingCache } from '@nudge/cache';
 
 export interface TokenPair {
   access_token: string;

@@ -20,7 +20,7 @@ import {
 } from '@nudge/db';
 import { idScope, isManagerOf, type Principal } from '../auth/principal';
 import { Forbidden, NotFound, ValidationFailed } from '../http/errors';
-import { ALL_KEY, type ListingCache } from './listing-cache';
+import { ALL_KEY, type ListingCache } from '@nudge/cache';
 import type { UsersService } from './users.service';
 
 export interface BirthdayOut {

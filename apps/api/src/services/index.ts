@@ -6,7 +6,7 @@ import { AuthService } from '../auth/auth.service';
 import { createAuthenticator } from '../auth/authenticate';
 import { createPasswords, type Passwords } from '../auth/passwords';
 import { AuditLog } from './audit';
-import { ListingCache } from './listing-cache';
+import { ListingCache } from '@nudge/cache';
 import { AuthRateLimits } from './rate-limits';
 import { UsersService } from './users.service';
 import { WorkspacesService } from './workspaces.service';

@@ -20,7 +20,7 @@ import { idScope, isManagerOf, ownScope, type Principal } from '../auth/principa
 import type { Passwords } from '../auth/passwords';
 import { BadRequest, Conflict, Forbidden, NotFound, ValidationFailed } from '../http/errors';
 import { serializeUser, type UserOut } from '../routes/users/users.serializers';
-import { ALL_KEY, type ListingCache } from './listing-cache';
+import { ALL_KEY, type ListingCache } from '@nudge/cache';
 import type { AuditLog } from './audit';
 
 const PROFILE_FIELDS = ['name', 'date_of_birth', 'timezone'] as const;

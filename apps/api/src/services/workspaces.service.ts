@@ -21,7 +21,7 @@ import { hashToken, randomToken } from '@nudge/crypto';
 import { idScope, isManagerOf, type Principal } from '../auth/principal';
 import { BadRequest, Forbidden, NotFound } from '../http/errors';
 import { serializeWorkspace, type WorkspaceOut } from '../routes/workspaces/workspaces.serializers';
-import { ALL_KEY, type ListingCache } from './listing-cache';
+import { ALL_KEY, type ListingCache } from '@nudge/cache';
 import type { AuditLog } from './audit';
 
 export type WorkspaceInput = WorkspacePatch & { slack_webhook?: string | null };

@@ -24,6 +24,7 @@ import { isProviderError, SlackWebhookAdapter, type ProviderError } from '@nudge
 import { DecryptionError } from '@nudge/crypto';
 import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
 import type { WorkerContext } from '../runtime';
+import { ListingCache } from '@nudge/cache';
 import { redisSlackPacer, type SlackPacer } from '../birthdays/slack-pace';
 import { DEFAULT_SLACK_RETRY, type SlackRetryPolicy } from '../birthdays/slack-retry';
 
@@ -32,6 +33,8 @@ export interface SlackPostDeps {
   slack: Pick<SlackWebhookAdapter, 'post'>;
   pacer: SlackPacer;
   retry: SlackRetryPolicy;
+  /** The API's listings show slack_status: a post that breaks the workspace clears them. */
+  cache: Pick<ListingCache, 'invalidate'>;
 }
 
 export type SlackPostOutcome = 'sent' | 'missing' | 'already-final';
@@ -60,6 +63,7 @@ export async function deliverSlackNotification(job: Job<NotificationJob>, deps: 
     // No retry can read it (a retired key, a copied ciphertext): the webhook must be saved again.
     logger.error('cannot decrypt the workspace Slack webhook', { workspaceId: n.workspace_id, reason: err.reason });
     await markSlackBroken(db, n.workspace_id);
+    await deps.cache.invalidate('workspaces', [n.workspace_id]);
     return failWithoutAttempt(db, n, 'webhook_unreadable');
   }
   if (!workspace || !webhook) return failWithoutAttempt(db, n, 'no_webhook');
@@ -116,6 +120,7 @@ async function handleProviderError(
     await settleBirthdayPostForNotification(trx, n.workspace_id, n.id, 'failed');
     if (!err.transient) await markSlackBroken(trx, n.workspace_id);
   });
+  if (!err.transient) await deps.cache.invalidate('workspaces', [n.workspace_id]);
   logger.warn(`slack post failed: ${reason}`, { notificationId: n.id, workspaceId: n.workspace_id, attempt, permanent: !err.transient });
   throw new UnrecoverableError(reason);
 }
@@ -123,6 +128,7 @@ async function handleProviderError(
 /** The processor with its dependencies; tests pass their own database, pacing or retry policy. */
 export function createSlackPostProcessor(overrides: Partial<SlackPostDeps> = {}) {
   let slack: SlackPostDeps['slack'] | undefined = overrides.slack;
+  let cache: ListingCache | undefined;
   return (job: Job<NotificationJob>, ctx: WorkerContext): Promise<SlackPostOutcome> => {
     slack ??= new SlackWebhookAdapter({ timeoutMs: ctx.config.slackTimeoutMs });
     return deliverSlackNotification(
@@ -132,6 +138,7 @@ export function createSlackPostProcessor(overrides: Partial<SlackPostDeps> = {})
         slack,
         pacer: overrides.pacer ?? redisSlackPacer(ctx.producers.connection),
         retry: overrides.retry ?? DEFAULT_SLACK_RETRY,
+        cache: overrides.cache ?? (cache ??= new ListingCache(ctx.producers.connection, ctx.logger)),
       },
       ctx,
     );

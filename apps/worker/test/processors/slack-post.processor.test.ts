@@ -1,16 +1,20 @@
 import { expect } from 'chai';
 import { findWorkspaceById, setWorkspaceSlackWebhook } from '@nudge/db';
-import { QUEUES } from '@nudge/queue';
+import { QUEUES, appKey, createRedis } from '@nudge/queue';
 import { waitFor } from '@nudge/testing';
 import { startBirthdayHarness, type BirthdayHarness } from '../helpers/birthday-harness';
 
 describe('the Slack post processor (dispatch-slack)', function () {
   let h: BirthdayHarness;
+  const redis = createRedis('client');
   before(async function () {
     this.timeout(60_000);
     h = await startBirthdayHarness({ slackTimeoutMs: 300 });
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    redis.disconnect();
+  });
   afterEach(() => h.clear());
 
   // One workspace with a birthday on 1 December, posted at 09:00 New York time.
@@ -94,9 +98,13 @@ describe('the Slack post processor (dispatch-slack)', function () {
   ] as const) {
     it(`fails a ${status} ${reason} without retrying, records the reason and flags the workspace broken`, async () => {
       const ws = await dueWorkspace();
+      // A listing the API cached before the failure shows slack_status: ok. It must not outlive the change.
+      const listing = appKey('cache', 'workspaces', ws.id);
+      await redis.set(listing, JSON.stringify({ data: [{ id: ws.id, slack_status: 'ok' }] }), 'EX', 300);
       h.slack.inject(status, 1, ws.hook!);
       await h.scan(NOON);
       const { notification, attempts } = await h.settled(ws.id, DAY);
+      expect(await redis.exists(listing)).to.equal(0);
       expect(notification).to.include({ status: 'failed', last_error: reason, attempts: 1 });
       expect(outcomes(attempts)).to.deep.equal([['failed', status, reason]]);
       expect(h.slack.requestsTo(ws.hook!)).to.have.length(1);

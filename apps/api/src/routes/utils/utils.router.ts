@@ -4,7 +4,7 @@ import { findWorkspaceById } from '@nudge/db';
 import { QUEUES } from '@nudge/queue';
 import type { RouteSpec } from '../../http/route';
 import type { Services } from '../../services';
-import type { ListingKind } from '../../services/listing-cache';
+import type { ListingKind } from '@nudge/cache';
 import { NotFound } from '../../http/errors';
 import { uuid } from '../../http/schemas';
 

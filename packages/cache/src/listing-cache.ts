@@ -1,9 +1,10 @@
-// Redis cache of the user, birthday and workspace listings, one key per kind and workspace. Every write that
+// The API's Redis cache of the user, birthday and workspace listings, one key per kind and workspace. Every write that
 // changes a listing deletes its keys before the request answers, so a listing is never stale after a write.
 // Deleting is not enough on its own: a read that loaded the rows before the write could store them after the
 // delete. So every invalidation also bumps a generation counter, and a load stores its rows only if the
 // generations it saw before loading are still current (one Lua script, atomic in Redis).
-// With Redis down, listings come from PostgreSQL and a warning is logged.
+// With Redis down, listings come from PostgreSQL and a warning is logged. The workers invalidate through it too,
+// when they change what a listing shows (a workspace's slack_status).
 import { appKey, type Redis } from '@nudge/queue';
 import type { Logger } from '@nudge/logger';
 
