@@ -94,19 +94,22 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
 
 /** The entry point of a worker process: start, and exit cleanly on SIGTERM or SIGINT. */
 export function runProcess(def: ProcessDefinition): void {
-  startProcess(def)
-    .then(({ stop }) => {
-      const onSignal = (signal: string) => {
-        getLogger().info(`${signal} received`);
-        const force = setTimeout(() => process.exit(1), 12_000);
-        force.unref();
-        void stop().then(() => process.exit(0));
-      };
-      process.once('SIGTERM', () => onSignal('SIGTERM'));
-      process.once('SIGINT', () => onSignal('SIGINT'));
-    })
-    .catch((err: unknown) => {
-      getLogger().error(`${def.name} failed to start`, { err });
-      process.exit(1);
-    });
+  // Signals are handled from the first moment: one that arrives while the workers are still starting waits for
+  // them to be up, then closes them, instead of killing the process mid-start.
+  const started = startProcess(def);
+  let signalled = false;
+  const onSignal = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    getLogger().info(`${signal} received`);
+    const force = setTimeout(() => process.exit(1), 12_000);
+    force.unref();
+    void started.then(({ stop }) => stop()).then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  started.catch((err: unknown) => {
+    getLogger().error(`${def.name} failed to start`, { err });
+    process.exit(1);
+  });
 }
