@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { startFakeSlack, type FakeSlack } from '@nudge/testing';
 import { checkSlackWebhookUrl, slackWebhookPolicy, SlackWebhookAdapter, type ProviderError, type SlackWebhookPolicy } from '@nudge/channels';
-import type { Config } from '@nudge/config';
 
 const testPolicy: SlackWebhookPolicy = { allowedHosts: ['hooks.slack.com', '127.0.0.1'], allowInsecureLoopback: true };
 
@@ -126,8 +125,8 @@ describe('SlackWebhookAdapter', () => {
     });
 
     it('takes the allowed hosts from SLACK_WEBHOOK_HOSTS and allows loopback http only outside production', () => {
-      const dev = slackWebhookPolicy({ slackWebhookHosts: ['hooks.slack.com', '127.0.0.1'], isProduction: false } as Config);
-      const prod = slackWebhookPolicy({ slackWebhookHosts: ['hooks.slack.com', '127.0.0.1'], isProduction: true } as Config);
+      const dev = slackWebhookPolicy({ slackWebhookHosts: ['hooks.slack.com', '127.0.0.1'], isProduction: false });
+      const prod = slackWebhookPolicy({ slackWebhookHosts: ['hooks.slack.com', '127.0.0.1'], isProduction: true });
       expect(dev).to.deep.equal({ allowedHosts: ['hooks.slack.com', '127.0.0.1'], allowInsecureLoopback: true });
       expect(checkSlackWebhookUrl('http://127.0.0.1:9/services/T/B/x', prod)).to.equal('https_required');
     });
