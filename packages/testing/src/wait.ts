@@ -13,3 +13,13 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false | null>
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** What a promise rejects with; throws if it resolves. */
+export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the promise to reject');
+}

@@ -1,17 +1,13 @@
 import { expect } from 'chai';
-import { startFakeSendgrid, type FakeSendgrid } from '@nudge/testing';
+import { startFakeSendgrid, type FakeSendgrid, rejectionOf } from '@nudge/testing';
 import { PermanentProviderError, ProviderError, SendgridEmailAdapter, TransientProviderError } from '@nudge/channels';
 
 const message = { to: 'ada@example.com', subject: 'Invoice 7 is due', text: 'Please pay 25 EUR by Friday', html: '<p>Please pay</p>', customArgs: { notification_id: 'n-123' } };
 
 async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProviderError);
-    return err as ProviderError;
-  }
-  throw new Error('expected the send to fail');
+  const err = await rejectionOf(p);
+  expect(err).to.be.instanceOf(ProviderError);
+  return err as ProviderError;
 }
 
 function expectNoSecrets(err: Error, fake: FakeSendgrid): void {

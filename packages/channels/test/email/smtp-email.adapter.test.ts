@@ -1,17 +1,13 @@
 import { expect } from 'chai';
-import { startFakeSmtp, type FakeSmtp } from '@nudge/testing';
+import { startFakeSmtp, type FakeSmtp, rejectionOf } from '@nudge/testing';
 import { PermanentProviderError, ProviderError, SmtpEmailAdapter, TransientProviderError } from '@nudge/channels';
 
 const message = { to: 'ada@example.com', subject: 'Reset your password', text: 'Open http://127.0.0.1/reset?t=abc', html: '<a href="http://127.0.0.1/reset?t=abc">Reset</a>' };
 
 async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProviderError);
-    return err as ProviderError;
-  }
-  throw new Error('expected the send to fail');
+  const err = await rejectionOf(p);
+  expect(err).to.be.instanceOf(ProviderError);
+  return err as ProviderError;
 }
 
 describe('SmtpEmailAdapter', () => {

@@ -1,16 +1,11 @@
 import { expect } from 'chai';
-import { startFakeSlack, type FakeSlack } from '@nudge/testing';
+import { rejectionOf, startFakeSlack, type FakeSlack } from '@nudge/testing';
 import { checkSlackWebhookUrl, slackWebhookPolicy, SlackWebhookAdapter, type ProviderError, type SlackWebhookPolicy } from '@nudge/channels';
 
 const testPolicy: SlackWebhookPolicy = { allowedHosts: ['hooks.slack.com', '127.0.0.1'], allowInsecureLoopback: true };
 
 async function postError(adapter: SlackWebhookAdapter, url: string): Promise<ProviderError> {
-  try {
-    await adapter.post(url, 'hello');
-  } catch (err) {
-    return err as ProviderError;
-  }
-  throw new Error('expected the post to fail');
+  return (await rejectionOf(adapter.post(url, 'hello'))) as ProviderError;
 }
 
 describe('SlackWebhookAdapter', () => {

@@ -11,13 +11,18 @@ export const userOut = Joi.object({
 });
 export const userList = Joi.array().items(userOut);
 
-/** PATCH /users/me: a new email or password needs the current password. */
-export const updateMeBody = Joi.object({
+/** What a user may change of their own account; PATCH /users/{id} adds the fields only others may set. */
+const ownFields = {
   name: name().allow(null),
   date_of_birth: pastDate().allow(null),
   timezone: timezone(),
   email: email(),
   password: password(),
+};
+
+/** PATCH /users/me: a new email or password needs the current password. */
+export const updateMeBody = Joi.object({
+  ...ownFields,
   // Required here, not as an object-level peer rule, so that the 422 names current_password itself.
   current_password: Joi.string()
     .max(1024)
@@ -30,11 +35,7 @@ export const updateMeBody = Joi.object({
  * answers 403 for a known field the caller may not change; an unknown field is a 422 here.
  */
 export const updateUserBody = Joi.object({
-  name: name().allow(null),
-  date_of_birth: pastDate().allow(null),
-  timezone: timezone(),
-  email: email(),
-  password: password(),
+  ...ownFields,
   role: role().allow(null),
   is_active: Joi.boolean(),
   is_superuser: Joi.boolean(),
