@@ -89,9 +89,9 @@ export class AuthService {
       await this.deps.cache.invalidate(['users', 'birthdays', 'workspaces'], [user.workspace_id]);
       return user;
     } catch (err) {
-      // Two registrations racing for one email or workspace name: the unique index decides.
       // The invite's workspace was deleted while this registration was joining it.
       if ((err as { code?: string }).code === '23503' && input.invite_token) throw new BadRequest('REGISTER_INVALID_INVITE_TOKEN');
+      // Two registrations racing for one email or workspace name: the unique index decides.
       if ((err as { code?: string }).code === '23505') {
         const constraint = (err as { constraint?: string }).constraint ?? '';
         throw new BadRequest(constraint.includes('workspaces') ? 'REGISTER_WORKSPACE_ALREADY_EXISTS' : 'REGISTER_USER_ALREADY_EXISTS');
