@@ -690,37 +690,32 @@ export async function ensureServices({ databaseUrl, redisUrl, log = defaultLog, 
   if (!production) await sweepOrphans(log).catch((err) => log(`could not sweep old private instances: ${err.message}`));
 
   try {
-    const pgWanted = databaseUrl || DEFAULT_DATABASE_URL;
-    const pgProbe = await probePostgres(pgWanted);
-    let finalDatabaseUrl = pgWanted;
-    if (!pgProbe.ok) {
-      const why = pgProbe.answered
-        ? `PostgreSQL at ${redact(pgWanted)} answers but refuses us (${pgProbe.reason})`
-        : `PostgreSQL at ${redact(pgWanted)} does not answer (${pgProbe.reason})`;
+    // The same rule for both services: use what answers; start a private one only when nothing does.
+    const useOrStart = async (name, given, fallback, probe, start) => {
+      const wanted = given || fallback;
+      const found = await probe(wanted);
+      if (found.ok) return { url: wanted, probe: found, instance: null };
+      const why = found.answered
+        ? `${name} at ${redact(wanted)} answers but refuses us (${found.reason})`
+        : `${name} at ${redact(wanted)} does not answer (${found.reason})`;
       if (production) throw new Error(`${why}; in production nothing is started`);
       // A server that answers but refuses the configured credentials is a configuration mistake to report, not
-      // a reason to quietly use another database.
-      if (databaseUrl && pgProbe.answered) throw new Error(why);
+      // a reason to quietly use another one.
+      if (given && found.answered) throw new Error(why);
       log(`${why}: starting a private one`);
-      pg = await startPostgres({ production, log });
-      started.postgres = true;
-      finalDatabaseUrl = pg.url;
-    }
+      const instance = await start({ production, log });
+      return { url: instance.url, probe: found, instance };
+    };
 
-    const redisWanted = redisUrl || DEFAULT_REDIS_URL;
-    const redisProbe = await probeRedis(redisWanted);
-    let finalRedisUrl = redisWanted;
-    if (!redisProbe.ok) {
-      const why = redisProbe.answered
-        ? `Redis at ${redact(redisWanted)} answers but refuses us (${redisProbe.reason})`
-        : `Redis at ${redact(redisWanted)} does not answer (${redisProbe.reason})`;
-      if (production) throw new Error(`${why}; in production nothing is started`);
-      if (redisUrl && redisProbe.answered) throw new Error(why);
-      log(`${why}: starting a private one`);
-      redis = await startRedis({ production, log });
-      started.redis = true;
-      finalRedisUrl = redis.url;
-    }
+    const pgUse = await useOrStart('PostgreSQL', databaseUrl, DEFAULT_DATABASE_URL, probePostgres, startPostgres);
+    pg = pgUse.instance;
+    started.postgres = !!pg;
+    const redisUse = await useOrStart('Redis', redisUrl, DEFAULT_REDIS_URL, probeRedis, startRedis);
+    redis = redisUse.instance;
+    started.redis = !!redis;
+    const pgProbe = pgUse.probe;
+    const finalDatabaseUrl = pgUse.url;
+    const finalRedisUrl = redisUse.url;
 
     return {
       databaseUrl: finalDatabaseUrl,
