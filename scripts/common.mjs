@@ -16,27 +16,51 @@ const mtime = (file) => {
 };
 
 /**
- * Why `npm install` is needed, or null. npm writes node_modules/.package-lock.json on every install, after
- * package-lock.json, so an older one means the manifests changed since the last install.
+ * What install is needed, or null: `{ command: 'ci' | 'install', reason }`.
+ *
+ * npm writes node_modules/.package-lock.json on every install, after package-lock.json, so comparing their times
+ * tells whether the manifests changed since the last install. A fresh checkout, or a lockfile that moved (a pull),
+ * installs with `npm ci`: exactly what the lockfile says, and it never rewrites a tracked file. Only a package.json
+ * edited since the last install runs `npm install`, whose point is then to update the lockfile.
  */
-export function installReason(root = ROOT) {
-  if (!fs.existsSync(path.join(root, 'node_modules'))) return 'node_modules is missing';
+export function installPlan(root = ROOT) {
+  if (!fs.existsSync(path.join(root, 'node_modules'))) return { command: 'ci', reason: 'node_modules is missing' };
   const installed = mtime(path.join(root, 'node_modules', '.package-lock.json'));
-  if (installed === null) return 'node_modules/.package-lock.json is missing';
-  for (const file of ['package-lock.json', 'package.json']) {
-    const changed = mtime(path.join(root, file));
-    if (changed !== null && changed > installed) return `${file} changed since the last install`;
+  if (installed === null) return { command: 'ci', reason: 'node_modules/.package-lock.json is missing' };
+  const manifests = [path.join(root, 'package.json'), ...workspaceManifests(root)];
+  for (const file of manifests) {
+    const changed = mtime(file);
+    if (changed !== null && changed > installed) {
+      return { command: 'install', reason: `${path.relative(root, file)} changed since the last install` };
+    }
   }
+  const lock = mtime(path.join(root, 'package-lock.json'));
+  if (lock !== null && lock > installed) return { command: 'ci', reason: 'package-lock.json changed since the last install' };
   return null;
 }
 
-/** Runs `npm install` when needed (stdio inherited). Throws if it fails. */
+/** The package.json of every workspace (apps/*, packages/*): editing one changes what must be installed too. */
+function workspaceManifests(root) {
+  const out = [];
+  for (const dir of ['apps', 'packages']) {
+    let names = [];
+    try {
+      names = fs.readdirSync(path.join(root, dir));
+    } catch {
+      continue;
+    }
+    for (const name of names) out.push(path.join(root, dir, name, 'package.json'));
+  }
+  return out;
+}
+
+/** Runs `npm ci` or `npm install` when needed (stdio inherited). Throws if it fails. */
 export async function ensureInstalled({ log, onChild } = {}) {
-  const reason = installReason();
-  if (!reason) return false;
-  log?.(`${reason}: npm install`);
-  const code = await runInherit('npm', ['install', '--no-audit', '--no-fund'], { onChild });
-  if (code !== 0) throw new Error(`npm install failed (exit ${code})`);
+  const plan = installPlan();
+  if (!plan) return false;
+  log?.(`${plan.reason}: npm ${plan.command}`);
+  const code = await runInherit('npm', [plan.command, '--no-audit', '--no-fund'], { onChild });
+  if (code !== 0) throw new Error(`npm ${plan.command} failed (exit ${code})`);
   // If npm found nothing to change it may leave the hidden lockfile as it was; touch it so the next start does not
   // install again.
   const hidden = path.join(ROOT, 'node_modules', '.package-lock.json');
