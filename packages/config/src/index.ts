@@ -132,6 +132,12 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS', 'DATABASE_URL', 'REDIS_URL', 'PUBLIC_BASE_URL']) {
       if (v[name] === undefined) problems.push(`"${name}" is required in production`);
     }
+    // Settings that work but are unsafe: a cheap hash, and links or tokens that would travel in clear text.
+    if (typeof v.BCRYPT_COST === 'number' && v.BCRYPT_COST < 10) problems.push('"BCRYPT_COST" must be at least 10 in production');
+    for (const name of ['PUBLIC_BASE_URL', 'RESET_PASSWORD_URL']) {
+      const url = v[name];
+      if (typeof url === 'string' && !/^https:\/\//i.test(url)) problems.push(`"${name}" must be an https:// URL in production`);
+    }
   } else {
     for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS']) {
       if (v[name] === undefined) problems.push(`"${name}" is missing: run npm start once to generate ${SECRETS_FILE}, or set it`);

@@ -41,6 +41,16 @@ describe('packages/config', () => {
       expect(() => loadConfig({ ENV: 'production' }, noFiles)).to.throw(ConfigError).with.property('message').that.matches(/JWT_SECRET[\s\S]*ENCRYPTION_KEYS[\s\S]*DATABASE_URL[\s\S]*REDIS_URL[\s\S]*PUBLIC_BASE_URL/);
     });
 
+    it('refuses in production a bcrypt cost below 10 and a public or reset URL that is not https', () => {
+      const prod = { ...base, ENV: 'production', DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h', PUBLIC_BASE_URL: 'https://n.example' };
+      expect(loadConfig(prod, noFiles).bcryptCost).to.equal(12);
+      expect(() => loadConfig({ ...prod, BCRYPT_COST: '9' }, noFiles)).to.throw(ConfigError, /BCRYPT_COST/);
+      expect(() => loadConfig({ ...prod, PUBLIC_BASE_URL: 'http://n.example' }, noFiles)).to.throw(ConfigError, /PUBLIC_BASE_URL/);
+      expect(() => loadConfig({ ...prod, RESET_PASSWORD_URL: 'http://n.example/reset' }, noFiles)).to.throw(ConfigError, /RESET_PASSWORD_URL/);
+      // Outside production the same values are fine: local demos run on plain http with a cheap hash.
+      expect(loadConfig({ ...base, BCRYPT_COST: '4', PUBLIC_BASE_URL: 'http://127.0.0.1:8000' }, noFiles).bcryptCost).to.equal(4);
+    });
+
     it('refuses a JWT secret shorter than 32 characters', () => {
       expect(() => loadConfig({ ...base, JWT_SECRET: 'short' }, noFiles)).to.throw(/JWT_SECRET/);
     });
