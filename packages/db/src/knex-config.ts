@@ -11,6 +11,9 @@ export function knexConfig(databaseUrl: string = getConfig().databaseUrl): Knex.
     client: 'pg',
     connection: databaseUrl,
     pool: { min: 0, max: 10 },
+    // Knex would otherwise put the compiled SQL, bound values included, into every query error: a failed write
+    // would carry password hashes, emails and token hashes into the logs. The SQL text with placeholders is enough.
+    compileSqlOnError: false,
     migrations: {
       directory: path.join(here, 'migrations'),
       tableName: 'knex_migrations',

@@ -15,14 +15,33 @@ const STRING_RULES: [RegExp, string][] = [
   [/\bwhsec_[\w+/=]+/g, REDACTED],
   // "key": "value", key=value and key: value, for keys that name a secret (JSON snippets, query strings, forms).
   [new RegExp(`((?:${SENSITIVE_NAMES})\\\\?"?\\s*[:=]\\s*\\\\?"?)([^"&\\s,}\\\\]+)`, 'gi'), `$1${REDACTED}`],
-  // E.164 phone numbers, with or without the whatsapp: prefix.
-  [/(?<![\w/])\+?[1-9]\d{7,14}(?!\d)/g, REDACTED],
+  // bcrypt hashes ($2a$, $2b$, $2y$): knex and pg quote bound values, password hashes among them, in their errors.
+  [/\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}/g, REDACTED],
+  // E.164 phone numbers, with or without the whatsapp: prefix. Digits that are part of a longer token (the last
+  // group of a UUID or request id, a Stripe or Twilio id) are not a phone number: redacting them breaks correlation.
+  [/(?<![\w/-])\+?[1-9]\d{7,14}(?![\w-])/g, REDACTED],
 ];
+
+/** Card-like numbers: 13 to 19 digits, optionally grouped by spaces or dashes, that pass the Luhn check. */
+const CARD_LIKE = /(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])/g;
+
+function passesLuhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
 
 export function redactString(s: string): string {
   let out = s;
   for (const [re, rep] of STRING_RULES) out = out.replace(re, rep);
-  return out;
+  return out.replace(CARD_LIKE, (m) => (passesLuhn(m.replace(/\D/g, '')) ? REDACTED : m));
 }
 
 /** Returns a deep copy with every sensitive value replaced; leaves symbols (winston's own keys) untouched. */

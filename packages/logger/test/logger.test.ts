@@ -23,6 +23,47 @@ describe('packages/logger', () => {
       for (const v of Object.values(SECRETS)) expect(text).to.not.contain(v);
     });
 
+    // What must vanish from any log line, and what must survive it so lines can still be correlated.
+    const MUST_VANISH: [string, string][] = [
+      ['an access JWT', 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'],
+      ['a bcrypt $2a$ hash', '$2a$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW'],
+      ['a bcrypt $2b$ hash', '$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy'],
+      ['a bcrypt $2y$ hash', '$2y$04$abcdefghijklmnopqrstuuJ2Nc1y0m9Wq8bT9x3u5n0v7Fk1Qe6Zy'],
+      ['a SendGrid API key', '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'],
+      ['a Stripe secret key', 'sk_test_51Hb3mKLtpQ9uV7xYzA1b2C3d4E5f6G7h8'],
+      ['a Stripe restricted key', 'rk_live_51Hb3mKLtpQ9uV7xYzA1b2C3d4E5f6G7h8'],
+      ['a Stripe webhook secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+      ['a Slack webhook URL', 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX'],
+      ['SMTP credentials in a URL', 'smtp://mailer:s3cretPassw0rd@smtp.example.com:587'],
+      ['a card number', '4242424242424242'],
+      ['a card number in groups', '4000 0566 5566 5556'],
+      ['a phone number', '+447700900123'],
+    ];
+    const MUST_STAY: [string, string][] = [
+      ['a UUID', '803dc90c-abdd-4ac4-ae46-123456789012'],
+      ['a UUID whose last group ends in letters', '803dc90c-abdd-4ac4-ae46-1234567890f6'],
+      ['a request id', 'req-20261201-4f1c2a9b7d3e'],
+      ['a Stripe Checkout Session id', 'cs_test_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0123456789'],
+      ['a Stripe event id', 'evt_1NG8Du2eZvKYlo2CUI79vXWy'],
+      ['a Twilio message SID', 'SM1234567890abcdef1234567890abcdef'],
+      ['a Twilio account SID', 'AC0123456789abcdef0123456789abcdef'],
+      ['a job id', 'f47ac10b-58cc-4372-a567-0e02b2c3d479-2'],
+    ];
+
+    for (const [what, secret] of MUST_VANISH) {
+      it(`removes ${what} from a message and from a nested field`, () => {
+        expect(redactString(`failed with ${secret} while saving`)).to.not.contain(secret);
+        expect(JSON.stringify(redact({ detail: { note: `value ${secret}` } }))).to.not.contain(secret);
+      });
+    }
+
+    for (const [what, id] of MUST_STAY) {
+      it(`keeps ${what} intact`, () => {
+        expect(redactString(`req=${id} done`)).to.equal(`req=${id} done`);
+        expect(redact({ requestId: id, jobId: id, id })).to.deep.equal({ requestId: id, jobId: id, id });
+      });
+    }
+
     it('redacts key=value and "key": "value" pairs inside messages', () => {
       expect(redactString(`reset?token=${SECRETS.refresh}&x=1`)).to.not.contain(SECRETS.refresh);
       expect(redactString(`{"password": "${SECRETS.password}"}`)).to.not.contain(SECRETS.password);
