@@ -1,8 +1,14 @@
 // A query error travels into logs: it must name what failed without quoting the values that were bound to it.
 import { expect } from 'chai';
-import { getDb } from '@nudge/db';
+import { getDb, knexConfig } from '@nudge/db';
 
 describe('the Knex configuration', () => {
+  it('tells knex never to compile bound values into an error message', () => {
+    // With pg's positional $n placeholders knex's formatter leaves most messages value-free anyway; the setting
+    // makes that a rule for every dialect path rather than a property of how a query happened to be written.
+    expect(knexConfig('postgres://h/db')).to.have.property('compileSqlOnError', false);
+  });
+
   it('keeps bound values out of query errors, so a failed write logs no password hash or email', async () => {
     const db = getDb();
     const email = `dup-${Date.now()}@errors.example`;
