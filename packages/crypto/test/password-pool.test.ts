@@ -46,5 +46,23 @@ describe('the password hashing pool', () => {
       // Once drained it accepts work again.
       expect(await pool.hash('after the burst', 4)).to.match(/^\$2b\$04\$/);
     });
+
+    it('keeps room for logins: a flood of other hashing is refused while a login still queues and runs first', async () => {
+      const hash = await pool.hash('login password', 4);
+      // One running and two waiting fill the `other` lane; the rest of the flood is refused.
+      const flood = Array.from({ length: 10 }, (_, i) => pool.hash(`reset ${i}`, 8));
+      const order: string[] = [];
+      flood.forEach((p, i) => void p.then(() => order.push(`other ${i}`), () => undefined));
+      const login = pool.verify('login password', hash).then((ok) => {
+        order.push('login');
+        return ok;
+      });
+      expect(pool.stats().queued).to.deep.equal({ login: 1, other: 2 });
+      expect(await login).to.equal(true);
+      const settled = await Promise.allSettled(flood);
+      expect(settled.filter((r) => r.status === 'rejected')).to.have.length(7);
+      // The login waited only for the hash already running, not behind the two queued ones.
+      expect(order.slice(0, 2)).to.deep.equal(['other 0', 'login']);
+    });
   });
 });
