@@ -45,6 +45,10 @@ export interface Config {
   inviteTtlHours: number;
   resetPasswordUrl: string;
   hashPoolMaxQueue: number;
+  /** PostgreSQL's statement_timeout for the processes' pools (0: none); migrations run without one. */
+  dbStatementTimeoutMs: number;
+  /** How long a query waits for a pooled connection, or for a new one to connect, before it fails. */
+  dbAcquireTimeoutMs: number;
   keyRotationBatchSize: number;
   logLevel: string;
   logDir: string;
@@ -203,6 +207,8 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     inviteTtlHours: num('INVITE_TTL_HOURS'),
     resetPasswordUrl: str('RESET_PASSWORD_URL') ?? `${publicBaseUrl}/reset-password`,
     hashPoolMaxQueue: num('HASH_POOL_MAX_QUEUE'),
+    dbStatementTimeoutMs: num('DB_STATEMENT_TIMEOUT_MS'),
+    dbAcquireTimeoutMs: num('DB_ACQUIRE_TIMEOUT_MS'),
     keyRotationBatchSize: num('KEY_ROTATION_BATCH_SIZE'),
     logLevel: str('LOG_LEVEL') ?? 'info',
     logDir: path.resolve(rootDir, str('LOG_DIR') ?? 'logs'),

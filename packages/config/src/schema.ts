@@ -61,6 +61,8 @@ export const schema = Joi.object({
   INVITE_TTL_HOURS: int(1, 168),
   RESET_PASSWORD_URL: url(['http', 'https']),
   HASH_POOL_MAX_QUEUE: int(0, 50),
+  DB_STATEMENT_TIMEOUT_MS: int(0, 10000),
+  DB_ACQUIRE_TIMEOUT_MS: int(100, 1000),
   KEY_ROTATION_BATCH_SIZE: int(1, 500),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
   LOG_DIR: Joi.string(),

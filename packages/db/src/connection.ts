@@ -1,7 +1,7 @@
 // One Knex pool per process. Everything that talks to PostgreSQL goes through this package.
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import { knexConfig } from './knex-config';
+import { processKnexConfig } from './knex-config';
 
 // DATE columns are calendar dates, not instants: keep them as 'YYYY-MM-DD' strings instead of local-midnight Dates.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
@@ -14,7 +14,7 @@ export type Trx = Knex.Transaction;
 let shared: Knex | undefined;
 
 export function createDb(databaseUrl?: string): Knex {
-  return knexFactory(knexConfig(databaseUrl));
+  return knexFactory(processKnexConfig(databaseUrl));
 }
 
 export function getDb(): Knex {

@@ -1,5 +1,5 @@
 export * from './connection';
-export { knexConfig } from './knex-config';
+export { knexConfig, processKnexConfig } from './knex-config';
 export * from './scope';
 export * from './repositories/users.repository';
 export * from './repositories/workspaces.repository';

@@ -6,10 +6,25 @@ import { getConfig } from '@nudge/config';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export function knexConfig(databaseUrl: string = getConfig().databaseUrl): Knex.Config {
+export interface KnexOptions {
+  /** PostgreSQL's statement_timeout in ms; 0 or undefined for none (the CLI's migrations may run long). */
+  statementTimeoutMs?: number;
+  /** How long a query waits for a pooled connection, or for a new one to connect, before it fails. */
+  acquireTimeoutMs?: number;
+}
+
+export function knexConfig(databaseUrl: string = getConfig().databaseUrl, options: KnexOptions = {}): Knex.Config {
+  const { statementTimeoutMs, acquireTimeoutMs } = options;
   return {
     client: 'pg',
-    connection: databaseUrl,
+    // No statement may hang a request: a stuck query is cancelled by the server, and a database that does not
+    // answer fails the query within the acquire timeout (the API answers 503) instead of Knex's default 60 s.
+    connection: {
+      connectionString: databaseUrl,
+      ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+      ...(acquireTimeoutMs ? { connectionTimeoutMillis: acquireTimeoutMs } : {}),
+    },
+    ...(acquireTimeoutMs ? { acquireConnectionTimeout: acquireTimeoutMs } : {}),
     pool: { min: 0, max: 10 },
     // Knex would otherwise put the compiled SQL, bound values included, into every query error: a failed write
     // would carry password hashes, emails and token hashes into the logs. The SQL text with placeholders is enough.
@@ -23,3 +38,11 @@ export function knexConfig(databaseUrl: string = getConfig().databaseUrl): Knex.
   };
 }
 
+/** The configuration of a process's own pool: the configured statement and acquire timeouts apply. */
+export function processKnexConfig(databaseUrl?: string): Knex.Config {
+  const config = getConfig();
+  return knexConfig(databaseUrl ?? config.databaseUrl, {
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+  });
+}
