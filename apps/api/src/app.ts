@@ -11,6 +11,7 @@ import { accessLog, rebindContext, requestId } from './http/request-context';
 import { applyTransport } from './http/transport';
 import { createServices } from './services';
 import { createMetrics, mountOperations } from './http/operations';
+import { mountResetPasswordPage } from './pages/reset-password.page';
 
 export const JSON_LIMIT = '1mb';
 
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   // validatorUrl null: Swagger UI would otherwise send the spec's URL to validator.swagger.io for a badge.
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json', persistAuthorization: true, validatorUrl: null } }));
+  mountResetPasswordPage(app);
   mountOperations(app, { registry: metrics.registry, producers: deps.producers, guards: [services.guards.user, services.guards.superuser] });
   app.use('/api/v1', api);
   app.use('/', api);

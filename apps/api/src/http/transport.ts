@@ -17,7 +17,7 @@ import type { Config } from '@nudge/config';
 import { Forbidden, HttpError } from './errors';
 
 /** Paths a browser opens: plain HTTP is redirected there, not refused. */
-export const BROWSER_PAGES = ['/docs', '/admin/queues'];
+export const BROWSER_PAGES = ['/docs', '/admin/queues', '/reset-password'];
 /** Paths that answer over plain HTTP and to any Host, for load balancers and orchestrators. */
 export const PROBE_PATHS = ['/health', '/ready'];
 /** Paths whose answers (tokens, reset outcomes, and errors alike) must never be cached. */
