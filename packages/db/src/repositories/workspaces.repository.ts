@@ -1,5 +1,7 @@
 // Workspaces: the tenants. The Slack webhook is a secret: it is read in plaintext only through
-// getWorkspaceSlackWebhook, by the worker that posts, and never selected into a listing.
+// getWorkspaceSlackWebhook, by the worker that posts, and never selected into a listing. Listings show the hint
+// stored beside it when it was saved, so no read decrypts, and a ciphertext that no longer decrypts (a key retired
+// too early, a restored backup) cannot break a workspace's reads.
 import type { Knex } from 'knex';
 import { getFieldCipher } from '@nudge/crypto';
 import { fieldContext, SLACK_WEBHOOK_COLUMN } from '../encrypted-columns';
@@ -13,7 +15,9 @@ export interface WorkspaceRow {
   birthday_message_template: string | null;
   leap_day_rule: 'feb28' | 'mar1';
   slack_webhook: string | null;
-  slack_status: 'ok' | 'broken';
+  /** The masked webhook, written with it: what listings show. */
+  slack_webhook_hint: string | null;
+  slack_status: 'ok' | 'broken' | 'undecryptable';
   sender_name: string | null;
   default_channels: string[];
   currency: string;
@@ -37,7 +41,14 @@ export async function getWorkspaceSlackWebhook(db: Conn, workspaceId: string): P
 /** Stores a new webhook URL (or clears it); a changed webhook is presumed working again. */
 export async function setWorkspaceSlackWebhook(db: Conn, workspaceId: string, url: string | null): Promise<void> {
   const stored = url === null ? null : getFieldCipher().encrypt(url, fieldContext(SLACK_WEBHOOK_COLUMN, workspaceId));
-  await db('workspaces').where({ id: workspaceId }).update({ slack_webhook: stored, slack_status: 'ok', updated_at: db.fn.now() });
+  await db('workspaces')
+    .where({ id: workspaceId })
+    .update({ slack_webhook: stored, slack_webhook_hint: maskSlackWebhook(url), slack_status: 'ok', updated_at: db.fn.now() });
+}
+
+/** The stored webhook no longer decrypts: kept as it is (a restored key may read it again), flagged for the owner. */
+export async function markSlackUndecryptable(db: Conn, workspaceId: string): Promise<void> {
+  await db('workspaces').where({ id: workspaceId }).update({ slack_status: 'undecryptable', updated_at: db.fn.now() });
 }
 
 export async function markSlackBroken(db: Conn, workspaceId: string): Promise<void> {
@@ -45,9 +56,9 @@ export async function markSlackBroken(db: Conn, workspaceId: string): Promise<vo
 }
 
 /** Every column but the webhook ciphertext; listings report only whether a webhook is set and its masked form. */
-const PUBLIC_COLUMNS = ['id', 'name', 'timezone', 'birthday_post_time', 'birthday_message_template', 'leap_day_rule', 'slack_status', 'sender_name', 'default_channels', 'currency', 'created_at', 'updated_at'] as const;
+const PUBLIC_COLUMNS = ['id', 'name', 'timezone', 'birthday_post_time', 'birthday_message_template', 'leap_day_rule', 'slack_status', 'slack_webhook_hint', 'sender_name', 'default_channels', 'currency', 'created_at', 'updated_at'] as const;
 
-export type WorkspaceView = Omit<WorkspaceRow, 'slack_webhook'> & { slack_webhook_masked: string | null };
+export type WorkspaceView = Omit<WorkspaceRow, 'slack_webhook' | 'slack_webhook_hint'> & { slack_webhook_masked: string | null };
 
 /** `<scheme>://<host>/services/****` and the URL's last 4 characters: enough to recognise, never enough to use. */
 export function maskSlackWebhook(url: string | null): string | null {
@@ -62,18 +73,18 @@ export function maskSlackWebhook(url: string | null): string | null {
 
 export type WorkspacePatch = Partial<Pick<WorkspaceRow, 'name' | 'timezone' | 'birthday_post_time' | 'birthday_message_template' | 'leap_day_rule' | 'slack_status' | 'sender_name' | 'default_channels' | 'currency'>>;
 
-async function withHints(db: Conn, rows: Omit<WorkspaceRow, 'slack_webhook'>[]): Promise<WorkspaceView[]> {
-  return Promise.all(rows.map(async (r) => ({ ...r, slack_webhook_masked: maskSlackWebhook(await getWorkspaceSlackWebhook(db, r.id)) })));
+function withHint({ slack_webhook_hint, ...row }: Omit<WorkspaceRow, 'slack_webhook'>): WorkspaceView {
+  return { ...row, slack_webhook_masked: slack_webhook_hint };
 }
 
 export async function listWorkspaces(db: Conn, scope: WorkspaceScope): Promise<WorkspaceView[]> {
   const rows = await applyScope(db<WorkspaceRow>('workspaces').select(...PUBLIC_COLUMNS), scope, 'id').orderBy([{ column: 'name' }, { column: 'id' }]);
-  return withHints(db, rows);
+  return rows.map(withHint);
 }
 
 export async function findWorkspaceInScope(db: Conn, scope: WorkspaceScope, id: string): Promise<WorkspaceView | undefined> {
   const row = await applyScope(db<WorkspaceRow>('workspaces').select(...PUBLIC_COLUMNS).where({ id }), scope, 'id').first();
-  return row ? (await withHints(db, [row]))[0] : undefined;
+  return row ? withHint(row) : undefined;
 }
 
 export async function findWorkspaceByName(db: Conn, name: string): Promise<{ id: string } | undefined> {
