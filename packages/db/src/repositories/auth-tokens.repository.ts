@@ -52,12 +52,17 @@ export async function isAccessTokenDenied(db: Conn, jti: string): Promise<boolea
   return !!(await db('revoked_tokens').where({ jti }).first('jti'));
 }
 
-/** Keeps one live reset token per user: minting a new one (a resend, a retried job) spends the older ones. */
-export async function replacePasswordResetToken(db: Knex, row: { user_id: string; token_hash: string; expires_at: Date }): Promise<void> {
-  await db.transaction(async (trx) => {
-    await trx('password_reset_tokens').where({ user_id: row.user_id }).whereNull('used_at').delete();
-    await trx('password_reset_tokens').insert(row);
-  });
+/**
+ * Keeps one live reset token per user: minting a new one (a resend, a retried job) replaces the live one. One
+ * statement against the partial unique index, so two concurrent requests for one account cannot both insert.
+ */
+export async function replacePasswordResetToken(db: Conn, row: { user_id: string; token_hash: string; expires_at: Date }): Promise<void> {
+  await db.raw(
+    `INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES (?, ?, ?)
+     ON CONFLICT (user_id) WHERE used_at IS NULL
+     DO UPDATE SET token_hash = EXCLUDED.token_hash, expires_at = EXCLUDED.expires_at, created_at = now()`,
+    [row.user_id, row.token_hash, row.expires_at],
+  );
 }
 
 /** Spends a reset token atomically: only one caller can ever get the user id back. */
