@@ -5,9 +5,9 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     'web': 'apps/api/src/main.ts',
-    'birthdays': 'apps/worker/src/birthdays.ts',
-    'reminders': 'apps/worker/src/reminders.ts',
-    'billing': 'apps/worker/src/billing.ts',
+    'birthdays': 'apps/worker/src/processes/birthdays.ts',
+    'reminders': 'apps/worker/src/processes/reminders.ts',
+    'billing': 'apps/worker/src/processes/billing.ts',
     'seed-admin': 'packages/db/src/cli/seed-admin.ts',
   },
   outDir: 'dist',

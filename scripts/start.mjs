@@ -20,9 +20,9 @@ const DEFAULT_DATABASE = 'nudge';
 // Used only when there is no Procfile; the Procfile is the source of truth.
 const DEFAULT_PROCESSES = [
   { name: 'web', command: 'node --import tsx apps/api/src/main.ts' },
-  { name: 'birthdays', command: 'node --import tsx apps/worker/src/birthdays.ts' },
-  { name: 'reminders', command: 'node --import tsx apps/worker/src/reminders.ts' },
-  { name: 'billing', command: 'node --import tsx apps/worker/src/billing.ts' },
+  { name: 'birthdays', command: 'node --import tsx apps/worker/src/processes/birthdays.ts' },
+  { name: 'reminders', command: 'node --import tsx apps/worker/src/processes/reminders.ts' },
+  { name: 'billing', command: 'node --import tsx apps/worker/src/processes/billing.ts' },
 ];
 
 const log = (msg) => process.stdout.write(`[start] ${msg}\n`);

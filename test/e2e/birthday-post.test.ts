@@ -27,7 +27,7 @@ describe('a birthday post, end to end', () => {
     await insertUser(priv.db, { email, password_hash: await hashPassword(PASSWORD, 4), is_superuser: true });
     const login = await request(app).post('/auth/jwt/login').send({ username: email, password: PASSWORD }).expect(200);
     auth = { Authorization: `Bearer ${login.body.access_token}` };
-    worker = spawnTs('apps/worker/src/birthdays.ts', { ...process.env, DATABASE_URL: priv.url, LOG_LEVEL: 'info' });
+    worker = spawnTs('apps/worker/src/processes/birthdays.ts', { ...process.env, DATABASE_URL: priv.url, LOG_LEVEL: 'info' });
     await waitFor(() => worker.output().includes('birthdays worker consuming'), { timeoutMs: 30_000, what: 'the birthdays process' });
   });
 

@@ -39,7 +39,7 @@ describe('worker runtime', () => {
     describe(`the ${name} process`, () => {
       it('starts, logs its queues and exits 0 on SIGTERM', async function () {
         this.timeout(30_000);
-        const p = spawnTs(`apps/worker/src/${name}.ts`, { ...process.env, LOG_LEVEL: 'info' });
+        const p = spawnTs(`apps/worker/src/processes/${name}.ts`, { ...process.env, LOG_LEVEL: 'info' });
         try {
           await waitFor(() => p.output().includes(`${name} worker consuming`), { timeoutMs: 20_000, what: `${name} to start` });
           p.child.kill('SIGTERM');

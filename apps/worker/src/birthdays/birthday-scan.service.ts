@@ -24,7 +24,7 @@ import {
 } from '@nudge/db';
 import { QUEUES, jobIdFor, type Producers } from '@nudge/queue';
 import { isPostTimeReached } from './post-time';
-import { slackJobOptions } from './slack-retry';
+import { dispatchJobOptions } from '../dispatch/retry-policy';
 
 export type SlackJobState = 'completed' | 'failed' | 'active' | 'delayed' | 'prioritized' | 'waiting' | 'waiting-children' | 'unknown';
 
@@ -38,7 +38,7 @@ export interface SlackJobs {
 export function slackJobsOn(producers: Producers): SlackJobs {
   const queue = () => producers.queue(QUEUES.dispatchSlack);
   return {
-    add: (notificationId, jobId) => producers.add(QUEUES.dispatchSlack, { notificationId }, slackJobOptions(jobId)),
+    add: (notificationId, jobId) => producers.add(QUEUES.dispatchSlack, { notificationId }, dispatchJobOptions(jobId)),
     state: (jobId) => queue().getJobState(jobId),
     remove: async (jobId) => {
       await queue().remove(jobId);

@@ -1,128 +1,86 @@
-// dispatch-slack: sends one notification to its workspace's Slack webhook. The webhook URL is read (decrypted) only
-// here, right before the post. Every try is recorded as a notification_attempts row. A transient failure is
-// retried by BullMQ through slackBackoffStrategy (its Retry-After honoured); a permanent one, the last transient one,
-// or a Retry-After over the limit fails the notification and its birthday post at once (UnrecoverableError), and a
-// permanent one also flags the workspace's Slack as broken until its webhook is changed.
+// dispatch-slack: sends one notification to its workspace's Slack webhook, as the first channel of the generic
+// dispatch skeleton (../dispatch/channel.processor.ts), which loads, claims, sends, records and retries. What is
+// Slack's own lives here: the webhook URL is read (decrypted) only here, right before the post; a post that fails
+// or is sent settles its birthday post in the same transaction; a permanent failure (or a webhook that cannot be
+// decrypted) flags the workspace's Slack as broken until its webhook is changed, and clears the API's cached
+// listings that show slack_status.
 //
-// Pacing: when another post to the same webhook went out less than a second ago, the job is moved back to delayed
-// for the remaining time (DelayedError, which does not count as an attempt) instead of holding a worker slot.
-import {
-  findNotificationForDispatch,
-  findWorkspaceById,
-  getDb,
-  getWorkspaceSlackWebhook,
-  isFinalNotificationStatus,
-  markNotificationSending,
-  markSlackBroken,
-  recordNotificationAttempt,
-  settleBirthdayPostForNotification,
-  failNotification,
-  type Db,
-  type NotificationRow,
-} from '@nudge/db';
-import { isProviderError, SlackWebhookAdapter, type ProviderError } from '@nudge/channels';
+// Pacing: posts to one webhook go out at most one a second across every process, keyed by webhook rather than
+// workspace because two workspaces may share one hook.
+import { findWorkspaceById, getDb, getWorkspaceSlackWebhook, markSlackBroken, settleBirthdayPostForNotification, type Db } from '@nudge/db';
+import { SlackWebhookAdapter } from '@nudge/channels';
 import { DecryptionError } from '@nudge/crypto';
-import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
-import type { WorkerContext } from '../runtime';
+import type { Job, NotificationJob, Redis } from '@nudge/queue';
 import { ListingCache } from '@nudge/cache';
-import { redisSlackPacer, type SlackPacer } from '../birthdays/slack-pace';
-import { DEFAULT_SLACK_RETRY, type SlackRetryPolicy } from '../birthdays/slack-retry';
+import type { WorkerContext } from '../runtime';
+import { dispatchNotification, type DispatchChannel, type DispatchOutcome } from '../dispatch/channel.processor';
+import { redisTargetPacer, type TargetPacer } from '../dispatch/target-pacer';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../dispatch/retry-policy';
 
 export interface SlackPostDeps {
   db: Db;
   slack: Pick<SlackWebhookAdapter, 'post'>;
-  pacer: SlackPacer;
-  retry: SlackRetryPolicy;
+  pacer: TargetPacer;
+  retry: RetryPolicy;
   /** The API's listings show slack_status: a post that breaks the workspace clears them. */
   cache: Pick<ListingCache, 'invalidate'>;
 }
 
-export type SlackPostOutcome = 'sent' | 'missing' | 'already-final';
+export type SlackPostOutcome = DispatchOutcome;
 
-/** Fails the notification and its post without a try (nothing to post to). */
-async function failWithoutAttempt(db: Db, n: NotificationRow, reason: string): Promise<never> {
-  await db.transaction(async (trx) => {
-    await failNotification(trx, n.workspace_id, n.id, reason);
-    await settleBirthdayPostForNotification(trx, n.workspace_id, n.id, 'failed');
-  });
-  throw new UnrecoverableError(reason);
+/** One post per webhook per second; the key namespace is the one the pacing has always used. */
+export function slackPacer(redis: Redis): TargetPacer {
+  return redisTargetPacer(redis, { namespace: 'slack-pace', intervalMs: 1000 });
 }
 
-export async function deliverSlackNotification(job: Job<NotificationJob>, deps: SlackPostDeps, { logger }: Pick<WorkerContext, 'logger'>): Promise<SlackPostOutcome> {
-  const { db } = deps;
-  const n = await findNotificationForDispatch(db, job.data.notificationId);
-  if (!n) return 'missing';
-  if (isFinalNotificationStatus(n.status)) return 'already-final';
-
-  const workspace = await findWorkspaceById(db, n.workspace_id);
-  let webhook: string | null;
-  try {
-    webhook = await getWorkspaceSlackWebhook(db, n.workspace_id);
-  } catch (err) {
-    if (!(err instanceof DecryptionError)) throw err;
-    // No retry can read it (a retired key, a copied ciphertext): the webhook must be saved again.
-    logger.error('cannot decrypt the workspace Slack webhook', { workspaceId: n.workspace_id, reason: err.reason });
-    await markSlackBroken(db, n.workspace_id);
-    await deps.cache.invalidate('workspaces', [n.workspace_id]);
-    return failWithoutAttempt(db, n, 'webhook_unreadable');
-  }
-  if (!workspace || !webhook) return failWithoutAttempt(db, n, 'no_webhook');
-  if (workspace.slack_status === 'broken') return failWithoutAttempt(db, n, 'slack_broken');
-
-  const waitMs = await deps.pacer.acquire(webhook);
-  if (waitMs > 0) {
-    await job.moveToDelayed(Date.now() + waitMs, job.token);
-    throw new DelayedError();
-  }
-
-  const attempt = job.attemptsMade + 1;
-  const started = Date.now();
-  try {
-    if (!(await markNotificationSending(db, n.workspace_id, n.id))) return 'already-final';
-    const res = await deps.slack.post(webhook, n.body ?? '');
-    await db.transaction(async (trx) => {
-      await recordNotificationAttempt(trx, n.workspace_id, n.id, { attempt, outcome: 'sent', httpStatus: res.status, durationMs: Date.now() - started }, { provider: 'slack', at: new Date() });
-      await settleBirthdayPostForNotification(trx, n.workspace_id, n.id, 'sent');
-    });
-    return 'sent';
-  } catch (err) {
-    // Anything but a provider's answer (the database, a bug) is left to BullMQ's retries as it is.
-    if (!isProviderError(err)) throw err;
-    return await handleProviderError(job, deps, n, err, attempt, Date.now() - started, logger);
-  } finally {
-    await deps.pacer.restartInterval(webhook);
-  }
+interface SlackMessage {
+  webhook: string;
+  text: string;
 }
 
-async function handleProviderError(
-  job: Job<NotificationJob>,
-  deps: SlackPostDeps,
-  n: NotificationRow,
-  err: ProviderError,
-  attempt: number,
-  durationMs: number,
-  logger: WorkerContext['logger'],
-): Promise<never> {
+/** The Slack hooks of the dispatch skeleton. */
+export function slackChannel(deps: Pick<SlackPostDeps, 'db' | 'slack' | 'cache'>, logger: WorkerContext['logger']): DispatchChannel<SlackMessage> {
   const { db } = deps;
-  const isLast = attempt >= (job.opts.attempts ?? 1);
-  const waitTooLong = err.transient && err.retryAfterMs !== undefined && err.retryAfterMs > deps.retry.maxRetryAfterMs;
-  const base = { attempt, httpStatus: err.status, durationMs };
+  const breakWorkspace = async (workspaceId: string) => {
+    await markSlackBroken(db, workspaceId);
+    await deps.cache.invalidate('workspaces', [workspaceId]);
+  };
+  return {
+    name: 'slack post',
+    async prepare(n) {
+      const workspace = await findWorkspaceById(db, n.workspace_id);
+      let webhook: string | null;
+      try {
+        webhook = await getWorkspaceSlackWebhook(db, n.workspace_id);
+      } catch (err) {
+        if (!(err instanceof DecryptionError)) throw err;
+        // No retry can read it (a retired key, a copied ciphertext): the webhook must be saved again.
+        logger.error('cannot decrypt the workspace Slack webhook', { workspaceId: n.workspace_id, reason: err.reason });
+        await breakWorkspace(n.workspace_id);
+        return { fail: 'webhook_unreadable' };
+      }
+      if (!workspace || !webhook) return { fail: 'no_webhook' };
+      if (workspace.slack_status === 'broken') return { fail: 'slack_broken' };
+      return { message: { webhook, text: n.body ?? '' }, target: webhook };
+    },
+    async send({ webhook, text }) {
+      const res = await deps.slack.post(webhook, text);
+      return { provider: 'slack', httpStatus: res.status };
+    },
+    async onSettled(trx, n, outcome) {
+      await settleBirthdayPostForNotification(trx, n.workspace_id, n.id, outcome);
+    },
+    async onPermanentFailure(trx, n) {
+      await markSlackBroken(trx, n.workspace_id);
+    },
+    async afterPermanentFailure(n) {
+      await deps.cache.invalidate('workspaces', [n.workspace_id]);
+    },
+  };
+}
 
-  if (err.transient && !isLast && !waitTooLong) {
-    await recordNotificationAttempt(db, n.workspace_id, n.id, { ...base, outcome: 'retry', error: err.code });
-    // slackBackoffStrategy reads err.retryAfterMs.
-    throw err;
-  }
-
-  const reason = waitTooLong ? `${err.code}: Retry-After ${Math.round((err.retryAfterMs ?? 0) / 1000)} s is over the ${Math.round(deps.retry.maxRetryAfterMs / 1000)} s limit` : err.code;
-  await db.transaction(async (trx) => {
-    await recordNotificationAttempt(trx, n.workspace_id, n.id, { ...base, outcome: 'failed', error: reason });
-    await settleBirthdayPostForNotification(trx, n.workspace_id, n.id, 'failed');
-    if (!err.transient) await markSlackBroken(trx, n.workspace_id);
-  });
-  if (!err.transient) await deps.cache.invalidate('workspaces', [n.workspace_id]);
-  logger.warn(`slack post failed: ${reason}`, { notificationId: n.id, workspaceId: n.workspace_id, attempt, permanent: !err.transient });
-  throw new UnrecoverableError(reason);
+export function deliverSlackNotification(job: Job<NotificationJob>, deps: SlackPostDeps, { logger }: Pick<WorkerContext, 'logger'>): Promise<SlackPostOutcome> {
+  return dispatchNotification(job, slackChannel(deps, logger), { db: deps.db, pacer: deps.pacer, retry: deps.retry, logger });
 }
 
 /** The processor with its dependencies; tests pass their own database, pacing or retry policy. */
@@ -136,8 +94,8 @@ export function createSlackPostProcessor(overrides: Partial<SlackPostDeps> = {})
       {
         db: overrides.db ?? getDb(),
         slack,
-        pacer: overrides.pacer ?? redisSlackPacer(ctx.producers.connection),
-        retry: overrides.retry ?? DEFAULT_SLACK_RETRY,
+        pacer: overrides.pacer ?? slackPacer(ctx.producers.connection),
+        retry: overrides.retry ?? DEFAULT_RETRY_POLICY,
         cache: overrides.cache ?? (cache ??= new ListingCache(ctx.producers.connection, ctx.logger)),
       },
       ctx,

@@ -20,12 +20,11 @@ import { createRedis, createWorker, Producers, QUEUES, type Redis, type Worker }
 import { createPrivateDatabase, startFakeSlack, waitFor, type FakeSlack } from '@nudge/testing';
 import type { WorkerContext } from '../../src/runtime';
 import { runBirthdayScan, slackJobsOn, type BirthdayScanDeps, type BirthdayScanOptions, type BirthdayScanResult } from '../../src/birthdays/birthday-scan.service';
-import { createSlackPostProcessor } from '../../src/processors/slack-post.processor';
-import { redisSlackPacer } from '../../src/birthdays/slack-pace';
-import { DEFAULT_SLACK_RETRY, slackBackoffStrategy, type SlackRetryPolicy } from '../../src/birthdays/slack-retry';
+import { createSlackPostProcessor, slackPacer } from '../../src/processors/slack-post.processor';
+import { DEFAULT_RETRY_POLICY, backoffStrategy, type RetryPolicy } from '../../src/dispatch/retry-policy';
 
 /** Retries in milliseconds rather than seconds; the rules are the production ones. */
-export const FAST_RETRY: SlackRetryPolicy = { ...DEFAULT_SLACK_RETRY, baseDelayMs: 20, maxDelayMs: 200 };
+export const FAST_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 20, maxDelayMs: 200 };
 
 export interface WorkspaceOptions {
   timezone?: string;
@@ -61,7 +60,7 @@ export interface HarnessOptions {
   /** Dispatch workers, each on its own Redis connection like separate processes (2). */
   dispatchWorkers?: number;
   slackTimeoutMs?: number;
-  retry?: SlackRetryPolicy;
+  retry?: RetryPolicy;
 }
 
 export async function startBirthdayHarness(opts: HarnessOptions = {}): Promise<BirthdayHarness> {
@@ -76,9 +75,9 @@ export async function startBirthdayHarness(opts: HarnessOptions = {}): Promise<B
   const retry = opts.retry ?? FAST_RETRY;
   // The fake listens on http://127.0.0.1, which the test environment lists in SLACK_WEBHOOK_HOSTS.
   const adapter = new SlackWebhookAdapter({ timeoutMs: opts.slackTimeoutMs ?? 300 });
-  const deliver = createSlackPostProcessor({ db, slack: adapter, retry, pacer: redisSlackPacer(redis) });
+  const deliver = createSlackPostProcessor({ db, slack: adapter, retry, pacer: slackPacer(redis) });
   const dispatchWorkers = Array.from({ length: opts.dispatchWorkers ?? 2 }, () =>
-    createWorker(QUEUES.dispatchSlack, (job) => deliver(job, ctx), { concurrency: 5, settings: { backoffStrategy: slackBackoffStrategy(retry) } }),
+    createWorker(QUEUES.dispatchSlack, (job) => deliver(job, ctx), { concurrency: 5, settings: { backoffStrategy: backoffStrategy(retry) } }),
   );
   for (const w of dispatchWorkers) w.on('error', () => undefined);
 

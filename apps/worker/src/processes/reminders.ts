@@ -2,8 +2,8 @@
 import { loadConfigOrExit } from '@nudge/config';
 import { createPlatformEmailAdapter } from '@nudge/channels';
 import { QUEUES } from '@nudge/queue';
-import { consume, runProcess } from './runtime';
-import { createEmailProcessor } from './processors/email.processor';
+import { consume, runProcess } from '../runtime';
+import { createEmailProcessor } from '../processors/email.processor';
 
 const email = createPlatformEmailAdapter(loadConfigOrExit());
 

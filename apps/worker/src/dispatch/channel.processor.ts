@@ -1,0 +1,133 @@
+// The one way a notification is delivered, whatever its channel, so that Slack, email, SMS and WhatsApp differ only
+// in their hooks: where and what to send, the adapter call, and what a failure means for the rest of the data.
+//
+// A job carries the notification id only. The notification is loaded; a missing or final one is left alone (a job
+// that runs twice sends nothing the second time). The channel prepares the message, or names why none can be sent
+// (the notification then fails without a try). The job waits its turn for the target (pacing), claims the
+// notification (queued -> sending), sends through the adapter, and records the try as a notification_attempts row
+// with its outcome. A transient provider error is thrown on for BullMQ to retry (backoffStrategy reads its
+// Retry-After); a permanent one, the last transient one, or a Retry-After over the limit fails the notification at
+// once (UnrecoverableError). Anything that is not a provider's answer (the database, a bug) is left to BullMQ's
+// retries as it is.
+import {
+  failNotification,
+  findNotificationForDispatch,
+  isFinalNotificationStatus,
+  markNotificationSending,
+  recordNotificationAttempt,
+  type Db,
+  type NotificationRow,
+  type Trx,
+} from '@nudge/db';
+import { isProviderError, type ProviderError } from '@nudge/channels';
+import type { Logger } from '@nudge/logger';
+import { UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
+import { DEFAULT_RETRY_POLICY, retryVerdict, type RetryPolicy } from './retry-policy';
+import { paceJob, type TargetPacer } from './target-pacer';
+
+export type DispatchOutcome = 'sent' | 'missing' | 'already-final';
+
+/** What a channel makes of a notification: the message and the target it is paced by, or why it cannot be sent. */
+export type Prepared<M> = { message: M; target: string } | { fail: string };
+
+/** What a successful send tells the attempt record. */
+export interface SendReceipt {
+  provider: string;
+  httpStatus?: number;
+  providerMessageId?: string;
+}
+
+export interface DispatchChannel<M> {
+  /** How logs name a send on this channel (`slack post`). */
+  name: string;
+  /** Loads the target and renders the message, or answers `{ fail: reason }` when nothing can be sent. */
+  prepare(n: NotificationRow): Promise<Prepared<M>>;
+  /** Sends through the channel's adapter; a failure is a ProviderError of @nudge/channels. */
+  send(message: M, n: NotificationRow): Promise<SendReceipt>;
+  /** Rows that follow the notification's outcome (a birthday post), written in the transaction that records it. */
+  onSettled?(trx: Trx, n: NotificationRow, outcome: 'sent' | 'failed'): Promise<void>;
+  /** A permanent provider error, in the same transaction: what the target's owner must fix (a broken webhook). */
+  onPermanentFailure?(trx: Trx, n: NotificationRow, err: ProviderError): Promise<void>;
+  /** After that transaction commits: what must not see the change before it is visible (cached listings). */
+  afterPermanentFailure?(n: NotificationRow, err: ProviderError): Promise<void>;
+}
+
+export interface DispatchDeps {
+  db: Db;
+  pacer: TargetPacer;
+  retry?: RetryPolicy;
+  logger: Logger;
+}
+
+/** Fails the notification and what follows it without a try, and stops the job without retry. */
+async function failWithoutAttempt<M>(channel: DispatchChannel<M>, db: Db, n: NotificationRow, reason: string): Promise<never> {
+  await db.transaction(async (trx) => {
+    await failNotification(trx, n.workspace_id, n.id, reason);
+    await channel.onSettled?.(trx, n, 'failed');
+  });
+  throw new UnrecoverableError(reason);
+}
+
+export async function dispatchNotification<M>(job: Job<NotificationJob>, channel: DispatchChannel<M>, deps: DispatchDeps): Promise<DispatchOutcome> {
+  const { db } = deps;
+  const n = await findNotificationForDispatch(db, job.data.notificationId);
+  if (!n) return 'missing';
+  if (isFinalNotificationStatus(n.status)) return 'already-final';
+
+  const prepared = await channel.prepare(n);
+  if ('fail' in prepared) return failWithoutAttempt(channel, db, n, prepared.fail);
+
+  await paceJob(job, deps.pacer, prepared.target);
+
+  const attempt = job.attemptsMade + 1;
+  const started = Date.now();
+  try {
+    if (!(await markNotificationSending(db, n.workspace_id, n.id))) return 'already-final';
+    const receipt = await channel.send(prepared.message, n);
+    await db.transaction(async (trx) => {
+      await recordNotificationAttempt(
+        trx,
+        n.workspace_id,
+        n.id,
+        { attempt, outcome: 'sent', httpStatus: receipt.httpStatus, durationMs: Date.now() - started },
+        { provider: receipt.provider, providerMessageId: receipt.providerMessageId, at: new Date() },
+      );
+      await channel.onSettled?.(trx, n, 'sent');
+    });
+    return 'sent';
+  } catch (err) {
+    if (!isProviderError(err)) throw err;
+    return await settleProviderError(job, channel, deps, n, err, attempt, Date.now() - started);
+  } finally {
+    await deps.pacer.restartInterval(prepared.target);
+  }
+}
+
+async function settleProviderError<M>(
+  job: Job<NotificationJob>,
+  channel: DispatchChannel<M>,
+  deps: DispatchDeps,
+  n: NotificationRow,
+  err: ProviderError,
+  attempt: number,
+  durationMs: number,
+): Promise<never> {
+  const { db } = deps;
+  const verdict = retryVerdict(err, attempt, job.opts.attempts ?? 1, deps.retry ?? DEFAULT_RETRY_POLICY);
+  const base = { attempt, httpStatus: err.status, durationMs };
+
+  if (verdict.retry) {
+    await recordNotificationAttempt(db, n.workspace_id, n.id, { ...base, outcome: 'retry', error: err.code });
+    // BullMQ retries it through backoffStrategy, which reads err.retryAfterMs.
+    throw err;
+  }
+
+  await db.transaction(async (trx) => {
+    await recordNotificationAttempt(trx, n.workspace_id, n.id, { ...base, outcome: 'failed', error: verdict.reason });
+    await channel.onSettled?.(trx, n, 'failed');
+    if (verdict.permanent) await channel.onPermanentFailure?.(trx, n, err);
+  });
+  if (verdict.permanent) await channel.afterPermanentFailure?.(n, err);
+  deps.logger.warn(`${channel.name} failed: ${verdict.reason}`, { notificationId: n.id, workspaceId: n.workspace_id, attempt, permanent: verdict.permanent });
+  throw new UnrecoverableError(verdict.reason);
+}
