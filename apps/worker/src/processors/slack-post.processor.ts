@@ -7,7 +7,7 @@
 //
 // Pacing: posts to one webhook go out at most one a second across every process, keyed by webhook rather than
 // workspace because two workspaces may share one hook.
-import { findWorkspaceById, getDb, getWorkspaceSlackWebhook, markSlackBroken, settleBirthdayPostForNotification, type Db } from '@nudge/db';
+import { findWorkspaceById, getDb, getWorkspaceSlackWebhook, markSlackBroken, markSlackUndecryptable, settleBirthdayPostForNotification, type Db } from '@nudge/db';
 import { SlackWebhookAdapter } from '@nudge/channels';
 import { DecryptionError } from '@nudge/crypto';
 import type { Job, NotificationJob, Redis } from '@nudge/queue';
@@ -41,10 +41,11 @@ interface SlackMessage {
 /** The Slack hooks of the dispatch skeleton. */
 export function slackChannel(deps: Pick<SlackPostDeps, 'db' | 'slack' | 'cache'>, logger: WorkerContext['logger']): DispatchChannel<SlackMessage> {
   const { db } = deps;
-  const breakWorkspace = async (workspaceId: string) => {
-    await markSlackBroken(db, workspaceId);
+  const flagWorkspace = async (workspaceId: string, status: 'broken' | 'undecryptable') => {
+    await (status === 'broken' ? markSlackBroken(db, workspaceId) : markSlackUndecryptable(db, workspaceId));
     await deps.cache.invalidate('workspaces', [workspaceId]);
   };
+  const breakWorkspace = (workspaceId: string) => flagWorkspace(workspaceId, 'broken');
   return {
     name: 'slack post',
     async prepare(n) {
@@ -56,7 +57,7 @@ export function slackChannel(deps: Pick<SlackPostDeps, 'db' | 'slack' | 'cache'>
         if (!(err instanceof DecryptionError)) throw err;
         // No retry can read it (a retired key, a copied ciphertext): the webhook must be saved again.
         logger.error('cannot decrypt the workspace Slack webhook', { workspaceId: n.workspace_id, reason: err.reason });
-        await breakWorkspace(n.workspace_id);
+        await flagWorkspace(n.workspace_id, 'undecryptable');
         return { fail: 'webhook_unreadable' };
       }
       if (!workspace || !webhook) return { fail: 'no_webhook' };

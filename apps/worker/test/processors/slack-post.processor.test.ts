@@ -184,7 +184,7 @@ describe('the Slack post processor (dispatch-slack)', function () {
     const { notification, attempts } = await h.settled(ws.id, DAY);
     expect(notification).to.include({ status: 'failed', last_error: 'webhook_unreadable' });
     expect(attempts).to.deep.equal([]);
-    expect((await findWorkspaceById(h.db, ws.id))?.slack_status).to.equal('broken');
+    expect((await findWorkspaceById(h.db, ws.id))?.slack_status).to.equal('undecryptable');
     expect(h.slack.requestsTo(ws.hook!)).to.have.length(0);
   });
 });
