@@ -1,2 +1,5 @@
-// The Knex CLI's entry point; the configuration itself lives in packages/db.
-export { default } from '@nudge/db/knexfile';
+// The Knex CLI's entry point; the configuration itself lives in packages/db. Evaluated only by the CLI, so
+// importing @nudge/db never reads the configuration as a side effect.
+import { knexConfig } from '@nudge/db';
+
+export default knexConfig();

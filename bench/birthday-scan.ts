@@ -2,7 +2,8 @@
 // Prints one JSON line: the median time of the real query (the birth_md index) at two table sizes, and of the
 // same query with index scans disabled (a sequential scan: the ceiling it avoids), measured in the same run.
 // Usage: npx tsx bench/birthday-scan.ts [--small 20000] [--large 200000] [--due 50] [--runs 25]
-import { candidateBirthMds, findBirthdayCandidates, type Db } from '@nudge/db';
+import { findBirthdayCandidates, type Db } from '@nudge/db';
+import { candidateBirthMds } from '@nudge/domain';
 import { closeDb } from '@nudge/db';
 import { createPrivateDatabase } from '@nudge/testing';
 

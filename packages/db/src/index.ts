@@ -9,5 +9,3 @@ export * from './repositories/invites.repository';
 export * from './repositories/audit-log.repository';
 export * from './repositories/notifications.repository';
 export * from './repositories/birthday-posts.repository';
-export * from './birthdays/birthday-calendar';
-export * from './birthdays/birthday-message';

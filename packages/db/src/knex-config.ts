@@ -1,4 +1,4 @@
-// Knex's configuration, shared by every process and, through knexfile.ts, by the Knex CLI.
+// Knex's configuration, shared by every process and, through the root knexfile.ts, by the Knex CLI.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';

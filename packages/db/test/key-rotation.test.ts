@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DecryptionError, FieldCipher } from '@nudge/crypto';
-import { rotateKeys, type RotationBatch } from '@nudge/db/key-rotation';
+import { rotateKeys, type RotationBatch } from '../src/key-rotation';
 import { spawnTs } from '@nudge/testing';
 import { createPrivateDatabase, type PrivateDatabase } from '@nudge/testing';
 

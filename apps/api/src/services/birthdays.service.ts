@@ -1,18 +1,16 @@
 // Birthdays: listings ordered from the workspace's local today, upcoming ones, and edits that write a linked row
 // back to its user in the same transaction.
+import { celebrationDateIn, localDateAt, type LeapDayRule } from '@nudge/domain';
 import {
   type Db,
   type BirthdayRow,
-  type LeapDayRule,
   ALL_WORKSPACES,
-  celebrationDateIn,
   deleteBirthdayRow,
   deleteOrphanBirthdays,
   findBirthday,
   findWorkspaceById,
   insertStandaloneBirthday,
   listBirthdays,
-  localDateAt,
   syncBirthdayForUser,
   updateBirthdayRow,
   usersMissingBirthday,

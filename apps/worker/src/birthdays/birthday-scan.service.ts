@@ -5,8 +5,6 @@
 import type { Logger } from '@nudge/logger';
 import {
   attachBirthdayPostNotification,
-  candidateBirthMds,
-  celebratedBirthMds,
   claimBirthdayPost,
   failNotification,
   findBirthdayCandidates,
@@ -15,15 +13,13 @@ import {
   insertNotification,
   isFinalNotificationStatus,
   listBirthdaysCelebrated,
-  localDateAt,
   markBirthdayPostEnqueued,
-  renderBirthdayMessage,
   setBirthdayPostStatus,
   type BirthdayCandidate,
   type Db,
 } from '@nudge/db';
+import { candidateBirthMds, celebratedBirthMds, isPostTimeReached, localDateAt, renderBirthdayMessage } from '@nudge/domain';
 import { QUEUES, jobIdFor, type Producers } from '@nudge/queue';
-import { isPostTimeReached } from './post-time';
 import { dispatchJobOptions } from '../dispatch/retry-policy';
 
 export type SlackJobState = 'completed' | 'failed' | 'active' | 'delayed' | 'prioritized' | 'waiting' | 'waiting-children' | 'unknown';

@@ -2,7 +2,7 @@
 // The scheduler reads birthdays through the (birth_md, workspace_id) index, so a tick costs what is due today,
 // not what the tables hold.
 import type { Knex } from 'knex';
-import type { LeapDayRule } from '../birthdays/birthday-calendar';
+import type { LeapDayRule } from '@nudge/domain';
 import type { NotificationStatus } from './notifications.repository';
 
 export type BirthdayPostStatus = 'claimed' | 'sent' | 'failed';

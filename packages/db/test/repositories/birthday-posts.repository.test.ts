@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { birthdayCandidatesQuery, candidateBirthMds, claimBirthdayPost, findBirthdayCandidates, insertNotification, type Db } from '@nudge/db';
+import { birthdayCandidatesQuery, claimBirthdayPost, findBirthdayCandidates, insertNotification, type Db } from '@nudge/db';
+import { candidateBirthMds } from '@nudge/domain';
 import { createPrivateDatabase, type PrivateDatabase } from '@nudge/testing';
 
 interface PlanNode {

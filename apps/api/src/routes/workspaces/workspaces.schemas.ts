@@ -1,8 +1,8 @@
 import Joi from 'joi';
 import type { Config } from '@nudge/config';
-import { validateBirthdayTemplate } from '@nudge/db';
-// The Slack module alone: the API has no use for the other providers' SDKs.
-import { checkSlackWebhookUrl, slackWebhookPolicy } from '@nudge/channels/slack/slack-webhook.adapter';
+import { validateBirthdayTemplate } from '@nudge/domain';
+// The Slack URL rule only: apps/api may use @nudge/channels for URL rules, signature checks and Stripe onboarding.
+import { checkSlackWebhookUrl, slackWebhookPolicy } from '@nudge/channels';
 import { name, postTime, timezone, uuid } from '../../http/schemas';
 
 const SLACK_PATH = /^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+$/;

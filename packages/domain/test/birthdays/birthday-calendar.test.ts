@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { candidateBirthMds, celebratedBirthMds, celebrationDateIn, localDateAt } from '@nudge/db';
+import { candidateBirthMds, celebratedBirthMds, celebrationDateIn, localDateAt } from '@nudge/domain';
 
 describe('birthday calendar', () => {
   describe('localDateAt', () => {

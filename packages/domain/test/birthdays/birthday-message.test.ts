@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatBirthdayNames, renderBirthdayMessage, validateBirthdayTemplate } from '@nudge/db';
+import { formatBirthdayNames, renderBirthdayMessage, validateBirthdayTemplate } from '@nudge/domain';
 
 describe('birthday message', () => {
   describe('renderBirthdayMessage', () => {

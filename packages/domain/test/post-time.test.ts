@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isPostTimeReached, postInstant } from '../../src/birthdays/post-time';
+import { isPostTimeReached, postInstant } from '@nudge/domain';
 
 const iso = (d: Date | undefined) => d?.toISOString();
 

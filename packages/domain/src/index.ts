@@ -1,0 +1,5 @@
+// The rules the API and the workers share, as pure functions and types. Nothing here does I/O: no database,
+// Redis, queue, HTTP server or provider SDK, so both sides (and the tests) can call a rule without a connection.
+export * from './birthdays/birthday-calendar';
+export * from './birthdays/birthday-message';
+export * from './post-time';
