@@ -9,3 +9,4 @@ export * from './repositories/invites.repository';
 export * from './repositories/audit-log.repository';
 export * from './repositories/notifications.repository';
 export * from './repositories/birthday-posts.repository';
+export * from './repositories/housekeeping.repository';

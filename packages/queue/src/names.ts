@@ -10,6 +10,8 @@ export const QUEUES = {
   dispatchEmail: 'dispatch-email',
   dispatchSms: 'dispatch-sms',
   dispatchWhatsapp: 'dispatch-whatsapp',
+  /** reminders: the daily prune of expired tokens and invites. */
+  housekeeping: 'housekeeping',
   /** billing: Stripe Checkout sessions, Stripe events, the nightly sweep. */
   billingCheckout: 'billing-checkout',
   stripeEvents: 'stripe-events',
@@ -21,7 +23,7 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 /** Which Procfile process consumes which queues. */
 export const PROCESS_QUEUES = {
   birthdays: [QUEUES.birthdayScan, QUEUES.dispatchSlack],
-  reminders: [QUEUES.reminderScan, QUEUES.dispatchEmail, QUEUES.dispatchSms, QUEUES.dispatchWhatsapp],
+  reminders: [QUEUES.reminderScan, QUEUES.dispatchEmail, QUEUES.dispatchSms, QUEUES.dispatchWhatsapp, QUEUES.housekeeping],
   billing: [QUEUES.billingCheckout, QUEUES.stripeEvents, QUEUES.stripeSweep],
 } as const satisfies Record<string, readonly QueueName[]>;
 

@@ -27,6 +27,7 @@ export interface JobPayloads {
   [QUEUES.dispatchEmail]: EmailJob;
   [QUEUES.dispatchSms]: NotificationJob;
   [QUEUES.dispatchWhatsapp]: NotificationJob;
+  [QUEUES.housekeeping]: Record<string, never>;
   [QUEUES.billingCheckout]: CheckoutJob;
   [QUEUES.stripeEvents]: StripeEventJob;
   [QUEUES.stripeSweep]: Record<string, never>;

@@ -1,14 +1,20 @@
-// The reminders process: the due-reminder scan and one dispatch queue per channel (email carries password resets).
+// The reminders process: the due-reminder scan, one dispatch queue per channel (email carries password resets), and
+// the daily housekeeping of expired auth rows.
 import { loadConfigOrExit } from '@nudge/config';
 import { createPlatformEmailAdapter } from '@nudge/channels';
 import { QUEUES } from '@nudge/queue';
 import { consume, runProcess } from '../runtime';
 import { createEmailProcessor } from '../processors/email.processor';
+import { HOUSEKEEPING_EVERY_MS, housekeepingProcessor } from '../processors/housekeeping.processor';
 
 const email = createPlatformEmailAdapter(loadConfigOrExit());
 
 runProcess({
   name: 'reminders',
-  queues: [consume({ queue: QUEUES.dispatchEmail, concurrency: 10, process: createEmailProcessor(email) })],
+  queues: [
+    consume({ queue: QUEUES.dispatchEmail, concurrency: 10, process: createEmailProcessor(email) }),
+    consume({ queue: QUEUES.housekeeping, concurrency: 1, process: housekeepingProcessor }),
+  ],
+  schedulers: [{ queue: QUEUES.housekeeping, id: 'housekeeping', everyMs: HOUSEKEEPING_EVERY_MS, data: {} }],
   onClose: () => email.close(),
 });

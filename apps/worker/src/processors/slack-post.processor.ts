@@ -1,9 +1,9 @@
 // dispatch-slack: sends one notification to its workspace's Slack webhook, as the first channel of the generic
 // dispatch skeleton (../dispatch/channel.processor.ts), which loads, claims, sends, records and retries. What is
 // Slack's own lives here: the webhook URL is read (decrypted) only here, right before the post; a post that fails
-// or is sent settles its birthday post in the same transaction; a permanent failure (or a webhook that cannot be
-// decrypted) flags the workspace's Slack as broken until its webhook is changed, and clears the API's cached
-// listings that show slack_status.
+// or is sent settles its birthday post in the same transaction; a permanent failure flags the workspace's Slack as
+// broken (a webhook that cannot be decrypted: undecryptable) until its webhook is changed, and clears the API's
+// cached listings that show slack_status.
 //
 // Pacing: posts to one webhook go out at most one a second across every process, keyed by webhook rather than
 // workspace because two workspaces may share one hook.
@@ -41,11 +41,10 @@ interface SlackMessage {
 /** The Slack hooks of the dispatch skeleton. */
 export function slackChannel(deps: Pick<SlackPostDeps, 'db' | 'slack' | 'cache'>, logger: WorkerContext['logger']): DispatchChannel<SlackMessage> {
   const { db } = deps;
-  const flagWorkspace = async (workspaceId: string, status: 'broken' | 'undecryptable') => {
-    await (status === 'broken' ? markSlackBroken(db, workspaceId) : markSlackUndecryptable(db, workspaceId));
+  const flagUndecryptable = async (workspaceId: string) => {
+    await markSlackUndecryptable(db, workspaceId);
     await deps.cache.invalidate('workspaces', [workspaceId]);
   };
-  const breakWorkspace = (workspaceId: string) => flagWorkspace(workspaceId, 'broken');
   return {
     name: 'slack post',
     async prepare(n) {
@@ -57,11 +56,12 @@ export function slackChannel(deps: Pick<SlackPostDeps, 'db' | 'slack' | 'cache'>
         if (!(err instanceof DecryptionError)) throw err;
         // No retry can read it (a retired key, a copied ciphertext): the webhook must be saved again.
         logger.error('cannot decrypt the workspace Slack webhook', { workspaceId: n.workspace_id, reason: err.reason });
-        await flagWorkspace(n.workspace_id, 'undecryptable');
+        await flagUndecryptable(n.workspace_id);
         return { fail: 'webhook_unreadable' };
       }
       if (!workspace || !webhook) return { fail: 'no_webhook' };
       if (workspace.slack_status === 'broken') return { fail: 'slack_broken' };
+      if (workspace.slack_status === 'undecryptable') return { fail: 'webhook_unreadable' };
       return { message: { webhook, text: n.body ?? '' }, target: webhook };
     },
     async send({ webhook, text }) {
