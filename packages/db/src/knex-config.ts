@@ -3,12 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { getConfig } from '@nudge/config';
+import { TranslatingPgClient } from './pg-client';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export function knexConfig(databaseUrl: string = getConfig().databaseUrl): Knex.Config {
   return {
-    client: 'pg',
+    // 'pg', with constraint errors translated to the typed errors of db-errors.ts.
+    client: TranslatingPgClient as unknown as typeof Knex.Client,
     connection: databaseUrl,
     pool: { min: 0, max: 10 },
     migrations: {

@@ -1,6 +1,7 @@
 // Workspaces: the tenants. The Slack webhook is a secret: it is read in plaintext only through
 // getWorkspaceSlackWebhook, by the worker that posts, and never selected into a listing.
 import type { Knex } from 'knex';
+import type { Conn } from '../connection';
 import { getFieldCipher } from '@nudge/crypto';
 import { fieldContext, SLACK_WEBHOOK_COLUMN } from '../encrypted-columns';
 import { applyScope, type WorkspaceScope } from '../scope';
@@ -20,8 +21,6 @@ export interface WorkspaceRow {
   created_at: Date;
   updated_at: Date;
 }
-
-type Conn = Knex | Knex.Transaction;
 
 export async function findWorkspaceById(db: Conn, id: string): Promise<WorkspaceRow | undefined> {
   return db<WorkspaceRow>('workspaces').where({ id }).first();
