@@ -10,6 +10,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
+/** What a repository function runs on: the pool, or a transaction the caller opened. */
+export type Conn = Knex | Knex.Transaction;
 
 let shared: Knex | undefined;
 

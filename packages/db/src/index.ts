@@ -1,4 +1,5 @@
 export * from './connection';
+export * from './db-errors';
 export { knexConfig, processKnexConfig } from './knex-config';
 export * from './scope';
 export * from './repositories/users.repository';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { getConfig } from '@nudge/config';
+import { TranslatingPgClient } from './pg-client';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -16,7 +17,8 @@ export interface KnexOptions {
 export function knexConfig(databaseUrl: string = getConfig().databaseUrl, options: KnexOptions = {}): Knex.Config {
   const { statementTimeoutMs, acquireTimeoutMs } = options;
   return {
-    client: 'pg',
+    // 'pg', with constraint errors translated to the typed errors of db-errors.ts.
+    client: TranslatingPgClient as unknown as typeof Knex.Client,
     // No statement may hang a request: a stuck query is cancelled by the server, and a database that does not
     // answer fails the query within the acquire timeout (the API answers 503) instead of Knex's default 60 s.
     connection: {

@@ -8,7 +8,7 @@ import { findUserById, type Db } from '@nudge/db';
 import { ACCESS_AUDIENCE, isAccessClaims } from './access-tokens';
 import type { TokenDenylist } from './denylist';
 import type { Principal } from './principal';
-import { Forbidden, Unauthorized } from '../http/errors';
+import { Forbidden, Unauthorized } from '../errors/domain-errors';
 
 export function createAuthenticator(db: Db, key: KeyObject, denylist: TokenDenylist): { user: RequestHandler; superuser: RequestHandler } {
   const auth = new passport.Passport();

@@ -3,7 +3,7 @@
 import express, { type RequestHandler, type Request, type Response } from 'express';
 import type Joi from 'joi';
 import { validateRequest, type RequestSchemas } from './validate';
-import { MethodNotAllowed } from './errors';
+import { MethodNotAllowed } from '../errors/domain-errors';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

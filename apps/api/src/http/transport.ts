@@ -14,7 +14,7 @@ import type { Express, RequestHandler } from 'express';
 import helmet from 'helmet';
 import cors from 'cors';
 import type { Config } from '@nudge/config';
-import { Forbidden, HttpError } from './errors';
+import { BadRequest, Forbidden } from '../errors/domain-errors';
 
 /** Paths a browser opens: plain HTTP is redirected there, not refused. */
 export const BROWSER_PAGES = ['/docs', '/admin/queues', '/reset-password'];
@@ -72,7 +72,7 @@ function trustedHost(config: Config): RequestHandler {
     if (!allowed.length || PROBE_PATHS.includes(req.path)) return next();
     // req.hostname reads X-Forwarded-Host only from a trusted proxy, and Host otherwise.
     const host = req.hostname as string | undefined;
-    next(host && hostAllowed(host, allowed) ? undefined : new HttpError(400, 'INVALID_HOST', 'Invalid Host header'));
+    next(host && hostAllowed(host, allowed) ? undefined : new BadRequest('INVALID_HOST', 'Invalid Host header'));
   };
 }
 

@@ -1,7 +1,7 @@
 // Request validation with joi: every failing field is reported, as `{loc, msg, type}`, in one 422.
 import type { RequestHandler } from 'express';
 import type Joi from 'joi';
-import { ValidationFailed, type ValidationIssue } from './errors';
+import { ValidationFailed, type ValidationIssue } from '../errors/domain-errors';
 
 export interface RequestSchemas {
   body?: Joi.Schema;

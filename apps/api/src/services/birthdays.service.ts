@@ -17,7 +17,7 @@ import {
   usersWithBirthdays,
 } from '@nudge/db';
 import { idScope, isManagerOf, type Principal } from '../auth/principal';
-import { Forbidden, NotFound, ValidationFailed } from '../http/errors';
+import { Forbidden, NotFound, ValidationFailed } from '../errors/domain-errors';
 import { ALL_KEY, type ListingCache } from '@nudge/cache';
 import type { UsersService } from './users.service';
 

@@ -1,26 +1,31 @@
-// The API's services, built once per app from its dependencies. Routes receive this container and stay thin.
+// The API's services, built once per app from its dependencies. Routes receive this container, never the raw
+// dependencies (database, Redis, queues), and stay thin.
+import type { Config } from '@nudge/config';
 import type { AppDeps } from '../deps';
 import { signingKey } from '../auth/access-tokens';
 import { TokenDenylist } from '../auth/denylist';
-import { AuthService } from '../auth/auth.service';
 import { createAuthenticator } from '../auth/authenticate';
-import { createPasswords, type Passwords } from '../auth/passwords';
+import { createPasswords } from '../auth/passwords';
 import { AuditLog } from './audit';
 import { ListingCache } from '@nudge/cache';
 import { AuthRateLimits } from './rate-limits';
+import { AuthService } from './auth.service';
 import { UsersService } from './users.service';
 import { WorkspacesService } from './workspaces.service';
 import { BirthdaysService } from './birthdays.service';
+import { HealthService } from './health.service';
+import { UtilsService } from './utils.service';
 
-export interface Services extends AppDeps {
-  passwords: Passwords;
-  audit: AuditLog;
-  cache: ListingCache;
+export interface Services {
+  /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
+  config: Config;
   limits: AuthRateLimits;
   auth: AuthService;
   users: UsersService;
   workspaces: WorkspacesService;
   birthdays: BirthdaysService;
+  health: HealthService;
+  utils: UtilsService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -31,17 +36,17 @@ export function createServices(deps: AppDeps): Services {
   const audit = new AuditLog(db, logger);
   const cache = new ListingCache(redis, logger);
   const denylist = new TokenDenylist(db, redis, logger);
+  const limits = new AuthRateLimits(redis, config, logger, audit);
   const users = new UsersService({ db, config, passwords, cache, audit });
   return {
-    ...deps,
-    passwords,
-    audit,
-    cache,
-    limits: new AuthRateLimits(redis, config, logger, audit),
-    auth: new AuthService({ db, config, logger, key, denylist, passwords, producers, audit, cache }),
+    config,
+    limits,
+    auth: new AuthService({ db, config, logger, key, denylist, passwords, producers, audit, cache, limits }),
     users,
     workspaces: new WorkspacesService({ db, config, cache, audit }),
     birthdays: new BirthdaysService({ db, cache, users }),
+    health: new HealthService({ db, redis }),
+    utils: new UtilsService({ db, producers, cache }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

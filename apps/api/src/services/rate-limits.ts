@@ -10,7 +10,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Config } from '@nudge/config';
 import type { Logger } from '@nudge/logger';
 import type { Redis } from '@nudge/queue';
-import { HttpError, RateLimited } from '../http/errors';
+import { RateLimited } from '../errors/domain-errors';
 import type { AuditLog } from './audit';
 
 export const LOCKOUT_CAP_SECONDS = 3600;
@@ -37,6 +37,16 @@ export function loginAccountKey(account: string, ip: string): string {
 /** The lockout for an (account, IP) pair lasts base × 2^(failures − limit) seconds, capped at an hour. */
 export function lockoutSeconds(failures: number, rates: Config['rateLimits']): number {
   return Math.ceil(Math.min(LOCKOUT_CAP_SECONDS, rates.lockoutBaseSeconds * 2 ** (failures - rates.loginFailures)));
+}
+
+/** A reserved login attempt; exactly one of its methods is called, once the attempt's outcome is known. */
+export interface LoginAttempt {
+  /** A wrong password: the points stay. */
+  failed(): Promise<void>;
+  /** The right password: the consecutive count and any lockout are cleared. */
+  succeeded(): Promise<void>;
+  /** Neither (a full hashing pool, an outage): the points are given back. */
+  abandoned(): Promise<void>;
 }
 
 function refusal(res: unknown): unknown {
@@ -81,7 +91,7 @@ export class AuthRateLimits {
 
   /**
    * Runs before validation and any bcrypt work: refuses at once an (account, IP) that is locked out, or an IP over
-   * its daily failures. guardLogin makes the same checks atomically; this one only sheds the load early.
+   * its daily failures. reserveLogin makes the same checks atomically; this one only sheds the load early.
    */
   loginGate: RequestHandler = async (req, _res, next) => {
     const body = (req.body ?? {}) as { username?: unknown; email?: unknown };
@@ -93,12 +103,12 @@ export class AuthRateLimits {
   };
 
   /**
-   * Runs one login attempt (after validation, before bcrypt) under the limits. The attempt's points are taken first;
-   * a wrong password keeps them, anything else gives them back.
+   * Reserves one login attempt's points (after validation, before bcrypt), or refuses it. The caller reports the
+   * outcome on the answer: a wrong password keeps the points, a success resets the count, anything else (a full
+   * hashing pool, an outage) gives them back.
    */
-  async guardLogin<T>(req: Request, account: string, attempt: () => Promise<T>): Promise<T> {
+  async reserveLogin(account: string, ip: string): Promise<LoginAttempt> {
     const { loginFailures } = this.config.rateLimits;
-    const ip = req.ip ?? '';
     const key = loginAccountKey(account, ip);
     await this.ipDaily.consume(ip, 1).catch((res: unknown) => {
       throw refusal(res);
@@ -114,20 +124,16 @@ export class AuthRateLimits {
         throw refusal(res);
       }
     }
-    let result: T;
-    try {
-      result = await attempt();
-    } catch (err) {
-      if (err instanceof HttpError && err.code === 'LOGIN_BAD_CREDENTIALS') {
+    return {
+      failed: async () => {
         // The lockout taken above stays, for its full length.
         if (seconds > 0) await this.audit.accountEvent('login_lockout', account, { ip, details: { seconds, failures } });
-      } else {
-        await this.giveBack(ip, key, seconds > 0);
-      }
-      throw err;
-    }
-    await Promise.all([this.consecutive.delete(key), seconds > 0 ? this.lockout.delete(key) : undefined, this.ipDaily.reward(ip, 1)]);
-    return result;
+      },
+      succeeded: async () => {
+        await Promise.all([this.consecutive.delete(key), seconds > 0 ? this.lockout.delete(key) : undefined, this.ipDaily.reward(ip, 1)]);
+      },
+      abandoned: () => this.giveBack(ip, key, seconds > 0),
+    };
   }
 
   /** Returns an attempt's points when it was not a wrong password (a refusal, a full hashing pool, an outage). */

@@ -10,6 +10,7 @@ import {
   findUserInScope,
   findWorkspaceInScope,
   ALL_WORKSPACES,
+  UniqueViolation,
   listUsers,
   revokeUserRefreshTokens,
   syncBirthdayForUser,
@@ -18,8 +19,7 @@ import {
 import type { Config } from '@nudge/config';
 import { idScope, isManagerOf, ownScope, type Principal } from '../auth/principal';
 import type { Passwords } from '../auth/passwords';
-import { BadRequest, Conflict, Forbidden, NotFound, ValidationFailed } from '../http/errors';
-import { serializeUser, type UserOut } from '../routes/users/users.serializers';
+import { BadRequest, Conflict, Forbidden, NotFound, ValidationFailed } from '../errors/domain-errors';
 import { ALL_KEY, type ListingCache } from '@nudge/cache';
 import type { AuditLog } from './audit';
 
@@ -48,17 +48,24 @@ export type UpdateUserInput = UpdateMeInput & {
   token_version?: number;
 };
 
+/** A user without their secrets: what listings return, and so all the cache ever holds. */
+export type UserListing = Omit<UserRow, 'password_hash' | 'token_version'>;
+
+function withoutSecrets({ password_hash: _hash, token_version: _version, ...user }: UserRow): UserListing {
+  return user;
+}
+
 export class UsersService {
   constructor(private readonly deps: { db: Db; config: Config; passwords: Passwords; cache: ListingCache; audit: AuditLog }) {}
 
-  async listOwn(p: Principal): Promise<UserOut[]> {
+  async listOwn(p: Principal): Promise<UserListing[]> {
     const scope = ownScope(p);
     if (!scope) return [];
-    return this.deps.cache.getOrLoad('users', scope as string, async () => (await listUsers(this.deps.db, scope)).map(serializeUser));
+    return this.deps.cache.getOrLoad('users', scope as string, async () => (await listUsers(this.deps.db, scope)).map(withoutSecrets));
   }
 
-  async listAll(): Promise<UserOut[]> {
-    return this.deps.cache.getOrLoad('users', ALL_KEY, async () => (await listUsers(this.deps.db, ALL_WORKSPACES)).map(serializeUser));
+  async listAll(): Promise<UserListing[]> {
+    return this.deps.cache.getOrLoad('users', ALL_KEY, async () => (await listUsers(this.deps.db, ALL_WORKSPACES)).map(withoutSecrets));
   }
 
   async get(p: Principal, id: string): Promise<UserRow> {
@@ -164,7 +171,8 @@ export class UsersService {
         return row;
       });
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new BadRequest('UPDATE_USER_EMAIL_ALREADY_EXISTS');
+      // Two writes racing for one email: the unique index decides, and the loser gets the same 400.
+      if (err instanceof UniqueViolation) throw new BadRequest('UPDATE_USER_EMAIL_ALREADY_EXISTS');
       throw err;
     }
     await cache.invalidate(['users', 'birthdays'], [target.workspace_id, updated.workspace_id]);

@@ -5,7 +5,9 @@ import {
   type Db,
   type WorkspacePatch,
   type WorkspaceScope,
+  type WorkspaceView,
   ALL_WORKSPACES,
+  UniqueViolation,
   deleteWorkspaceById,
   detachWorkspaceMembers,
   findWorkspaceByName,
@@ -19,8 +21,7 @@ import {
 } from '@nudge/db';
 import { hashToken, randomToken } from '@nudge/crypto';
 import { idScope, isManagerOf, type Principal } from '../auth/principal';
-import { BadRequest, Forbidden, NotFound } from '../http/errors';
-import { serializeWorkspace, type WorkspaceOut } from '../routes/workspaces/workspaces.serializers';
+import { BadRequest, Forbidden, NotFound } from '../errors/domain-errors';
 import { ALL_KEY, type ListingCache } from '@nudge/cache';
 import type { AuditLog } from './audit';
 
@@ -29,25 +30,25 @@ export type WorkspaceInput = WorkspacePatch & { slack_webhook?: string | null };
 export class WorkspacesService {
   constructor(private readonly deps: { db: Db; config: Config; cache: ListingCache; audit: AuditLog }) {}
 
-  async list(p: Principal): Promise<WorkspaceOut[]> {
+  async list(p: Principal): Promise<WorkspaceView[]> {
     const { db, cache } = this.deps;
-    if (p.user.is_superuser) return cache.getOrLoad('workspaces', ALL_KEY, async () => (await listWorkspaces(db, ALL_WORKSPACES)).map(serializeWorkspace));
+    if (p.user.is_superuser) return cache.getOrLoad('workspaces', ALL_KEY, () => listWorkspaces(db, ALL_WORKSPACES));
     const own = p.user.workspace_id;
     if (!own) return [];
-    return cache.getOrLoad('workspaces', own, async () => (await listWorkspaces(db, own)).map(serializeWorkspace));
+    return cache.getOrLoad('workspaces', own, () => listWorkspaces(db, own));
   }
 
-  async get(p: Principal, id: string): Promise<WorkspaceOut> {
+  async get(p: Principal, id: string): Promise<WorkspaceView> {
     return this.load(idScope(p), id);
   }
 
-  private async load(scope: WorkspaceScope, id: string): Promise<WorkspaceOut> {
+  private async load(scope: WorkspaceScope, id: string): Promise<WorkspaceView> {
     const ws = await findWorkspaceInScope(this.deps.db, scope, id);
     if (!ws) throw new NotFound();
-    return serializeWorkspace(ws);
+    return ws;
   }
 
-  async create(input: WorkspaceInput & { name: string }): Promise<WorkspaceOut> {
+  async create(input: WorkspaceInput & { name: string }): Promise<WorkspaceView> {
     const { db, cache } = this.deps;
     if (await findWorkspaceByName(db, input.name)) throw new BadRequest('WORKSPACE_ALREADY_EXISTS');
     const { slack_webhook, ...fields } = input;
@@ -62,7 +63,7 @@ export class WorkspacesService {
     return this.load(ALL_WORKSPACES, id);
   }
 
-  async update(p: Principal, id: string, input: WorkspaceInput & { slack_status?: string }): Promise<WorkspaceOut> {
+  async update(p: Principal, id: string, input: WorkspaceInput & { slack_status?: string }): Promise<WorkspaceView> {
     const { db, cache } = this.deps;
     await this.get(p, id);
     if (!isManagerOf(p, id)) throw new Forbidden();
@@ -115,7 +116,7 @@ async function uniqueName<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw new BadRequest('WORKSPACE_ALREADY_EXISTS');
+    if (err instanceof UniqueViolation) throw new BadRequest('WORKSPACE_ALREADY_EXISTS');
     throw err;
   }
 }

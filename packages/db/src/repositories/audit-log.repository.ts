@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Conn } from '../connection';
 import { applyScope, type WorkspaceScope } from '../scope';
 
 export interface AuditEntry {
@@ -11,10 +11,10 @@ export interface AuditEntry {
   ip?: string | null;
 }
 
-export async function insertAuditEntry(db: Knex | Knex.Transaction, entry: AuditEntry): Promise<void> {
+export async function insertAuditEntry(db: Conn, entry: AuditEntry): Promise<void> {
   await db('audit_log').insert({ ...entry, details: JSON.stringify(entry.details ?? {}) });
 }
 
-export async function listAuditEntries(db: Knex | Knex.Transaction, scope: WorkspaceScope, limit = 100): Promise<(AuditEntry & { id: string; created_at: Date })[]> {
+export async function listAuditEntries(db: Conn, scope: WorkspaceScope, limit = 100): Promise<(AuditEntry & { id: string; created_at: Date })[]> {
   return applyScope(db('audit_log'), scope).orderBy('created_at', 'desc').limit(limit);
 }

@@ -1,8 +1,7 @@
 // Refresh tokens, the access-token denylist, password-reset tokens. Plaintext tokens never reach this layer: it
 // sees only their SHA-256 hashes.
 import type { Knex } from 'knex';
-
-type Conn = Knex | Knex.Transaction;
+import type { Conn } from '../connection';
 
 export interface RefreshTokenRow {
   id: string;

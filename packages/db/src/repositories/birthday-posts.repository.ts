@@ -2,6 +2,7 @@
 // The scheduler reads birthdays through the (birth_md, workspace_id) index, so a tick costs what is due today,
 // not what the tables hold.
 import type { Knex } from 'knex';
+import type { Conn } from '../connection';
 import type { LeapDayRule } from '@nudge/domain';
 import type { NotificationStatus } from './notifications.repository';
 
@@ -30,8 +31,6 @@ export interface BirthdayCandidate {
   /** Which of the given month-days its birthdays fall on. */
   birth_mds: number[];
 }
-
-type Conn = Knex | Knex.Transaction;
 
 /**
  * The scheduler's query for workspaces that may be due: it starts from `birthdays.birth_md = ANY(...)` (the

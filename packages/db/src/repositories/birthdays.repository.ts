@@ -1,6 +1,6 @@
 // Birthdays. A user has a row exactly when they have both a workspace and a date of birth; syncBirthdayForUser
 // keeps it so and must run in the same transaction as every user write. Standalone rows (no user) belong to admins.
-import type { Knex } from 'knex';
+import type { Conn } from '../connection';
 import { applyScope, type WorkspaceScope } from '../scope';
 import type { UserRow } from './users.repository';
 
@@ -15,7 +15,6 @@ export interface BirthdayRow {
   updated_at: Date;
 }
 
-type Conn = Knex | Knex.Transaction;
 const COLUMNS = ['id', 'user_id', 'workspace_id', 'name', 'date_of_birth', 'created_at', 'updated_at'] as const;
 
 /** A birthday shows the user's name, or the part of the email before the @; never a whole address. */

@@ -1,7 +1,5 @@
 // Workspace invites: single use, expiring, stored hashed.
-import type { Knex } from 'knex';
-
-type Conn = Knex | Knex.Transaction;
+import type { Conn } from '../connection';
 
 export interface InviteRow {
   id: string;

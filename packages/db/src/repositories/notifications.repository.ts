@@ -1,6 +1,6 @@
 // Notifications: every message sent or to be sent, with one notification_attempts row per try. Dispatch workers
 // find a notification by id alone (jobs carry ids only); every write after that names its workspace too.
-import type { Knex } from 'knex';
+import type { Conn } from '../connection';
 
 export type NotificationKind = 'birthday' | 'reminder';
 export type NotificationChannel = 'slack';
@@ -50,8 +50,6 @@ export interface NewNotification {
   body: string;
   scheduled_for?: Date;
 }
-
-type Conn = Knex | Knex.Transaction;
 
 /** Inserts a queued notification, or answers undefined when its dedupe key is already taken. */
 export async function insertNotification(db: Conn, workspaceId: string, n: NewNotification): Promise<NotificationRow | undefined> {

@@ -1,6 +1,7 @@
 // Users. Lookups by email ignore case, matching the unique index on lower(email). Listing and reading another user
 // go through a workspace scope; the caller's own lookup (authentication) does not need one.
 import type { Knex } from 'knex';
+import type { Conn } from '../connection';
 import { applyScope, type WorkspaceScope } from '../scope';
 
 export type Role = 'owner' | 'admin' | 'member';
@@ -24,8 +25,6 @@ export interface UserRow {
 
 export type NewUser = Pick<UserRow, 'email' | 'password_hash'> & Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>>;
 export type UserPatch = Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>>;
-
-type Conn = Knex | Knex.Transaction;
 
 export async function findUserByEmail(db: Conn, email: string): Promise<UserRow | undefined> {
   return db<UserRow>('users').whereRaw('lower(email) = lower(?)', [email]).first();

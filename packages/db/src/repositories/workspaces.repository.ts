@@ -3,6 +3,7 @@
 // stored beside it when it was saved, so no read decrypts, and a ciphertext that no longer decrypts (a key retired
 // too early, a restored backup) cannot break a workspace's reads.
 import type { Knex } from 'knex';
+import type { Conn } from '../connection';
 import { getFieldCipher } from '@nudge/crypto';
 import { fieldContext, SLACK_WEBHOOK_COLUMN } from '../encrypted-columns';
 import { applyScope, type WorkspaceScope } from '../scope';
@@ -24,8 +25,6 @@ export interface WorkspaceRow {
   created_at: Date;
   updated_at: Date;
 }
-
-type Conn = Knex | Knex.Transaction;
 
 export async function findWorkspaceById(db: Conn, id: string): Promise<WorkspaceRow | undefined> {
   return db<WorkspaceRow>('workspaces').where({ id }).first();

@@ -27,7 +27,7 @@ export function authRoutes({ auth, limits }: Services): RouteSpec[] {
       responses: { 200: { description: 'A token pair', schema: tokenPair } },
       handler: async (req, res) => {
         const body = req.valid.body as { username?: string; email?: string; password: string };
-        const pair = await limits.guardLogin(req, body.username ?? body.email ?? '', () => auth.login(body.username ?? body.email ?? '', body.password, req.ip ?? ''));
+        const pair = await auth.login(body.username ?? body.email ?? '', body.password, req.ip ?? '');
         res.set(noStore).json(pair);
       },
     },

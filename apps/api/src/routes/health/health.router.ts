@@ -1,12 +1,10 @@
 import Joi from 'joi';
-import { pingDb } from '@nudge/db';
-import { pingRedis } from '@nudge/queue';
 import type { RouteSpec } from '../../http/route';
-import type { AppDeps } from '../../deps';
+import type { Services } from '../../services';
 
 const status = Joi.object({ status: Joi.string().valid('ok', 'down').required(), checks: Joi.object().pattern(Joi.string(), Joi.string().valid('ok', 'down')) });
 
-export function healthRoutes({ db, redis }: AppDeps): RouteSpec[] {
+export function healthRoutes({ health }: Services): RouteSpec[] {
   return [
     {
       method: 'get',
@@ -27,9 +25,8 @@ export function healthRoutes({ db, redis }: AppDeps): RouteSpec[] {
       access: 'public',
       responses: { 200: { description: 'Ready', schema: status }, 503: { description: 'A dependency is down', schema: status } },
       handler: async (_req, res) => {
-        const [pg, rd] = await Promise.all([pingDb(db, 1000), pingRedis(redis, 1000)]);
-        const checks = { postgres: pg ? 'ok' : 'down', redis: rd ? 'ok' : 'down' };
-        const ok = pg && rd;
+        const checks = await health.readiness(1000);
+        const ok = checks.postgres === 'ok' && checks.redis === 'ok';
         res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'down', checks });
       },
     },

@@ -27,14 +27,14 @@ export function usersRoutes({ users }: Services): RouteSpec[] {
       method: 'get', path: '/users/', summary: "The users of the caller's workspace (cached)", tags, access: 'user',
       responses: { 200: { description: 'Users', schema: userList } },
       handler: async (req, res) => {
-        res.json(await users.listOwn(principalOf(req)));
+        res.json((await users.listOwn(principalOf(req))).map(serializeUser));
       },
     },
     {
       method: 'get', path: '/users/all', summary: 'Every user (platform admin)', tags, access: 'superuser',
       responses: { 200: { description: 'Users', schema: userList } },
       handler: async (_req, res) => {
-        res.json(await users.listAll());
+        res.json((await users.listAll()).map(serializeUser));
       },
     },
     {

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { email, idParams, name, password, pastDate, timezone, uuid } from '../../http/schemas';
-export type { RegisterInput } from '../../auth/auth.service';
+export type { RegisterInput } from '../../services/auth.service';
 
 const role = () => Joi.string().valid('owner', 'admin', 'member');
 

@@ -1,7 +1,8 @@
-import type { UserRow } from '@nudge/db';
+// The wire shape of a user, applied by the routes to whatever the users service returns.
+import type { UserListing } from '../../services/users.service';
 
 /** A user as the API shows it: never the password hash or the token version. */
-export function serializeUser(u: UserRow) {
+export function serializeUser(u: UserListing) {
   return {
     id: u.id,
     email: u.email,

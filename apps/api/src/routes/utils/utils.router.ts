@@ -1,23 +1,26 @@
 import Joi from 'joi';
 import { timezones } from '@nudge/config';
-import { findWorkspaceById } from '@nudge/db';
-import { QUEUES } from '@nudge/queue';
 import type { RouteSpec } from '../../http/route';
 import type { Services } from '../../services';
 import type { ListingKind } from '@nudge/cache';
-import { NotFound } from '../../http/errors';
 import { uuid } from '../../http/schemas';
+import { serializeUser } from '../users/users.serializers';
+import { serializeWorkspace } from '../workspaces/workspaces.serializers';
 
 const countOut = Joi.object({ count: Joi.number().integer() });
 const cacheOut = Joi.object({ data: Joi.any() });
 
-export function utilsRoutes({ db, producers, birthdays, cache }: Services): RouteSpec[] {
+/** Cached listings hold what the services return; they are shown as the listing routes show them. */
+const WIRE: Record<ListingKind, (row: never) => unknown> = { users: serializeUser, workspaces: serializeWorkspace, birthdays: (row) => row };
+
+export function utilsRoutes({ utils, birthdays }: Services): RouteSpec[] {
   const tags = ['utils'];
+  const cached = async (kind: ListingKind) => (await utils.cachedListings(kind))?.map((row) => WIRE[kind](row as never)) ?? null;
   const cacheRoute = (kind: ListingKind): RouteSpec => ({
     method: 'get', path: `/utils/cache/${kind}/all`, summary: `Every cached ${kind} listing, joined (platform admin)`, tags, access: 'superuser',
     responses: { 200: { description: 'Cached rows, or null when none is cached', schema: cacheOut } },
     handler: async (_req, res) => {
-      res.json({ data: await cache.dump(kind) });
+      res.json({ data: await cached(kind) });
     },
   });
   return [
@@ -33,10 +36,7 @@ export function utilsRoutes({ db, producers, birthdays, cache }: Services): Rout
       schemas: { query: Joi.object({ workspace_id: uuid() }) },
       responses: { 202: { description: 'Enqueued', schema: Joi.object({ detail: Joi.string() }) }, 404: { description: 'No such workspace' } },
       handler: async (req, res) => {
-        const workspaceId = req.valid.query.workspace_id as string | undefined;
-        if (workspaceId && !(await findWorkspaceById(db, workspaceId))) throw new NotFound('No such workspace');
-        // The claim row in birthday_posts makes a repeat harmless; the job never blocks this request on Slack.
-        await producers.add(QUEUES.birthdayScan, { manual: true, ...(workspaceId ? { workspaceId } : {}) });
+        await utils.runBirthdayJob(req.valid.query.workspace_id as string | undefined);
         res.status(202).json({ detail: 'Birthday job triggered' });
       },
     },
@@ -58,7 +58,7 @@ export function utilsRoutes({ db, producers, birthdays, cache }: Services): Rout
       method: 'get', path: '/utils/cache/all', summary: 'Every cached listing, by kind (platform admin)', tags, access: 'superuser',
       responses: { 200: { description: '{data: {users, birthdays, workspaces}}', schema: cacheOut } },
       handler: async (_req, res) => {
-        const [users, bdays, workspaces] = await Promise.all([cache.dump('users'), cache.dump('birthdays'), cache.dump('workspaces')]);
+        const [users, bdays, workspaces] = await Promise.all([cached('users'), cached('birthdays'), cached('workspaces')]);
         res.json({ data: { users, birthdays: bdays, workspaces } });
       },
     },

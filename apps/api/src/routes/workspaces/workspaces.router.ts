@@ -3,6 +3,7 @@ import type { Services } from '../../services';
 import { principalOf } from '../../auth/authenticate';
 import { idParams } from '../../http/schemas';
 import { inviteOut, workspaceList, workspaceOut, workspaceSchemas } from './workspaces.schemas';
+import { serializeWorkspace } from './workspaces.serializers';
 import type { WorkspaceInput } from '../../services/workspaces.service';
 
 export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] {
@@ -13,7 +14,7 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       method: 'get', path: '/workspaces/', summary: "The caller's workspace, or every workspace for the platform admin (cached)", tags, access: 'user',
       responses: { 200: { description: 'Workspaces', schema: workspaceList } },
       handler: async (req, res) => {
-        res.json(await workspaces.list(principalOf(req)));
+        res.json((await workspaces.list(principalOf(req))).map(serializeWorkspace));
       },
     },
     {
@@ -21,7 +22,7 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       schemas: { body: schemas.create },
       responses: { 201: { description: 'The workspace', schema: workspaceOut } },
       handler: async (req, res) => {
-        res.status(201).json(await workspaces.create(req.valid.body as WorkspaceInput & { name: string }));
+        res.status(201).json(serializeWorkspace(await workspaces.create(req.valid.body as WorkspaceInput & { name: string })));
       },
     },
     {
@@ -29,7 +30,7 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       schemas: { params: idParams },
       responses: { 200: { description: 'The workspace', schema: workspaceOut } },
       handler: async (req, res) => {
-        res.json(await workspaces.get(principalOf(req), pathId(req)));
+        res.json(serializeWorkspace(await workspaces.get(principalOf(req), pathId(req))));
       },
     },
     {
@@ -37,7 +38,7 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       schemas: { params: idParams, body: schemas.update },
       responses: { 200: { description: 'The workspace', schema: workspaceOut } },
       handler: async (req, res) => {
-        res.json(await workspaces.update(principalOf(req), pathId(req), req.valid.body as WorkspaceInput));
+        res.json(serializeWorkspace(await workspaces.update(principalOf(req), pathId(req), req.valid.body as WorkspaceInput)));
       },
     },
     {

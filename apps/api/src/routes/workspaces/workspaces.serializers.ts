@@ -1,3 +1,4 @@
+// The wire shape of a workspace, applied by the routes to whatever the workspaces service returns.
 import type { WorkspaceView } from '@nudge/db';
 
 /** A workspace as the API shows it: the webhook only ever masked. */

@@ -1,11 +1,15 @@
-// Registration, login, refresh rotation, logout and password reset. Handlers call these and only answer.
+// Registration, login, refresh rotation, logout and password reset: the account flows, a service like any other.
+// Handlers call these and only answer; auth/ holds only what authenticates a request.
 import crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Config } from '@nudge/config';
 import type { Logger } from '@nudge/logger';
 import {
+  type Conn,
   type Db,
   type UserRow,
+  ForeignKeyViolation,
+  UniqueViolation,
   consumeInvite,
   consumePasswordResetToken,
   findRefreshTokenForUpdate,
@@ -25,13 +29,14 @@ import {
 } from '@nudge/db';
 import { hashToken, randomToken } from '@nudge/crypto';
 import { QUEUES, type Producers } from '@nudge/queue';
-import { signAccessToken } from './access-tokens';
-import type { TokenDenylist } from './denylist';
-import type { Principal } from './principal';
-import type { Passwords } from './passwords';
-import { BadRequest, Unauthorized } from '../http/errors';
-import type { AuditLog } from '../services/audit';
 import type { ListingCache } from '@nudge/cache';
+import { signAccessToken } from '../auth/access-tokens';
+import type { TokenDenylist } from '../auth/denylist';
+import type { Principal } from '../auth/principal';
+import type { Passwords } from '../auth/passwords';
+import { BadRequest, Unauthorized } from '../errors/domain-errors';
+import type { AuditLog } from './audit';
+import type { AuthRateLimits } from './rate-limits';
 
 export interface TokenPair {
   access_token: string;
@@ -51,7 +56,7 @@ export interface RegisterInput {
 
 export class AuthService {
   constructor(
-    private readonly deps: { db: Db; config: Config; logger: Logger; key: KeyObject; denylist: TokenDenylist; passwords: Passwords; producers: Producers; audit: AuditLog; cache: ListingCache },
+    private readonly deps: { db: Db; config: Config; logger: Logger; key: KeyObject; denylist: TokenDenylist; passwords: Passwords; producers: Producers; audit: AuditLog; cache: ListingCache; limits: AuthRateLimits },
   ) {}
 
   async register(input: RegisterInput): Promise<UserRow> {
@@ -90,27 +95,40 @@ export class AuthService {
       return user;
     } catch (err) {
       // The invite's workspace was deleted while this registration was joining it.
-      if ((err as { code?: string }).code === '23503' && input.invite_token) throw new BadRequest('REGISTER_INVALID_INVITE_TOKEN');
+      if (err instanceof ForeignKeyViolation && input.invite_token) throw new BadRequest('REGISTER_INVALID_INVITE_TOKEN');
       // Two registrations racing for one email or workspace name: the unique index decides.
-      if ((err as { code?: string }).code === '23505') {
-        const constraint = (err as { constraint?: string }).constraint ?? '';
-        throw new BadRequest(constraint.includes('workspaces') ? 'REGISTER_WORKSPACE_ALREADY_EXISTS' : 'REGISTER_USER_ALREADY_EXISTS');
+      if (err instanceof UniqueViolation) {
+        throw new BadRequest(err.constraint === 'workspaces_name_lower_unique' ? 'REGISTER_WORKSPACE_ALREADY_EXISTS' : 'REGISTER_USER_ALREADY_EXISTS');
       }
       throw err;
     }
   }
 
-  /** Unknown email, wrong password and inactive user all do one bcrypt compare and give the same answer. */
+  /**
+   * Unknown email, wrong password and inactive user all do one bcrypt compare and give the same answer. The limiter
+   * reserves the attempt's points before bcrypt, so parallel guesses cannot all pass one check, and hears the outcome.
+   */
   async login(email: string, password: string, ip: string): Promise<TokenPair> {
-    const { db, passwords, audit } = this.deps;
-    const user = await findUserByEmail(db, email);
-    const ok = await passwords.verify(password, user?.password_hash ?? (await passwords.dummyHash()));
-    if (!user || !ok || !user.is_active) {
-      await audit.event('login_failed', { userId: user?.id, ip, workspaceId: user?.workspace_id ?? null });
-      throw new BadRequest('LOGIN_BAD_CREDENTIALS');
+    const { db, passwords, audit, limits } = this.deps;
+    const attempt = await limits.reserveLogin(email, ip);
+    let wrongPassword = false;
+    let pair: TokenPair;
+    try {
+      const user = await findUserByEmail(db, email);
+      const ok = await passwords.verify(password, user?.password_hash ?? (await passwords.dummyHash()));
+      if (!user || !ok || !user.is_active) {
+        await audit.event('login_failed', { userId: user?.id, ip, workspaceId: user?.workspace_id ?? null });
+        wrongPassword = true;
+        throw new BadRequest('LOGIN_BAD_CREDENTIALS');
+      }
+      await audit.event('login', { userId: user.id, ip, workspaceId: user.workspace_id });
+      pair = await this.issuePair(user, crypto.randomUUID());
+    } catch (err) {
+      await (wrongPassword ? attempt.failed() : attempt.abandoned());
+      throw err;
     }
-    await audit.event('login', { userId: user.id, ip, workspaceId: user.workspace_id });
-    return this.issuePair(user, crypto.randomUUID());
+    await attempt.succeeded();
+    return pair;
   }
 
   async refresh(refreshToken: string): Promise<TokenPair> {
@@ -175,7 +193,7 @@ export class AuthService {
     return this.pair(user, family, refresh);
   }
 
-  private async newRefreshToken(db: Parameters<typeof insertRefreshToken>[0], user: UserRow, family: string): Promise<string> {
+  private async newRefreshToken(db: Conn, user: UserRow, family: string): Promise<string> {
     const token = randomToken(32);
     const expires = new Date(Date.now() + this.deps.config.refreshTokenTtlDays * 86400_000);
     await insertRefreshToken(db, { user_id: user.id, family_id: family, token_hash: hashToken(token), token_version: user.token_version, expires_at: expires });
