@@ -50,5 +50,49 @@ describe('packages/db migrations', () => {
       const user = (await db('users').where({ id: (u as { id: string }).id }).first()) as { workspace_id: string | null };
       expect(user.workspace_id).to.equal(null);
     });
+
+    it('keeps audit entries when their workspace is deleted, with the workspace id set null', async () => {
+      const [ws] = await db('workspaces').insert({ name: 'audited' }).returning('id');
+      const wsId = (ws as { id: string }).id;
+      const [row] = await db('audit_log').insert({ workspace_id: wsId, action: 'workspace_updated' }).returning('id');
+      await db('workspaces').where({ id: wsId }).delete();
+      expect(await db('audit_log').where({ id: (row as { id: string }).id }).first('workspace_id')).to.deep.equal({ workspace_id: null });
+    });
+
+    it('keeps one live reset token per user', async () => {
+      const [u] = await db('users').insert({ email: 'reset@live.example', password_hash: 'x' }).returning('id');
+      const userId = (u as { id: string }).id;
+      const expires_at = new Date(Date.now() + 3600_000);
+      await db('password_reset_tokens').insert({ user_id: userId, token_hash: 'h1', expires_at, used_at: new Date() });
+      await db('password_reset_tokens').insert({ user_id: userId, token_hash: 'h2', expires_at });
+      const err = await db('password_reset_tokens').insert({ user_id: userId, token_hash: 'h3', expires_at }).then(() => undefined, (e: unknown) => e as { code?: string });
+      expect(err?.code).to.equal('23505');
+    });
+
+    it('keeps notification history when a client or a reminder is deleted, and drops the assignments', async () => {
+      const [ws] = await db('workspaces').insert({ name: 'history', currency: 'EUR' }).returning('id');
+      const workspace_id = (ws as { id: string }).id;
+      const [c] = await db('clients').insert({ workspace_id, name: 'Client', timezone: 'Europe/London' }).returning('id');
+      const client_id = (c as { id: string }).id;
+      const [r] = await db('reminders')
+        .insert({ workspace_id, title: 'Pay', type: 'deadline', message_template: 'Hi', channels: ['email'], schedule: { kind: 'once' }, schedule_kind: 'once' })
+        .returning('id');
+      const reminder_id = (r as { id: string }).id;
+      await db('reminder_clients').insert({ reminder_id, client_id, workspace_id, next_run_at: new Date() });
+      const [n] = await db('notifications')
+        .insert({ workspace_id, kind: 'reminder', channel: 'email', dedupe_key: `reminder:${reminder_id}:${client_id}:1`, reminder_id, client_id })
+        .returning('id');
+      await db('clients').where({ id: client_id }).delete();
+      expect(await db('reminder_clients').where({ reminder_id })).to.have.length(0);
+      await db('reminders').where({ id: reminder_id }).delete();
+      expect(await db('notifications').where({ id: (n as { id: string }).id }).first('client_id', 'reminder_id')).to.deep.equal({ client_id: null, reminder_id: null });
+    });
+
+    it('stores currencies upper-case only', async () => {
+      const err = await db('workspaces').insert({ name: 'lower', currency: 'usd' }).then(() => undefined, (e: unknown) => e as { code?: string });
+      expect(err?.code, 'check_violation').to.equal('23514');
+      const [ws] = await db('workspaces').insert({ name: 'default currency' }).returning('currency');
+      expect(ws).to.deep.equal({ currency: 'USD' });
+    });
   });
 });

@@ -41,7 +41,7 @@ export function workspaceSchemas(config: Config) {
     slack_webhook: slackWebhook().allow(null),
     sender_name: Joi.string().trim().max(200).allow(null),
     default_channels: Joi.array().items(Joi.string().valid('email', 'sms', 'whatsapp')).unique(),
-    currency: Joi.string().lowercase().pattern(/^[a-z]{3}$/),
+    currency: Joi.string().uppercase().pattern(/^[A-Z]{3}$/),
   };
   return {
     create: Joi.object({ ...fields, name: name().required() }),
