@@ -61,6 +61,11 @@ export class PayloadTooLarge extends HttpError {
     super(413, 'PAYLOAD_TOO_LARGE', 'Payload Too Large');
   }
 }
+export class UnsupportedMediaType extends HttpError {
+  constructor(detail = 'Unsupported Media Type') {
+    super(415, 'UNSUPPORTED_MEDIA_TYPE', detail);
+  }
+}
 export class RateLimited extends HttpError {
   constructor(retryAfterSeconds: number) {
     const s = Math.max(1, Math.ceil(retryAfterSeconds));

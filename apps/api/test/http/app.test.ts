@@ -98,12 +98,12 @@ describe('the HTTP skeleton', () => {
     });
 
     it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
-      const res = await request(testApp()).post('/health').set('content-type', 'application/json').send('{"a": ').expect(400);
+      const res = await request(testApp()).post('/auth/jwt/refresh').set('content-type', 'application/json').send('{"a": ').expect(400);
       expect(res.body.code).to.equal('MALFORMED_JSON');
     });
 
     it('answers a body over 1 MiB with 413 PAYLOAD_TOO_LARGE', async () => {
-      const res = await request(testApp()).post('/health').set('content-type', 'application/json').send(JSON.stringify({ a: 'x'.repeat(1024 * 1024 + 10) })).expect(413);
+      const res = await request(testApp()).post('/auth/jwt/refresh').set('content-type', 'application/json').send(JSON.stringify({ a: 'x'.repeat(1024 * 1024 + 10) })).expect(413);
       expect(res.body).to.deep.equal({ detail: 'Payload Too Large', code: 'PAYLOAD_TOO_LARGE' });
     });
 

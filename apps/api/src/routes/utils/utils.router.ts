@@ -6,10 +6,10 @@ import type { RouteSpec } from '../../http/route';
 import type { Services } from '../../services';
 import type { ListingKind } from '@nudge/cache';
 import { NotFound } from '../../http/errors';
-import { uuid } from '../../http/schemas';
+import { answer, uuid } from '../../http/schemas';
 
-const countOut = Joi.object({ count: Joi.number().integer() });
-const cacheOut = Joi.object({ data: Joi.any() });
+const countOut = answer({ count: Joi.number().integer() });
+const cacheOut = answer({ data: Joi.any() });
 
 export function utilsRoutes({ db, producers, birthdays, cache }: Services): RouteSpec[] {
   const tags = ['utils'];
@@ -23,7 +23,7 @@ export function utilsRoutes({ db, producers, birthdays, cache }: Services): Rout
   return [
     {
       method: 'get', path: '/utils/timezones', summary: 'Every IANA timezone name Nudge accepts, including UTC and the tzdb backward aliases', tags, access: 'public',
-      responses: { 200: { description: 'Sorted names', schema: Joi.object({ timezones: Joi.array().items(Joi.string()) }) } },
+      responses: { 200: { description: 'Sorted names', schema: answer({ timezones: Joi.array().items(Joi.string()) }) } },
       handler: (_req, res) => {
         res.json({ timezones });
       },
@@ -31,7 +31,7 @@ export function utilsRoutes({ db, producers, birthdays, cache }: Services): Rout
     {
       method: 'post', path: '/utils/run-birthday-job', summary: "Post today's birthdays now, for every workspace or one (platform admin)", tags, access: 'superuser',
       schemas: { query: Joi.object({ workspace_id: uuid() }) },
-      responses: { 202: { description: 'Enqueued', schema: Joi.object({ detail: Joi.string() }) }, 404: { description: 'No such workspace' } },
+      responses: { 202: { description: 'Enqueued', schema: answer({ detail: Joi.string() }) }, 404: { description: 'No such workspace' } },
       handler: async (req, res) => {
         const workspaceId = req.valid.query.workspace_id as string | undefined;
         if (workspaceId && !(await findWorkspaceById(db, workspaceId))) throw new NotFound('No such workspace');
@@ -42,7 +42,7 @@ export function utilsRoutes({ db, producers, birthdays, cache }: Services): Rout
     },
     {
       method: 'post', path: '/utils/refresh-birthday-table', summary: 'Re-sync birthdays from users, create missing ones, remove orphans (platform admin)', tags, access: 'superuser',
-      responses: { 200: { description: 'What changed', schema: Joi.object({ count: Joi.number(), created: Joi.number(), updated: Joi.number(), removed: Joi.number() }) } },
+      responses: { 200: { description: 'What changed', schema: answer({ count: Joi.number().integer(), created: Joi.number().integer(), updated: Joi.number().integer(), removed: Joi.number().integer() }) } },
       handler: async (_req, res) => {
         res.json(await birthdays.refreshTable());
       },

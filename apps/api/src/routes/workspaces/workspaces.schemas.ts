@@ -3,7 +3,7 @@ import type { Config } from '@nudge/config';
 import { validateBirthdayTemplate } from '@nudge/db';
 // The Slack module alone: the API has no use for the other providers' SDKs.
 import { checkSlackWebhookUrl, slackWebhookPolicy } from '@nudge/channels/slack/slack-webhook.adapter';
-import { name, postTime, timezone, uuid } from '../../http/schemas';
+import { answer, name, postTime, timezone, uuid } from '../../http/schemas';
 
 const SLACK_PATH = /^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+$/;
 /**
@@ -51,10 +51,11 @@ export function workspaceSchemas(config: Config) {
   };
 }
 
-export const workspaceOut = Joi.object({
+export const workspaceOut = answer({
   id: uuid(), name: Joi.string(), timezone: Joi.string(), birthday_post_time: Joi.string(), birthday_message_template: Joi.string().allow(null),
-  leap_day_rule: Joi.string(), slack_webhook: Joi.string().allow(null).description('Masked: <scheme>://<host>/services/**** and the last 4 characters'),
-  slack_status: Joi.string(), created_at: Joi.date(), updated_at: Joi.date(),
+  leap_day_rule: Joi.string().valid('feb28', 'mar1'), slack_webhook: Joi.string().allow(null).description('Masked: <scheme>://<host>/services/**** and the last 4 characters'),
+  slack_status: Joi.string().valid('ok', 'broken'), sender_name: Joi.string().allow(null), default_channels: Joi.array().items(Joi.string().valid('email', 'sms', 'whatsapp')),
+  currency: Joi.string(), created_at: Joi.date(), updated_at: Joi.date(),
 });
 export const workspaceList = Joi.array().items(workspaceOut);
-export const inviteOut = Joi.object({ invite_token: Joi.string(), expires_at: Joi.date() });
+export const inviteOut = answer({ invite_token: Joi.string(), expires_at: Joi.date() });
