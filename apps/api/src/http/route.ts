@@ -25,7 +25,7 @@ export interface BodyOption {
   kind: BodyKind;
   /** body-parser's limit, e.g. '1mb'; each kind has its own default (BODY_DEFAULTS). */
   limit?: string;
-  /** The media types accepted (raw only; json, form and csv have theirs). */
+  /** The media types accepted; each kind has defaults (BODY_DEFAULTS), a signed webhook's raw body names its own. */
   types?: string[];
 }
 export type RouteBody = BodyKind | BodyOption | (BodyKind | BodyOption)[];
@@ -104,8 +104,7 @@ function bodyParser(options: Required<BodyOption>[]): RequestHandler {
     if (!hasBody(req)) return next();
     const match = parsers.find((p) => req.is(p.types));
     if (match) return match.parse(req, res, next);
-    const sent = req.headers['content-type'] ?? 'none';
-    next(new UnsupportedMediaType(accepted.length ? `Content-Type ${sent} is not accepted here; send ${accepted.join(' or ')}` : `This route takes no body (Content-Type ${sent})`));
+    next(new UnsupportedMediaType(accepted.length ? `Unsupported Content-Type: this route takes ${accepted.join(' or ')}` : 'This route takes no body'));
   };
 }
 
