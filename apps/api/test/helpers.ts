@@ -5,6 +5,11 @@ import { getDb } from '@nudge/db';
 import { Producers, createRedis } from '@nudge/queue';
 import type { Express } from 'express';
 import { createApp, type AppDeps } from '../src/index';
+import { checkEveryAnswer } from './openapi-conformance';
+
+// Every suite reaches the API through these helpers, so from here on every answer it receives is checked against
+// /openapi.json.
+checkEveryAnswer();
 
 let deps: AppDeps | undefined;
 let app: Express | undefined;

@@ -36,3 +36,6 @@ export const timezone = () =>
 export const postTime = () => Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).messages({ 'string.pattern.base': '"{{#label}}" must be HH:MM (24-hour)' });
 
 export const name = () => Joi.string().trim().min(1).max(200);
+
+/** An answer's object, as its serializer writes it: every key is always there (null when it has no value). */
+export const answer = (keys: Record<string, Joi.Schema>) => Joi.object(Object.fromEntries(Object.entries(keys).map(([k, s]) => [k, s.required()])));

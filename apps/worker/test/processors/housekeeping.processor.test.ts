@@ -3,15 +3,17 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { getConfig } from '@nudge/config';
 import { getLogger } from '@nudge/logger';
-import { getDb, insertUser } from '@nudge/db';
+import { insertUser, type Db } from '@nudge/db';
 import { createWorker, Producers, QUEUES, type Worker } from '@nudge/queue';
-import { waitFor } from '@nudge/testing';
+import { createPrivateDatabase, waitFor, type PrivateDatabase } from '@nudge/testing';
 import { createHousekeepingProcessor } from '../../src/processors/housekeeping.processor';
 
 const DAY = 24 * 3600_000;
 
 describe('the housekeeping processor (housekeeping queue)', () => {
-  const db = getDb();
+  // A database of its own: the prune sweeps whole tables, and other suites leave expired rows in the shared one.
+  let pdb: PrivateDatabase;
+  let db: Db;
   const NOW = new Date('2031-06-01T12:00:00Z');
   const past = new Date(NOW.getTime() - DAY);
   const future = new Date(NOW.getTime() + DAY);
@@ -20,7 +22,10 @@ describe('the housekeeping processor (housekeeping queue)', () => {
   let userId: string;
   let workspaceId: string;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(60_000);
+    pdb = await createPrivateDatabase('nudge_hk');
+    db = pdb.db;
     userId = (await insertUser(db, { email: `hk-${randomUUID()}@example.com`, password_hash: 'x' })).id;
     [{ id: workspaceId }] = (await db('workspaces').insert({ name: `hk-${randomUUID()}` }).returning('id')) as [{ id: string }];
     producers = new Producers();
@@ -32,8 +37,7 @@ describe('the housekeeping processor (housekeeping queue)', () => {
   after(async () => {
     await worker.close();
     await producers.close();
-    await db('workspaces').where({ id: workspaceId }).delete();
-    await db('users').where({ id: userId }).delete();
+    await pdb.drop();
   });
 
   it('prunes expired and spent auth rows in batches, keeps live ones and reports how many went', async () => {

@@ -32,7 +32,10 @@ export function birthdaysRoutes({ birthdays }: Services): RouteSpec[] {
     {
       method: 'post', path: '/birthdays/', summary: "A standalone birthday (owners, admins; the platform admin names workspace_id)", tags, access: 'user',
       schemas: { body: createBirthdayBody },
-      responses: { 201: { description: 'The birthday', schema: birthdayOut } },
+      responses: {
+        201: { description: 'The birthday', schema: birthdayOut }, 403: { description: 'Not in a workspace (NO_WORKSPACE), or a member' },
+        404: { description: 'No such workspace' }, 409: { description: 'The workspace went away meanwhile' },
+      },
       handler: async (req, res) => {
         res.status(201).json(await birthdays.create(principalOf(req), req.valid.body as { name: string; date_of_birth: string; workspace_id?: string }));
       },
@@ -40,7 +43,7 @@ export function birthdaysRoutes({ birthdays }: Services): RouteSpec[] {
     {
       method: 'patch', path: '/birthdays/:id', summary: "Change a birthday; a linked one writes back to its user", tags, access: 'user',
       schemas: { params: idParams, body: updateBirthdayBody },
-      responses: { 200: { description: 'The birthday', schema: birthdayOut } },
+      responses: { 200: { description: 'The birthday', schema: birthdayOut }, 403: { description: "Not the workspace's owner or admin, or a linked user you may not change" } },
       handler: async (req, res) => {
         res.json(await birthdays.update(principalOf(req), pathId(req), req.valid.body as { name?: string; date_of_birth?: string }));
       },
@@ -48,7 +51,7 @@ export function birthdaysRoutes({ birthdays }: Services): RouteSpec[] {
     {
       method: 'delete', path: '/birthdays/:id', summary: "Delete a birthday; a linked one clears its user's date of birth", tags, access: 'user',
       schemas: { params: idParams },
-      responses: { 204: { description: 'Deleted' } },
+      responses: { 204: { description: 'Deleted' }, 403: { description: "Not the workspace's owner or admin, or a linked user you may not change" } },
       handler: async (req, res) => {
         await birthdays.remove(principalOf(req), pathId(req));
         res.status(204).end();

@@ -9,6 +9,7 @@ export function healthRoutes({ health }: Services): RouteSpec[] {
     {
       method: 'get',
       path: '/health',
+      usesStorage: false,
       summary: 'The process is alive',
       tags: ['operations'],
       access: 'public',

@@ -18,7 +18,7 @@ export function usersRoutes({ users }: Services): RouteSpec[] {
     {
       method: 'patch', path: '/users/me', summary: "Change the caller's profile; a new email or password needs current_password", tags, access: 'user',
       schemas: { body: updateMeBody },
-      responses: { 200: { description: 'The updated caller', schema: userOut } },
+      responses: { 200: { description: 'The updated caller', schema: userOut }, 400: { description: 'UPDATE_USER_INVALID_PASSWORD, UPDATE_USER_EMAIL_ALREADY_EXISTS' }, 503: { description: 'The password-hashing pool is full' } },
       handler: async (req, res) => {
         res.json(serializeUser(await users.updateMe(principalOf(req), req.valid.body as UpdateMeInput)));
       },
@@ -48,7 +48,10 @@ export function usersRoutes({ users }: Services): RouteSpec[] {
     {
       method: 'patch', path: '/users/:id', summary: 'Change a user (fields depend on your role)', tags, access: 'user',
       schemas: { params: idParams, body: updateUserBody },
-      responses: { 200: { description: 'The updated user', schema: userOut }, 403: { description: 'A field you may not change' } },
+      responses: {
+        200: { description: 'The updated user', schema: userOut }, 400: { description: 'UPDATE_USER_EMAIL_ALREADY_EXISTS' }, 403: { description: 'A field you may not change' },
+        409: { description: 'The last owner cannot be demoted (LAST_OWNER), or the workspace named went away meanwhile' }, 503: { description: 'The password-hashing pool is full' },
+      },
       handler: async (req, res) => {
         res.json(serializeUser(await users.update(principalOf(req), pathId(req), req.valid.body as UpdateUserInput)));
       },
@@ -56,7 +59,7 @@ export function usersRoutes({ users }: Services): RouteSpec[] {
     {
       method: 'delete', path: '/users/:id', summary: 'Delete a user (and their birthday)', tags, access: 'user',
       schemas: { params: idParams },
-      responses: { 204: { description: 'Deleted' } },
+      responses: { 204: { description: 'Deleted' }, 403: { description: 'Yourself, an owner, a platform admin, or not your workspace to manage' } },
       handler: async (req, res) => {
         await users.remove(principalOf(req), pathId(req));
         res.status(204).end();

@@ -1,10 +1,10 @@
 import Joi from 'joi';
-import { email, idParams, name, password, pastDate, timezone, uuid } from '../../http/schemas';
+import { answer, email, idParams, name, password, pastDate, timezone, uuid } from '../../http/schemas';
 export type { RegisterInput } from '../../services/auth.service';
 
 const role = () => Joi.string().valid('owner', 'admin', 'member');
 
-export const userOut = Joi.object({
+export const userOut = answer({
   id: uuid(), email: Joi.string(), name: Joi.string().allow(null), date_of_birth: Joi.string().allow(null), timezone: Joi.string(),
   workspace_id: uuid().allow(null), role: role().allow(null), is_active: Joi.boolean(), is_superuser: Joi.boolean(), is_verified: Joi.boolean(),
   created_at: Joi.date(), updated_at: Joi.date(),

@@ -3,12 +3,12 @@ import { timezones } from '@nudge/config';
 import type { RouteSpec } from '../../http/route';
 import type { Services } from '../../services';
 import type { ListingKind } from '@nudge/cache';
-import { uuid } from '../../http/schemas';
+import { answer, uuid } from '../../http/schemas';
 import { serializeUser } from '../users/users.serializers';
 import { serializeWorkspace } from '../workspaces/workspaces.serializers';
 
-const countOut = Joi.object({ count: Joi.number().integer() });
-const cacheOut = Joi.object({ data: Joi.any() });
+const countOut = answer({ count: Joi.number().integer() });
+const cacheOut = answer({ data: Joi.any() });
 
 /** Cached listings hold what the services return; they are shown as the listing routes show them. */
 const WIRE: Record<ListingKind, (row: never) => unknown> = { users: serializeUser, workspaces: serializeWorkspace, birthdays: (row) => row };
@@ -25,8 +25,8 @@ export function utilsRoutes({ utils, birthdays }: Services): RouteSpec[] {
   });
   return [
     {
-      method: 'get', path: '/utils/timezones', summary: 'Every IANA timezone name Nudge accepts, including UTC and the tzdb backward aliases', tags, access: 'public',
-      responses: { 200: { description: 'Sorted names', schema: Joi.object({ timezones: Joi.array().items(Joi.string()) }) } },
+      method: 'get', path: '/utils/timezones', summary: 'Every IANA timezone name Nudge accepts, including UTC and the tzdb backward aliases', tags, access: 'public', usesStorage: false,
+      responses: { 200: { description: 'Sorted names', schema: answer({ timezones: Joi.array().items(Joi.string()) }) } },
       handler: (_req, res) => {
         res.json({ timezones });
       },
@@ -34,7 +34,7 @@ export function utilsRoutes({ utils, birthdays }: Services): RouteSpec[] {
     {
       method: 'post', path: '/utils/run-birthday-job', summary: "Post today's birthdays now, for every workspace or one (platform admin)", tags, access: 'superuser',
       schemas: { query: Joi.object({ workspace_id: uuid() }) },
-      responses: { 202: { description: 'Enqueued', schema: Joi.object({ detail: Joi.string() }) }, 404: { description: 'No such workspace' } },
+      responses: { 202: { description: 'Enqueued', schema: answer({ detail: Joi.string() }) }, 404: { description: 'No such workspace' } },
       handler: async (req, res) => {
         await utils.runBirthdayJob(req.valid.query.workspace_id as string | undefined);
         res.status(202).json({ detail: 'Birthday job triggered' });
@@ -42,7 +42,7 @@ export function utilsRoutes({ utils, birthdays }: Services): RouteSpec[] {
     },
     {
       method: 'post', path: '/utils/refresh-birthday-table', summary: 'Re-sync birthdays from users, create missing ones, remove orphans (platform admin)', tags, access: 'superuser',
-      responses: { 200: { description: 'What changed', schema: Joi.object({ count: Joi.number(), created: Joi.number(), updated: Joi.number(), removed: Joi.number() }) } },
+      responses: { 200: { description: 'What changed', schema: answer({ count: Joi.number().integer(), created: Joi.number().integer(), updated: Joi.number().integer(), removed: Joi.number().integer() }) } },
       handler: async (_req, res) => {
         res.json(await birthdays.refreshTable());
       },

@@ -3,7 +3,7 @@ import type { Config } from '@nudge/config';
 import { validateBirthdayTemplate } from '@nudge/domain';
 // The Slack URL rule only: apps/api may use @nudge/channels for URL rules, signature checks and Stripe onboarding.
 import { checkSlackWebhookUrl, slackWebhookPolicy } from '@nudge/channels';
-import { name, postTime, timezone, uuid } from '../../http/schemas';
+import { answer, name, postTime, timezone, uuid } from '../../http/schemas';
 
 const SLACK_PATH = /^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+$/;
 /**
@@ -46,15 +46,16 @@ export function workspaceSchemas(config: Config) {
   return {
     create: Joi.object({ ...fields, name: name().required() }),
     // slack_status is the server's to set; naming it answers 403 in the service.
-    update: Joi.object({ ...fields, slack_status: Joi.string().valid('ok', 'broken') }),
+    update: Joi.object({ ...fields, slack_status: Joi.string().valid('ok', 'broken', 'undecryptable') }),
     invite: Joi.object({ role: Joi.string().valid('member', 'admin').default('member') }),
   };
 }
 
-export const workspaceOut = Joi.object({
+export const workspaceOut = answer({
   id: uuid(), name: Joi.string(), timezone: Joi.string(), birthday_post_time: Joi.string(), birthday_message_template: Joi.string().allow(null),
-  leap_day_rule: Joi.string(), slack_webhook: Joi.string().allow(null).description('Masked: <scheme>://<host>/services/**** and the last 4 characters'),
-  slack_status: Joi.string(), created_at: Joi.date(), updated_at: Joi.date(),
+  leap_day_rule: Joi.string().valid('feb28', 'mar1'), slack_webhook: Joi.string().allow(null).description('Masked: <scheme>://<host>/services/**** and the last 4 characters'),
+  slack_status: Joi.string().valid('ok', 'broken', 'undecryptable'), sender_name: Joi.string().allow(null), default_channels: Joi.array().items(Joi.string().valid('email', 'sms', 'whatsapp')),
+  currency: Joi.string().pattern(/^[A-Z]{3}$/), created_at: Joi.date(), updated_at: Joi.date(),
 });
 export const workspaceList = Joi.array().items(workspaceOut);
-export const inviteOut = Joi.object({ invite_token: Joi.string(), expires_at: Joi.date() });
+export const inviteOut = answer({ invite_token: Joi.string(), expires_at: Joi.date() });
