@@ -1,6 +1,8 @@
-// ESLint with typescript-eslint's type-checked rules. `npm run lint` allows no warnings.
+// ESLint with typescript-eslint's type-checked rules. `npm run lint` allows no warnings, and runs `prettier --check`
+// first: an unformatted file fails it (`npm run format` fixes it).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'logs/**', '.nudge/**', 'scripts/**', '.ci/**', 'eslint.config.mjs', '**/*.mjs', '**/*.cjs'] },
@@ -25,4 +27,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
     },
   },
+  // Layout is Prettier's (npm run lint checks it first): no ESLint rule may disagree with it.
+  prettier,
 );
