@@ -5,7 +5,19 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'logs/**', '.nudge/**', 'scripts/**', '.ci/**', 'eslint.config.mjs', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'logs/**',
+      '.nudge/**',
+      'scripts/**',
+      '.ci/**',
+      'eslint.config.mjs',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,10 +4,10 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: {
-    'web': 'apps/api/src/main.ts',
-    'birthdays': 'apps/worker/src/processes/birthdays.ts',
-    'reminders': 'apps/worker/src/processes/reminders.ts',
-    'billing': 'apps/worker/src/processes/billing.ts',
+    web: 'apps/api/src/main.ts',
+    birthdays: 'apps/worker/src/processes/birthdays.ts',
+    reminders: 'apps/worker/src/processes/reminders.ts',
+    billing: 'apps/worker/src/processes/billing.ts',
     'seed-admin': 'packages/db/src/cli/seed-admin.ts',
   },
   outDir: 'dist',

@@ -21,7 +21,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function fill(db: Db, total: number, dueMds: number[]): Promise<void> {
   await db.raw('TRUNCATE birthdays, workspaces CASCADE');
   // 1 workspace per 100 birthdays, every one able to post.
-  await db.raw(`INSERT INTO workspaces (name, slack_webhook) SELECT 'bench-' || g, 'v1:x' FROM generate_series(1, ?) g`, [Math.max(1, Math.ceil(total / 100))]);
+  await db.raw(
+    `INSERT INTO workspaces (name, slack_webhook) SELECT 'bench-' || g, 'v1:x' FROM generate_series(1, ?) g`,
+    [Math.max(1, Math.ceil(total / 100))],
+  );
   // Birthdays spread over the year, avoiding every month-day that can be "today" anywhere right now...
   await db.raw(
     `WITH ws AS (SELECT array_agg(id ORDER BY id) AS a FROM workspaces)
@@ -60,7 +63,10 @@ const priv = await createPrivateDatabase('nudge_bench');
 try {
   const mds = candidateBirthMds(new Date());
   const out: Record<string, number> = {};
-  for (const [label, size] of [['small', SMALL], ['large', LARGE]] as const) {
+  for (const [label, size] of [
+    ['small', SMALL],
+    ['large', LARGE],
+  ] as const) {
     await fill(priv.db, size, mds);
     out[`${label}_rows`] = Number((await priv.db('birthdays').count<{ count: number }[]>('* as count'))[0]?.count ?? 0);
     out[`${label}_index_ms`] = await time(priv.db, mds, false);

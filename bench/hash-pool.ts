@@ -12,7 +12,9 @@ const arg = (name: string, def: number, max: number) => {
 const COST = arg('cost', 10, 12);
 const HASHES = arg('hashes', 20, 200);
 
-async function gapsWhile(work: () => Promise<unknown>): Promise<{ max_ms: number; p99_ms: number; ticks: number; total_ms: number }> {
+async function gapsWhile(
+  work: () => Promise<unknown>,
+): Promise<{ max_ms: number; p99_ms: number; ticks: number; total_ms: number }> {
   const gaps: number[] = [];
   let running = true;
   let last = performance.now();
@@ -28,11 +30,29 @@ async function gapsWhile(work: () => Promise<unknown>): Promise<{ max_ms: number
   running = false;
   const sorted = [...gaps].sort((a, b) => a - b);
   const round = (x: number) => Math.round(x * 10) / 10;
-  return { max_ms: round(sorted.at(-1) ?? 0), p99_ms: round(sorted[Math.floor(sorted.length * 0.99)] ?? 0), ticks: gaps.length, total_ms: round(performance.now() - started) };
+  return {
+    max_ms: round(sorted.at(-1) ?? 0),
+    p99_ms: round(sorted[Math.floor(sorted.length * 0.99)] ?? 0),
+    ticks: gaps.length,
+    total_ms: round(performance.now() - started),
+  };
 }
 
 await hashPassword('warm up the pool', 4);
-const inline = await gapsWhile(() => Promise.all(Array.from({ length: HASHES }, (_, i) => bcrypt.hash(`inline ${i}`, COST))));
-const pooled = await gapsWhile(() => Promise.all(Array.from({ length: HASHES }, (_, i) => hashPassword(`pooled ${i}`, COST))));
+const inline = await gapsWhile(() =>
+  Promise.all(Array.from({ length: HASHES }, (_, i) => bcrypt.hash(`inline ${i}`, COST))),
+);
+const pooled = await gapsWhile(() =>
+  Promise.all(Array.from({ length: HASHES }, (_, i) => hashPassword(`pooled ${i}`, COST))),
+);
 await closePasswordPool();
-console.log(JSON.stringify({ bench: 'hash-pool', cost: COST, hashes: HASHES, inline, pooled, max_stall_pooled_over_inline: Math.round((pooled.max_ms / inline.max_ms) * 1000) / 1000 }));
+console.log(
+  JSON.stringify({
+    bench: 'hash-pool',
+    cost: COST,
+    hashes: HASHES,
+    inline,
+    pooled,
+    max_stall_pooled_over_inline: Math.round((pooled.max_ms / inline.max_ms) * 1000) / 1000,
+  }),
+);

@@ -58,7 +58,10 @@ function load(url: string, headers: Record<string, string>, duration: number): P
   });
 }
 
-async function rps(url: string, headers: Record<string, string>): Promise<{ rps: number; requests: number; non2xx: number; errors: number }> {
+async function rps(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ rps: number; requests: number; non2xx: number; errors: number }> {
   await load(url, headers, WARMUP_SECONDS);
   const r = await load(url, headers, seconds);
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx answers and ${r.errors} errors`);
@@ -111,7 +114,11 @@ try {
       users_me_rps: nudge.rps,
       bare_express_rps: ceiling.rps,
       ratio: Math.round((nudge.rps / ceiling.rps) * 1000) / 1000,
-      verify_only: { key_object_per_s: withKey, string_secret_per_s: withString, speedup: Math.round((withKey / withString) * 10) / 10 },
+      verify_only: {
+        key_object_per_s: withKey,
+        string_secret_per_s: withString,
+        speedup: Math.round((withKey / withString) * 10) / 10,
+      },
     }),
   );
 } finally {

@@ -13,7 +13,10 @@ const api = await startApi();
 try {
   const kinds = {
     wrong_password: () => ({ body: { username: api.user.email, password: 'not-the-password' }, expect: 400 }),
-    unknown_email: () => ({ body: { username: `nobody-${crypto.randomBytes(6).toString('hex')}@example.com`, password: BENCH_PASSWORD }, expect: 400 }),
+    unknown_email: () => ({
+      body: { username: `nobody-${crypto.randomBytes(6).toString('hex')}@example.com`, password: BENCH_PASSWORD },
+      expect: 400,
+    }),
     right_password: () => ({ body: { username: api.user.email, password: BENCH_PASSWORD }, expect: 200 }),
   };
   const times: Record<keyof typeof kinds, number[]> = { wrong_password: [], unknown_email: [], right_password: [] };
@@ -26,11 +29,15 @@ try {
       const started = performance.now();
       const res = await postJson(`${api.url}/auth/jwt/login`, body);
       const ms = performance.now() - started;
-      if (res.status !== expect) throw new Error(`${name}: expected ${expect}, got ${res.status} ${JSON.stringify(res.json)}`);
+      if (res.status !== expect)
+        throw new Error(`${name}: expected ${expect}, got ${res.status} ${JSON.stringify(res.json)}`);
       if (round >= WARMUP) times[name].push(ms);
     }
   }
-  const result = Object.fromEntries(names.map((n) => [n, summary(times[n])])) as Record<keyof typeof kinds, ReturnType<typeof summary>>;
+  const result = Object.fromEntries(names.map((n) => [n, summary(times[n])])) as Record<
+    keyof typeof kinds,
+    ReturnType<typeof summary>
+  >;
   const medians = names.map((n) => result[n].median_ms);
   const failures = [result.wrong_password.median_ms, result.unknown_email.median_ms];
   console.log(
@@ -42,7 +49,8 @@ try {
       // How far apart the medians are, relative to the smallest: near 0 means the three do the same work.
       median_spread_pct: Math.round(((Math.max(...medians) - Math.min(...medians)) / Math.min(...medians)) * 1000) / 10,
       // The pair that matters most for account enumeration.
-      unknown_vs_wrong_pct: Math.round(((Math.max(...failures) - Math.min(...failures)) / Math.min(...failures)) * 1000) / 10,
+      unknown_vs_wrong_pct:
+        Math.round(((Math.max(...failures) - Math.min(...failures)) / Math.min(...failures)) * 1000) / 10,
     }),
   );
 } finally {

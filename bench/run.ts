@@ -9,7 +9,9 @@ const BENCHES = ['login-timing.ts', 'jwt-verify.ts', 'birthday-scan.ts', 'hash-p
 
 let failed = 0;
 for (const file of BENCHES) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, file), ...process.argv.slice(2)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, file), ...process.argv.slice(2)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (run.status !== 0) {
     failed += 1;
     process.stderr.write(`bench ${file} failed (exit ${run.status ?? run.signal})\n`);

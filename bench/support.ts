@@ -74,7 +74,11 @@ export async function startApi(): Promise<BenchApi> {
 }
 
 export async function postJson(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -87,7 +91,12 @@ export function percentile(sorted: number[], p: number): number {
 export function summary(samples: number[]): { median_ms: number; p95_ms: number; min_ms: number; max_ms: number } {
   const s = [...samples].sort((a, b) => a - b);
   const r = (n: number) => Math.round(n * 100) / 100;
-  return { median_ms: r(percentile(s, 50)), p95_ms: r(percentile(s, 95)), min_ms: r(s[0] ?? NaN), max_ms: r(s[s.length - 1] ?? NaN) };
+  return {
+    median_ms: r(percentile(s, 50)),
+    p95_ms: r(percentile(s, 95)),
+    min_ms: r(s[0] ?? NaN),
+    max_ms: r(s[s.length - 1] ?? NaN),
+  };
 }
 
 /** A positive integer option (`--name=N`), or the default; capped, so that a bench stays bounded. */

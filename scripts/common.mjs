@@ -35,7 +35,8 @@ export function installPlan(root = ROOT) {
     }
   }
   const lock = mtime(path.join(root, 'package-lock.json'));
-  if (lock !== null && lock > installed) return { command: 'ci', reason: 'package-lock.json changed since the last install' };
+  if (lock !== null && lock > installed)
+    return { command: 'ci', reason: 'package-lock.json changed since the last install' };
   return null;
 }
 
@@ -152,7 +153,8 @@ export function ensureSecretsFile(log = () => {}) {
   const have = readEnvFile(file);
   const missing = [];
   if (!have.JWT_SECRET) missing.push('JWT_SECRET');
-  if (!have.ENCRYPTION_KEYS) missing.push('ENCRYPTION_KEYS', ...(have.ENCRYPTION_ACTIVE_KEY ? [] : ['ENCRYPTION_ACTIVE_KEY']));
+  if (!have.ENCRYPTION_KEYS)
+    missing.push('ENCRYPTION_KEYS', ...(have.ENCRYPTION_ACTIVE_KEY ? [] : ['ENCRYPTION_ACTIVE_KEY']));
   if (missing.length) {
     const text = fs.readFileSync(file, 'utf8');
     fs.appendFileSync(file, (text && !text.endsWith('\n') ? '\n' : '') + lines(missing));

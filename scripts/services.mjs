@@ -127,7 +127,12 @@ export function redact(url) {
   }
 }
 
-const tail = (text, lines = 15) => String(text || '').trim().split('\n').slice(-lines).join('\n');
+const tail = (text, lines = 15) =>
+  String(text || '')
+    .trim()
+    .split('\n')
+    .slice(-lines)
+    .join('\n');
 const hostOf = (u) => (u.hostname || '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -158,7 +163,9 @@ async function requireBinary(what, pkg, find, { production, log }) {
   if (found) return found;
   if (production) throw new Error(`${what} is not available, and in production nothing is installed or started`);
   if (!isRoot() || !which('apt-get')) {
-    throw new Error(`${what} is not installed: install the Debian package "${pkg}" (sudo apt-get install ${pkg}), or point the URL variable at a running server`);
+    throw new Error(
+      `${what} is not installed: install the Debian package "${pkg}" (sudo apt-get install ${pkg}), or point the URL variable at a running server`,
+    );
   }
   await aptInstall(pkg, log);
   const after = find();
@@ -192,7 +199,8 @@ function findPsql() {
   return bins && bins.psql && fs.existsSync(bins.psql) ? bins.psql : null;
 }
 
-const findRedisServer = () => which('redis-server') || ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((f) => fs.existsSync(f)) || null;
+const findRedisServer = () =>
+  which('redis-server') || ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((f) => fs.existsSync(f)) || null;
 
 // ---------------------------------------------------------------------------------------------------------------
 // PostgreSQL queries (psql when present; the `pg` package as a fallback once node_modules exists)
@@ -216,7 +224,10 @@ export async function sql(databaseUrl, query) {
   const psql = findPsql();
   if (psql) {
     const { conninfo, env } = psqlTarget(databaseUrl);
-    const r = await run(psql, ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', conninfo, '-c', query], { env, timeout: 60000 });
+    const r = await run(psql, ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', conninfo, '-c', query], {
+      env,
+      timeout: 60000,
+    });
     if (r.code !== 0) throw new Error(tail(r.stderr) || `psql exited with ${r.code}`);
     return r.stdout.split('\n').filter((line) => line !== '');
   }
@@ -224,7 +235,9 @@ export async function sql(databaseUrl, query) {
   try {
     pg = (await import('pg')).default;
   } catch {
-    throw new Error('psql is not installed (Debian package "postgresql-client") and the pg package is not installed yet');
+    throw new Error(
+      'psql is not installed (Debian package "postgresql-client") and the pg package is not installed yet',
+    );
   }
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
   await client.connect();
@@ -251,12 +264,16 @@ export function databaseOf(url) {
 
 // Database names are interpolated into SQL, so only plain identifiers are accepted.
 function identifier(name) {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name))
+    throw new Error(`not a plain database name: ${JSON.stringify(name)}`);
   return `"${name}"`;
 }
 
 export async function listDatabases(databaseUrl) {
-  return sql(withDatabase(databaseUrl, 'postgres'), 'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1');
+  return sql(
+    withDatabase(databaseUrl, 'postgres'),
+    'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1',
+  );
 }
 
 /** Creates the database unless it exists. Answers whether it created it. */
@@ -297,7 +314,8 @@ export async function probePostgres(url) {
   }
   const host = hostOf(u);
   const port = Number(u.port || 5432);
-  if (!(await canConnect(host, port))) return { ok: false, answered: false, reason: `nothing answers on ${host}:${port}` };
+  if (!(await canConnect(host, port)))
+    return { ok: false, answered: false, reason: `nothing answers on ${host}:${port}` };
   if (!findPsql()) return { ok: true, checked: 'tcp' };
   try {
     await sql(url, 'SELECT 1');
@@ -437,12 +455,15 @@ export async function probeRedis(url) {
   }
   const host = hostOf(u);
   const port = Number(u.port || 6379);
-  if (!(await canConnect(host, port))) return { ok: false, answered: false, reason: `nothing answers on ${host}:${port}` };
+  if (!(await canConnect(host, port)))
+    return { ok: false, answered: false, reason: `nothing answers on ${host}:${port}` };
   let conn;
   try {
     conn = await redisConnect(url);
     const pong = await conn.command('PING');
-    return pong === 'PONG' ? { ok: true, checked: 'ping' } : { ok: false, answered: true, reason: `PING answered ${pong}` };
+    return pong === 'PONG'
+      ? { ok: true, checked: 'ping' }
+      : { ok: false, answered: true, reason: `PING answered ${pong}` };
   } catch (err) {
     return { ok: false, answered: true, reason: err.message };
   } finally {
@@ -536,7 +557,10 @@ async function sweepOrphans(log) {
     if (name.startsWith('nudge-pg-')) {
       const bins = findPostgresBinaries();
       if (bins && fs.existsSync(path.join(dir, 'data', 'postmaster.pid'))) {
-        await run(bins.pg_ctl, ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', '-t', '10', 'stop'], { asUser: isRoot() ? 'postgres' : null, timeout: 20000 });
+        await run(bins.pg_ctl, ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', '-t', '10', 'stop'], {
+          asUser: isRoot() ? 'postgres' : null,
+          timeout: 20000,
+        });
       }
     } else {
       const pid = readPid(path.join(dir, 'redis.pid'));
@@ -561,7 +585,10 @@ function makePrivateDir(root, kind, port) {
 }
 
 async function startPostgres({ production, log }) {
-  const bins = await requireBinary('PostgreSQL (initdb, pg_ctl)', 'postgresql', findPostgresBinaries, { production, log });
+  const bins = await requireBinary('PostgreSQL (initdb, pg_ctl)', 'postgresql', findPostgresBinaries, {
+    production,
+    log,
+  });
   const root = await privateRoot();
   const asUser = isRoot() ? 'postgres' : null; // initdb and postgres refuse to run as root
   let lastError;
@@ -576,7 +603,11 @@ async function startPostgres({ production, log }) {
     }
     log(`starting a private PostgreSQL on 127.0.0.1:${port} in ${dir}`);
     // --no-locale -E UTF8: the same encoding whatever LANG the machine has. --no-sync: a throwaway cluster.
-    const init = await run(bins.initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], { asUser, timeout: 120000 });
+    const init = await run(
+      bins.initdb,
+      ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
+      { asUser, timeout: 120000 },
+    );
     if (init.code !== 0) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw new Error(`initdb failed:\n${tail(init.stderr || init.stdout)}`);
@@ -584,9 +615,20 @@ async function startPostgres({ production, log }) {
     // Durability settings are off: this cluster is thrown away when we stop, and tests run much faster.
     const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
     const logFile = path.join(dir, 'log');
-    const start = await run(bins.pg_ctl, ['-D', data, '-o', options, '-l', logFile, '-w', '-t', '60', 'start'], { asUser, timeout: 90000 });
+    const start = await run(bins.pg_ctl, ['-D', data, '-o', options, '-l', logFile, '-w', '-t', '60', 'start'], {
+      asUser,
+      timeout: 90000,
+    });
     if (start.code === 0) {
-      return { host: '127.0.0.1', port, dir, data, asUser, bins, url: `postgres://postgres@127.0.0.1:${port}/postgres` };
+      return {
+        host: '127.0.0.1',
+        port,
+        dir,
+        data,
+        asUser,
+        bins,
+        url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      };
     }
     let serverLog = '';
     try {
@@ -604,9 +646,15 @@ async function startPostgres({ production, log }) {
 
 async function stopPostgres(pg, log) {
   log(`stopping the private PostgreSQL on port ${pg.port}`);
-  const stop = await run(pg.bins.pg_ctl, ['-D', pg.data, '-m', 'fast', '-w', '-t', '8', 'stop'], { asUser: pg.asUser, timeout: 12000 });
+  const stop = await run(pg.bins.pg_ctl, ['-D', pg.data, '-m', 'fast', '-w', '-t', '8', 'stop'], {
+    asUser: pg.asUser,
+    timeout: 12000,
+  });
   if (stop.code !== 0) {
-    await run(pg.bins.pg_ctl, ['-D', pg.data, '-m', 'immediate', '-w', '-t', '5', 'stop'], { asUser: pg.asUser, timeout: 8000 });
+    await run(pg.bins.pg_ctl, ['-D', pg.data, '-m', 'immediate', '-w', '-t', '5', 'stop'], {
+      asUser: pg.asUser,
+      timeout: 8000,
+    });
   }
   fs.rmSync(pg.dir, { recursive: true, force: true });
 }
@@ -621,7 +669,26 @@ async function startRedis({ production, log }) {
     const pidfile = path.join(dir, 'redis.pid');
     const logfile = path.join(dir, 'redis.log');
     log(`starting a private Redis on 127.0.0.1:${port} in ${dir}`);
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--daemonize', 'yes', '--pidfile', pidfile, '--logfile', logfile];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'yes',
+      '--pidfile',
+      pidfile,
+      '--logfile',
+      logfile,
+    ];
     const start = await run(bin, args, { timeout: 30000 });
     const url = `redis://127.0.0.1:${port}`;
     if (start.code === 0 && (await waitUntil(async () => (await probeRedis(url)).ok, { timeout: 10000, every: 100 }))) {
@@ -653,7 +720,9 @@ async function stopRedis(redis, log) {
   } catch {
     // not answering: fall through to the pid
   }
-  let gone = await waitUntil(async () => !(await canConnect('127.0.0.1', redis.port, 500)) && !pidAlive(pid), { timeout: 5000 });
+  let gone = await waitUntil(async () => !(await canConnect('127.0.0.1', redis.port, 500)) && !pidAlive(pid), {
+    timeout: 5000,
+  });
   if (!gone && pidAlive(pid)) {
     process.kill(pid, 'SIGKILL');
     gone = await waitUntil(() => !pidAlive(pid), { timeout: 3000 });
@@ -677,7 +746,12 @@ async function stopRedis(redis, log) {
  * names the `postgres` database: callers choose theirs (createDatabase + withDatabase). `stop()` stops only what
  * was started here, and is safe to call twice.
  */
-export async function ensureServices({ databaseUrl, redisUrl, log = defaultLog, production = process.env.ENV === 'production' } = {}) {
+export async function ensureServices({
+  databaseUrl,
+  redisUrl,
+  log = defaultLog,
+  production = process.env.ENV === 'production',
+} = {}) {
   const started = { postgres: false, redis: false };
   let pg = null;
   let redis = null;

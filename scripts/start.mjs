@@ -174,7 +174,9 @@ function commandLine(command) {
 
 // Copies a child's stream line by line, each line prefixed with `[name] `.
 function prefixLines(stream, out, name) {
-  readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => out.write(`[${name}] ${line}\n`));
+  readline
+    .createInterface({ input: stream, crlfDelay: Infinity })
+    .on('line', (line) => out.write(`[${name}] ${line}\n`));
 }
 
 function startChild({ name, command }, env) {
@@ -261,7 +263,8 @@ async function main() {
   await ensureInstalled({ log, onChild: (c) => (state.step = c) });
   if (state.stopping) return finish(0);
 
-  if (production && (!env.DATABASE_URL || !env.REDIS_URL)) return fail('DATABASE_URL and REDIS_URL are required in production');
+  if (production && (!env.DATABASE_URL || !env.REDIS_URL))
+    return fail('DATABASE_URL and REDIS_URL are required in production');
   state.services = await ensureServices({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, log, production });
   if (state.stopping) return finish(0);
   const svc = state.services;

@@ -10,7 +10,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, ensureInstalled, generateSecrets, readEnvFile, runInherit } from './common.mjs';
-import { createDatabase, dropDatabase, ensureServices, listDatabases, redact, redisCleanup, withDatabase } from './services.mjs';
+import {
+  createDatabase,
+  dropDatabase,
+  ensureServices,
+  listDatabases,
+  redact,
+  redisCleanup,
+  withDatabase,
+} from './services.mjs';
 
 const DB_PREFIX = 'nudge_test_';
 const STALE_AFTER_MS = 86400e3;
@@ -35,9 +43,38 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 // Mocha options that take a value, so that value is not mistaken for a spec file.
 const VALUE_OPTIONS = new Set([
-  '--grep', '-g', '--fgrep', '-f', '--reporter', '-R', '--reporter-option', '--reporter-options', '-O', '--timeout', '-t',
-  '--slow', '-s', '--retries', '--jobs', '-j', '--require', '-r', '--config', '--package', '--ui', '-u', '--file',
-  '--ignore', '--exclude', '--extension', '--spec', '--node-option', '-n', '--import', '--watch-files', '--watch-ignore',
+  '--grep',
+  '-g',
+  '--fgrep',
+  '-f',
+  '--reporter',
+  '-R',
+  '--reporter-option',
+  '--reporter-options',
+  '-O',
+  '--timeout',
+  '-t',
+  '--slow',
+  '-s',
+  '--retries',
+  '--jobs',
+  '-j',
+  '--require',
+  '-r',
+  '--config',
+  '--package',
+  '--ui',
+  '-u',
+  '--file',
+  '--ignore',
+  '--exclude',
+  '--extension',
+  '--spec',
+  '--node-option',
+  '-n',
+  '--import',
+  '--watch-files',
+  '--watch-ignore',
 ]);
 
 /** Whether the user named spec files/globs on the command line (mocha would add them to the config's spec). */
@@ -113,7 +150,9 @@ async function runTests(cleanups, extraArgs) {
     BCRYPT_COST: process.env.BCRYPT_COST || '4',
     JWT_SECRET: process.env.JWT_SECRET || secrets.JWT_SECRET,
     ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS || secrets.ENCRYPTION_KEYS,
-    ENCRYPTION_ACTIVE_KEY: process.env.ENCRYPTION_KEYS ? process.env.ENCRYPTION_ACTIVE_KEY || 'v1' : secrets.ENCRYPTION_ACTIVE_KEY,
+    ENCRYPTION_ACTIVE_KEY: process.env.ENCRYPTION_KEYS
+      ? process.env.ENCRYPTION_ACTIVE_KEY || 'v1'
+      : secrets.ENCRYPTION_ACTIVE_KEY,
     SLACK_WEBHOOK_HOSTS: process.env.SLACK_WEBHOOK_HOSTS || 'hooks.slack.com,127.0.0.1',
     // Every suite signs up from 127.0.0.1; the rate-limit suites build apps with their own low limits.
     RATE_LIMIT_REGISTER_PER_HOUR: process.env.RATE_LIMIT_REGISTER_PER_HOUR || '100000',

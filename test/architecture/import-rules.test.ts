@@ -130,13 +130,41 @@ const BAD: BadCase[] = [
 
 /** Synthetic files that break no rule: what each rule still allows. */
 const GOOD: { shows: string; file: string; text: string }[] = [
-  { shows: 'packages/db importing knex and pg', file: 'packages/db/src/connection.ts', text: "import knex from 'knex';\nimport pg from 'pg';\nexport { knex, pg };\n" },
-  { shows: 'packages/channels importing stripe', file: 'packages/channels/src/stripe/stripe.adapter.ts', text: "import Stripe from 'stripe';\nexport { Stripe };\n" },
-  { shows: 'packages/testing importing an SDK', file: 'packages/testing/src/fakes/fake-stripe.ts', text: "import Stripe from 'stripe';\nexport { Stripe };\n" },
-  { shows: 'packages/config reading process.env', file: 'packages/config/src/index.ts', text: 'export const raw = process.env;\n' },
-  { shows: 'the API importing the Slack URL rule', file: 'apps/api/src/routes/workspaces/workspaces.schemas.ts', text: "import { checkSlackWebhookUrl, type SlackWebhookPolicy } from '@nudge/channels';\n" },
-  { shows: 'a route importing a service', file: 'apps/api/src/routes/users/users.router.ts', text: "import type { Services } from '../../services';\n" },
-  { shows: 'packages/domain importing luxon', file: 'packages/domain/src/post-time.ts', text: "import { DateTime } from 'luxon';\nexport { DateTime };\n" },
+  {
+    shows: 'packages/db importing knex and pg',
+    file: 'packages/db/src/connection.ts',
+    text: "import knex from 'knex';\nimport pg from 'pg';\nexport { knex, pg };\n",
+  },
+  {
+    shows: 'packages/channels importing stripe',
+    file: 'packages/channels/src/stripe/stripe.adapter.ts',
+    text: "import Stripe from 'stripe';\nexport { Stripe };\n",
+  },
+  {
+    shows: 'packages/testing importing an SDK',
+    file: 'packages/testing/src/fakes/fake-stripe.ts',
+    text: "import Stripe from 'stripe';\nexport { Stripe };\n",
+  },
+  {
+    shows: 'packages/config reading process.env',
+    file: 'packages/config/src/index.ts',
+    text: 'export const raw = process.env;\n',
+  },
+  {
+    shows: 'the API importing the Slack URL rule',
+    file: 'apps/api/src/routes/workspaces/workspaces.schemas.ts',
+    text: "import { checkSlackWebhookUrl, type SlackWebhookPolicy } from '@nudge/channels';\n",
+  },
+  {
+    shows: 'a route importing a service',
+    file: 'apps/api/src/routes/users/users.router.ts',
+    text: "import type { Services } from '../../services';\n",
+  },
+  {
+    shows: 'packages/domain importing luxon',
+    file: 'packages/domain/src/post-time.ts',
+    text: "import { DateTime } from 'luxon';\nexport { DateTime };\n",
+  },
   {
     shows: 'a forbidden name in a comment or a string',
     file: 'packages/domain/src/post-time.ts',
@@ -160,21 +188,34 @@ describe('import rules', () => {
     }
 
     it('names only the refused names of a partly allowed import', () => {
-      const [violation] = checkSource('apps/api/src/x.ts', "import { SlackWebhookAdapter, checkSlackWebhookUrl } from '@nudge/channels';\n");
+      const [violation] = checkSource(
+        'apps/api/src/x.ts',
+        "import { SlackWebhookAdapter, checkSlackWebhookUrl } from '@nudge/channels';\n",
+      );
       expect(violation?.names).to.deep.equal(['SlackWebhookAdapter']);
     });
 
     it('gives the line of each import', () => {
       const found = findImports('apps/api/src/x.ts', "// why\n\nimport a from 'a';\nexport * from './b';\n");
-      expect(found.map((f) => [f.target, f.line])).to.deep.equal([['a', 3], ['apps/api/src/b', 4]]);
+      expect(found.map((f) => [f.target, f.line])).to.deep.equal([
+        ['a', 3],
+        ['apps/api/src/b', 4],
+      ]);
     });
   });
 
   describe('the tree', () => {
     it('walks the src/ files of every app and package', () => {
       const files = listSourceFiles(ROOT);
-      for (const dir of [...fs.readdirSync(path.join(ROOT, 'apps')).map((d) => `apps/${d}`), ...fs.readdirSync(path.join(ROOT, 'packages')).map((d) => `packages/${d}`)]) {
-        if (fs.existsSync(path.join(ROOT, dir, 'src'))) expect(files.some((f) => f.startsWith(`${dir}/src/`)), dir).to.equal(true);
+      for (const dir of [
+        ...fs.readdirSync(path.join(ROOT, 'apps')).map((d) => `apps/${d}`),
+        ...fs.readdirSync(path.join(ROOT, 'packages')).map((d) => `packages/${d}`),
+      ]) {
+        if (fs.existsSync(path.join(ROOT, dir, 'src')))
+          expect(
+            files.some((f) => f.startsWith(`${dir}/src/`)),
+            dir,
+          ).to.equal(true);
       }
       expect(files.some((f) => f.includes('/test/'))).to.equal(false);
     });

@@ -31,7 +31,19 @@ function workspaceOf(file: string): string | undefined {
 
 const IO_LIBRARIES = ['knex', 'pg', 'ioredis', 'bullmq', 'express'];
 const PROVIDER_SDKS = ['twilio', '@sendgrid/[^/]+', 'stripe', 'nodemailer', 'axios'];
-const NODE_IO = ['fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'tls', 'dgram', 'dns', 'child_process', 'worker_threads'];
+const NODE_IO = [
+  'fs',
+  'fs/promises',
+  'net',
+  'http',
+  'https',
+  'http2',
+  'tls',
+  'dgram',
+  'dns',
+  'child_process',
+  'worker_threads',
+];
 const anyOf = (names: string[]): RegExp => new RegExp(`^(?:${names.join('|')})(?:/|$)`);
 
 export const IMPORT_RULES: readonly ImportRule[] = [
@@ -137,7 +149,8 @@ export function findImports(file: string, text: string): FoundImport[] {
     const target = relative ? path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)) : specifier;
     found.push({ specifier, target, relative, names, line: lineOf(node) });
   };
-  const isProcess = (e: ts.Expression) => ['process', 'globalThis.process', 'global.process'].includes(e.getText(source));
+  const isProcess = (e: ts.Expression) =>
+    ['process', 'globalThis.process', 'global.process'].includes(e.getText(source));
 
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
@@ -148,14 +161,17 @@ export function findImports(file: string, text: string): FoundImport[] {
         if (clause.name) names.push('default');
         const bindings = clause.namedBindings;
         if (bindings && ts.isNamespaceImport(bindings)) names.push('*');
-        if (bindings && ts.isNamedImports(bindings)) for (const el of bindings.elements) names.push((el.propertyName ?? el.name).text);
+        if (bindings && ts.isNamedImports(bindings))
+          for (const el of bindings.elements) names.push((el.propertyName ?? el.name).text);
       }
       add(node, node.moduleSpecifier.text, names);
       // `import { env } from 'node:process'` is a read of process.env by another name.
-      if (/^(?:node:)?process$/.test(node.moduleSpecifier.text) && names.includes('env')) add(node, 'process.env', ['*']);
+      if (/^(?:node:)?process$/.test(node.moduleSpecifier.text) && names.includes('env'))
+        add(node, 'process.env', ['*']);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.exportClause;
-      const names = clause && ts.isNamedExports(clause) ? clause.elements.map((el) => (el.propertyName ?? el.name).text) : ['*'];
+      const names =
+        clause && ts.isNamedExports(clause) ? clause.elements.map((el) => (el.propertyName ?? el.name).text) : ['*'];
       add(node, node.moduleSpecifier.text, names);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       const expr = node.moduleReference.expression;
@@ -165,15 +181,30 @@ export function findImports(file: string, text: string): FoundImport[] {
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
       const arg = node.arguments[0];
       if ((isImport || isRequire) && arg && ts.isStringLiteralLike(arg)) add(node, arg.text, ['*']);
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       add(node, node.argument.literal.text, ['*']);
     } else if (ts.isPropertyAccessExpression(node) && node.name.text === 'env' && isProcess(node.expression)) {
       add(node, 'process.env', ['*']);
-    } else if (ts.isElementAccessExpression(node) && ts.isStringLiteralLike(node.argumentExpression) && node.argumentExpression.text === 'env' && isProcess(node.expression)) {
+    } else if (
+      ts.isElementAccessExpression(node) &&
+      ts.isStringLiteralLike(node.argumentExpression) &&
+      node.argumentExpression.text === 'env' &&
+      isProcess(node.expression)
+    ) {
       add(node, 'process.env', ['*']);
-    } else if (ts.isVariableDeclaration(node) && ts.isObjectBindingPattern(node.name) && node.initializer && isProcess(node.initializer)) {
+    } else if (
+      ts.isVariableDeclaration(node) &&
+      ts.isObjectBindingPattern(node.name) &&
+      node.initializer &&
+      isProcess(node.initializer)
+    ) {
       // const { env } = process
-      if (node.name.elements.some((el) => ((el.propertyName ?? el.name) as ts.Identifier).text === 'env')) add(node, 'process.env', ['*']);
+      if (node.name.elements.some((el) => ((el.propertyName ?? el.name) as ts.Identifier).text === 'env'))
+        add(node, 'process.env', ['*']);
     }
     ts.forEachChild(node, visit);
   };
@@ -192,7 +223,8 @@ export function checkSource(file: string, text: string, rules: readonly ImportRu
       if (!hit) continue;
       if (rule.allowNames) {
         const refused = imp.names.filter((n) => !rule.allowNames?.includes(n));
-        if (refused.length > 0) violations.push({ file, line: imp.line, specifier: imp.specifier, rule: rule.id, names: refused });
+        if (refused.length > 0)
+          violations.push({ file, line: imp.line, specifier: imp.specifier, rule: rule.id, names: refused });
       } else violations.push({ file, line: imp.line, specifier: imp.specifier, rule: rule.id });
     }
   }
@@ -221,7 +253,9 @@ export function listSourceFiles(root: string): string[] {
 
 /** Every violation in the tree at `root`. */
 export function checkTree(root: string, rules: readonly ImportRule[] = IMPORT_RULES): Violation[] {
-  return listSourceFiles(root).flatMap((file) => checkSource(file, fs.readFileSync(path.join(root, file), 'utf8'), rules));
+  return listSourceFiles(root).flatMap((file) =>
+    checkSource(file, fs.readFileSync(path.join(root, file), 'utf8'), rules),
+  );
 }
 
 export function describeViolation(v: Violation): string {

@@ -7,7 +7,15 @@ import { DateTime } from 'luxon';
 import { hashPassword } from '@nudge/crypto';
 import { insertUser } from '@nudge/db';
 import { QUEUES } from '@nudge/queue';
-import { createPrivateDatabase, spawnTs, startFakeSlack, waitFor, type FakeSlack, type PrivateDatabase, type Spawned } from '@nudge/testing';
+import {
+  createPrivateDatabase,
+  spawnTs,
+  startFakeSlack,
+  waitFor,
+  type FakeSlack,
+  type PrivateDatabase,
+  type Spawned,
+} from '@nudge/testing';
 import { createApp } from '../../apps/api/src/index';
 import { testDeps, PASSWORD, unique } from '../../apps/api/test/helpers';
 
@@ -27,8 +35,15 @@ describe('a birthday post, end to end', () => {
     await insertUser(priv.db, { email, password_hash: await hashPassword(PASSWORD, 4), is_superuser: true });
     const login = await request(app).post('/auth/jwt/login').send({ username: email, password: PASSWORD }).expect(200);
     auth = { Authorization: `Bearer ${login.body.access_token}` };
-    worker = spawnTs('apps/worker/src/processes/birthdays.ts', { ...process.env, DATABASE_URL: priv.url, LOG_LEVEL: 'info' });
-    await waitFor(() => worker.output().includes('birthdays worker consuming'), { timeoutMs: 30_000, what: 'the birthdays process' });
+    worker = spawnTs('apps/worker/src/processes/birthdays.ts', {
+      ...process.env,
+      DATABASE_URL: priv.url,
+      LOG_LEVEL: 'info',
+    });
+    await waitFor(() => worker.output().includes('birthdays worker consuming'), {
+      timeoutMs: 30_000,
+      what: 'the birthdays process',
+    });
   });
 
   after(async () => {
@@ -41,23 +56,45 @@ describe('a birthday post, end to end', () => {
   it('posts one escaped message naming everyone, and a second run posts nothing', async function () {
     this.timeout(60_000);
     const hook = slack.webhookUrl();
-    const ws = await request(app).post('/workspaces/').set(auth).send({ name: unique('E2E'), timezone: 'Asia/Tokyo', slack_webhook: hook }).expect(201);
+    const ws = await request(app)
+      .post('/workspaces/')
+      .set(auth)
+      .send({ name: unique('E2E'), timezone: 'Asia/Tokyo', slack_webhook: hook })
+      .expect(201);
     const today = DateTime.now().setZone('Asia/Tokyo');
     const dob = today.set({ year: 1992 }).toISODate();
     for (const name of ['Zoë', 'Ada & <Bob>']) {
-      await request(app).post('/birthdays/').set(auth).send({ name, date_of_birth: dob, workspace_id: ws.body.id }).expect(201);
+      await request(app)
+        .post('/birthdays/')
+        .set(auth)
+        .send({ name, date_of_birth: dob, workspace_id: ws.body.id })
+        .expect(201);
     }
 
     await request(app).post(`/utils/run-birthday-job?workspace_id=${ws.body.id}`).set(auth).expect(202);
-    const posts = await waitFor(() => (slack.requestsTo(hook).length ? slack.requestsTo(hook) : undefined), { timeoutMs: 30_000, what: 'the Slack post' });
+    const posts = await waitFor(() => (slack.requestsTo(hook).length ? slack.requestsTo(hook) : undefined), {
+      timeoutMs: 30_000,
+      what: 'the Slack post',
+    });
     expect(posts).to.have.length(1);
-    expect((posts[0]?.body as { text: string }).text).to.equal(':partying_face: Happy Birthday, *Ada &amp; &lt;Bob&gt;* and *Zoë*! :tada:');
-    await waitFor(async () => (await priv.db('notifications').where({ workspace_id: ws.body.id, status: 'sent' }).first()) as unknown, { what: 'the notification to be sent' });
+    expect((posts[0]?.body as { text: string }).text).to.equal(
+      ':partying_face: Happy Birthday, *Ada &amp; &lt;Bob&gt;* and *Zoë*! :tada:',
+    );
+    await waitFor(
+      async () =>
+        (await priv.db('notifications').where({ workspace_id: ws.body.id, status: 'sent' }).first()) as unknown,
+      { what: 'the notification to be sent' },
+    );
 
     // A second manual run the same local day finds the day's row and posts nothing.
     await request(app).post(`/utils/run-birthday-job?workspace_id=${ws.body.id}`).set(auth).expect(202);
     const queue = testDeps().producers.queue(QUEUES.birthdayScan);
-    await waitFor(async () => (await queue.getJobCounts('waiting', 'active', 'delayed')).waiting === 0 && (await queue.getActiveCount()) === 0, { timeoutMs: 30_000, what: 'the second run to finish' });
+    await waitFor(
+      async () =>
+        (await queue.getJobCounts('waiting', 'active', 'delayed')).waiting === 0 &&
+        (await queue.getActiveCount()) === 0,
+      { timeoutMs: 30_000, what: 'the second run to finish' },
+    );
     expect(slack.requestsTo(hook)).to.have.length(1);
     expect(await priv.db('birthday_posts').where({ workspace_id: ws.body.id })).to.have.length(1);
     const shown = await request(app).get(`/workspaces/${ws.body.id}`).set(auth).expect(200);

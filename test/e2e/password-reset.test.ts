@@ -21,7 +21,10 @@ describe('password reset, end to end', () => {
     fake = await startFakeSendgrid();
     const adapter = new SendgridEmailAdapter({ apiKey: fake.apiKey, apiUrl: fake.url, from: 'noreply@example.com' });
     const ctx = { config: getConfig(), logger: getLogger(), producers };
-    worker = createWorker(QUEUES.dispatchEmail, bindProcessor({ queue: QUEUES.dispatchEmail, process: createEmailProcessor(adapter) }, ctx));
+    worker = createWorker(
+      QUEUES.dispatchEmail,
+      bindProcessor({ queue: QUEUES.dispatchEmail, process: createEmailProcessor(adapter) }, ctx),
+    );
   });
   after(async () => {
     await worker.close();
@@ -29,7 +32,8 @@ describe('password reset, end to end', () => {
     await fake.close();
   });
 
-  const mailTo = (email: string) => waitFor(() => fake.mails.find((m) => JSON.stringify(m.body).includes(email)), { what: `a mail to ${email}` });
+  const mailTo = (email: string) =>
+    waitFor(() => fake.mails.find((m) => JSON.stringify(m.body).includes(email)), { what: `a mail to ${email}` });
 
   it('mails a single-use link built from RESET_PASSWORD_URL, and the token in it resets the password', async () => {
     const s = await signUp(testApp());
@@ -50,7 +54,10 @@ describe('password reset, end to end', () => {
     await request(testApp()).get('/users/me').set(s.auth).expect(401);
     await request(testApp()).post('/auth/jwt/refresh').send({ refresh_token: s.refresh }).expect(401);
     await login(testApp(), s.user.email, 'brand-new-pass-1');
-    const again = await request(testApp()).post('/auth/reset-password').send({ token, password: 'another-pass-2' }).expect(400);
+    const again = await request(testApp())
+      .post('/auth/reset-password')
+      .send({ token, password: 'another-pass-2' })
+      .expect(400);
     expect(again.body).to.deep.equal({ detail: 'RESET_PASSWORD_BAD_TOKEN', code: 'RESET_PASSWORD_BAD_TOKEN' });
   });
 
@@ -58,7 +65,10 @@ describe('password reset, end to end', () => {
     const s = await signUp(testApp());
     const queue = testDeps().producers.queue(QUEUES.dispatchEmail);
     await request(testApp()).post('/auth/forgot-password').send({ email: s.user.email }).expect(202);
-    await request(testApp()).post('/auth/forgot-password').send({ email: `${unique()}@example.com` }).expect(202);
+    await request(testApp())
+      .post('/auth/forgot-password')
+      .send({ email: `${unique()}@example.com` })
+      .expect(202);
     await mailTo(s.user.email);
     const jobs = await queue.getJobs(['completed', 'active', 'waiting', 'delayed']);
     const mine = jobs.filter((j) => JSON.stringify(j.data).includes(s.user.id));
@@ -68,12 +78,17 @@ describe('password reset, end to end', () => {
   });
 
   it('answers 400 RESET_PASSWORD_BAD_TOKEN for a bad or expired token', async () => {
-    await request(testApp()).post('/auth/reset-password').send({ token: 'not-a-token', password: PASSWORD }).expect(400);
+    await request(testApp())
+      .post('/auth/reset-password')
+      .send({ token: 'not-a-token', password: PASSWORD })
+      .expect(400);
     const s = await signUp(testApp());
     await request(testApp()).post('/auth/forgot-password').send({ email: s.user.email }).expect(202);
     const mail = await mailTo(s.user.email);
     const token = decodeURIComponent(/token=([A-Za-z0-9_%-]+)/.exec(JSON.stringify(mail.body))?.[1] ?? '');
-    await getDb()('password_reset_tokens').where({ user_id: s.user.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    await getDb()('password_reset_tokens')
+      .where({ user_id: s.user.id })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     await request(testApp()).post('/auth/reset-password').send({ token, password: 'brand-new-pass-1' }).expect(400);
   });
 

@@ -35,9 +35,19 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(spec);
   });
   // validatorUrl null: Swagger UI would otherwise send the spec's URL to validator.swagger.io for a badge.
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json', persistAuthorization: true, validatorUrl: null } }));
+  app.use(
+    '/docs',
+    swaggerUi.serve,
+    swaggerUi.setup(undefined, {
+      swaggerOptions: { url: '/openapi.json', persistAuthorization: true, validatorUrl: null },
+    }),
+  );
   mountResetPasswordPage(app);
-  mountOperations(app, { registry: metrics.registry, producers: deps.producers, guards: [services.guards.user, services.guards.superuser] });
+  mountOperations(app, {
+    registry: metrics.registry,
+    producers: deps.producers,
+    guards: [services.guards.user, services.guards.superuser],
+  });
   app.use('/api/v1', api);
   app.use('/', api);
 

@@ -15,7 +15,13 @@ let deps: AppDeps | undefined;
 let app: Express | undefined;
 
 export function testDeps(): AppDeps {
-  deps ??= { config: getConfig(), logger: getLogger(), db: getDb(), redis: createRedis('client'), producers: new Producers() };
+  deps ??= {
+    config: getConfig(),
+    logger: getLogger(),
+    db: getDb(),
+    redis: createRedis('client'),
+    producers: new Producers(),
+  };
   return deps;
 }
 
@@ -36,7 +42,8 @@ export function servedRoutes(app: Express): { method: string; path: string }[] {
     for (const layer of stack) {
       if (layer.route) {
         const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
-        for (const m of Object.keys(layer.route.methods)) if (m !== '_all') for (const p of paths) out.push({ method: m, path: p });
+        for (const m of Object.keys(layer.route.methods))
+          if (m !== '_all') for (const p of paths) out.push({ method: m, path: p });
       } else if (layer.handle?.stack) walk(layer.handle.stack);
     }
   };
@@ -73,22 +80,42 @@ export async function login(app: Express, email: string, password = PASSWORD): P
   const res = await request(app).post('/auth/jwt/login').send({ username: email, password });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
   const me = await request(app).get('/users/me').set('Authorization', `Bearer ${res.body.access_token}`);
-  return { user: me.body, access: res.body.access_token, refresh: res.body.refresh_token, auth: { Authorization: `Bearer ${res.body.access_token}` } };
+  return {
+    user: me.body,
+    access: res.body.access_token,
+    refresh: res.body.refresh_token,
+    auth: { Authorization: `Bearer ${res.body.access_token}` },
+  };
 }
 
 /** Registers a user through the API (founding a workspace when given its name) and logs them in. */
-export async function signUp(app: Express, opts: { workspace_name?: string; invite_token?: string; name?: string; date_of_birth?: string; timezone?: string } = {}): Promise<Session> {
+export async function signUp(
+  app: Express,
+  opts: {
+    workspace_name?: string;
+    invite_token?: string;
+    name?: string;
+    date_of_birth?: string;
+    timezone?: string;
+  } = {},
+): Promise<Session> {
   const email = `${unique('u')}@example.com`;
-  const res = await request(app).post('/auth/register').send({ email, password: PASSWORD, date_of_birth: opts.date_of_birth ?? '1990-04-02', ...opts });
+  const res = await request(app)
+    .post('/auth/register')
+    .send({ email, password: PASSWORD, date_of_birth: opts.date_of_birth ?? '1990-04-02', ...opts });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return login(app, email);
 }
 
 /** A workspace with an owner, an admin and a member, all signed in. */
-export async function team(app: Express): Promise<{ workspaceId: string; owner: Session; admin: Session; member: Session }> {
+export async function team(
+  app: Express,
+): Promise<{ workspaceId: string; owner: Session; admin: Session; member: Session }> {
   const owner = await signUp(app, { workspace_name: unique('ws') });
   const workspaceId = owner.user.workspace_id as string;
-  const invite = async (role: string) => (await request(app).post(`/workspaces/${workspaceId}/invites`).set(owner.auth).send({ role })).body.invite_token as string;
+  const invite = async (role: string) =>
+    (await request(app).post(`/workspaces/${workspaceId}/invites`).set(owner.auth).send({ role })).body
+      .invite_token as string;
   const admin = await signUp(app, { invite_token: await invite('admin') });
   const member = await signUp(app, { invite_token: await invite('member') });
   return { workspaceId, owner, admin, member };
@@ -97,6 +124,11 @@ export async function team(app: Express): Promise<{ workspaceId: string; owner: 
 /** A platform admin, created directly (the seed does the same), and signed in. */
 export async function superuser(app: Express): Promise<Session & { row: UserRow }> {
   const email = `${unique('root')}@example.com`;
-  const row = await insertUser(testDeps().db, { email, password_hash: await hashPassword(PASSWORD, 4), is_superuser: true, date_of_birth: '1980-01-01' });
+  const row = await insertUser(testDeps().db, {
+    email,
+    password_hash: await hashPassword(PASSWORD, 4),
+    is_superuser: true,
+    date_of_birth: '1980-01-01',
+  });
   return { ...(await login(app, email)), row };
 }

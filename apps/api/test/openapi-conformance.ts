@@ -61,12 +61,18 @@ function backendFor(document: object): Promise<OpenAPIBackend> {
 /** The operation for a method and path, with or without a trailing slash (Express's routing is not strict). */
 function matchOperation(api: OpenAPIBackend, method: string, path: string): Operation | undefined {
   const other = path.endsWith('/') ? path.replace(/\/+$/, '') : `${path}/`;
-  return api.matchOperation({ method, path, headers: {} }) ?? (other ? api.matchOperation({ method, path: other, headers: {} }) : undefined);
+  return (
+    api.matchOperation({ method, path, headers: {} }) ??
+    (other ? api.matchOperation({ method, path: other, headers: {} }) : undefined)
+  );
 }
 
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 const isErrorBody = (body: unknown) =>
-  !!body && typeof body === 'object' && Object.keys(body).sort().join() === 'code,detail' && typeof (body as { code: unknown }).code === 'string';
+  !!body &&
+  typeof body === 'object' &&
+  Object.keys(body).sort().join() === 'code,detail' &&
+  typeof (body as { code: unknown }).code === 'string';
 
 function describe(x: Exchange): string {
   const text = x.text.length > 400 ? `${x.text.slice(0, 400)}…` : x.text;
@@ -92,11 +98,15 @@ function unroutedProblems(api: OpenAPIBackend, path: string, x: Exchange): strin
     .filter((op) => matchOperation(api, op.method, path)?.operationId === op.operationId)
     .map((op) => op.method.toUpperCase());
   const refusals = [400, 403, listed.length ? 405 : 404];
-  if (!refusals.includes(x.status)) return [`${describe(x)}: the document has ${listed.length ? `only ${listed.join(', ')} for this path, so expected 405` : 'no such path, so expected 404'}`];
+  if (!refusals.includes(x.status))
+    return [
+      `${describe(x)}: the document has ${listed.length ? `only ${listed.join(', ')} for this path, so expected 405` : 'no such path, so expected 404'}`,
+    ];
   if (!isErrorBody(x.body)) return [`${describe(x)}: expected a {detail, code} body`];
   if (x.status === 405) {
     const allow = [...new Set([...listed, ...(listed.includes('GET') ? ['HEAD'] : [])])].sort().join(', ');
-    if (x.headers.allow !== allow) return [`${describe(x)}: Allow is "${x.headers.allow ?? ''}", the document lists ${allow}`];
+    if (x.headers.allow !== allow)
+      return [`${describe(x)}: Allow is "${x.headers.allow ?? ''}", the document lists ${allow}`];
   }
   return [];
 }
@@ -110,11 +120,18 @@ function answerProblems(api: OpenAPIBackend, operation: Operation, method: strin
   const types = Object.keys(documented.content ?? {});
   const sent = (x.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
   if (!types.length) return x.text ? [`${describe(x)}: ${where} documents no body for ${x.status}`] : [];
-  if (!x.text) return [`${describe(x)}: ${where} documents a ${types.join(' or ')} body for ${x.status}, and none came`];
-  if (!types.includes(sent)) return [`${describe(x)}: sent as ${sent || 'no Content-Type'}, ${where} documents ${types.join(' or ')} for ${x.status}`];
+  if (!x.text)
+    return [`${describe(x)}: ${where} documents a ${types.join(' or ')} body for ${x.status}, and none came`];
+  if (!types.includes(sent))
+    return [
+      `${describe(x)}: sent as ${sent || 'no Content-Type'}, ${where} documents ${types.join(' or ')} for ${x.status}`,
+    ];
   if (sent !== 'application/json') return [];
   const result = api.validateResponse(x.body, operation, x.status);
-  return (result.errors ?? []).map((e) => `${describe(x)}: body${e.instancePath || ''} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''} (${where} ${x.status})`);
+  return (result.errors ?? []).map(
+    (e) =>
+      `${describe(x)}: body${e.instancePath || ''} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''} (${where} ${x.status})`,
+  );
 }
 
 /** The document of the app behind a supertest request, when createApp built it. */
@@ -152,7 +169,12 @@ export function checkEveryAnswer(): void {
         body: r.body as unknown,
       };
       conformanceProblems(document, exchange).then(
-        (problems) => fn?.call(this, problems.length ? new Error(`The answer disagrees with /openapi.json:\n  ${problems.join('\n  ')}`) : null, r),
+        (problems) =>
+          fn?.call(
+            this,
+            problems.length ? new Error(`The answer disagrees with /openapi.json:\n  ${problems.join('\n  ')}`) : null,
+            r,
+          ),
         (e: unknown) => fn?.call(this, e, r),
       );
     });

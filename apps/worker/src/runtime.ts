@@ -4,7 +4,18 @@ import { loadConfigOrExit, type Config } from '@nudge/config';
 import { getLogger, setLogRole, withLogContext, type Logger } from '@nudge/logger';
 import { closeDb } from '@nudge/db';
 import type { WorkerOptions } from 'bullmq';
-import { createRedis, createWorker, checkEvictionPolicy, upsertScheduler, Producers, type QueueName, type JobPayloads, type Job, type Worker, type ProcessName } from '@nudge/queue';
+import {
+  createRedis,
+  createWorker,
+  checkEvictionPolicy,
+  upsertScheduler,
+  Producers,
+  type QueueName,
+  type JobPayloads,
+  type Job,
+  type Worker,
+  type ProcessName,
+} from '@nudge/queue';
 
 export interface WorkerContext {
   config: Config;
@@ -43,7 +54,8 @@ export interface ProcessDefinition {
 
 /** Wraps a processor so every line it logs carries the job's id and queue. */
 export function bindProcessor<N extends QueueName>(binding: QueueBinding<N>, ctx: WorkerContext) {
-  return (job: Job<JobPayloads[N]>) => withLogContext({ jobId: job.id, queue: binding.queue }, () => binding.process(job, ctx));
+  return (job: Job<JobPayloads[N]>) =>
+    withLogContext({ jobId: job.id, queue: binding.queue }, () => binding.process(job, ctx));
 }
 
 export async function warnUnlessNoEviction(logger: Logger): Promise<string | undefined> {
@@ -51,7 +63,9 @@ export async function warnUnlessNoEviction(logger: Logger): Promise<string | und
   try {
     const policy = await checkEvictionPolicy(redis);
     if (policy !== 'noeviction') {
-      logger.warn(`Redis maxmemory-policy is "${policy ?? 'unknown'}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`);
+      logger.warn(
+        `Redis maxmemory-policy is "${policy ?? 'unknown'}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`,
+      );
     }
     return policy;
   } catch (err) {
@@ -72,8 +86,14 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
   const producers = new Producers();
   const ctx: WorkerContext = { config, logger, producers };
   const workers = def.queues.map((b) => {
-    const w = createWorker(b.queue, bindProcessor(b, ctx) as never, { concurrency: b.concurrency ?? 10, limiter: b.limiter, settings: b.settings });
-    w.on('failed', (job, err) => logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue: b.queue, attemptsMade: job?.attemptsMade }));
+    const w = createWorker(b.queue, bindProcessor(b, ctx) as never, {
+      concurrency: b.concurrency ?? 10,
+      limiter: b.limiter,
+      settings: b.settings,
+    });
+    w.on('failed', (job, err) =>
+      logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue: b.queue, attemptsMade: job?.attemptsMade }),
+    );
     w.on('error', (err) => logger.error(`worker error on ${b.queue}`, { err }));
     return w;
   });
@@ -104,7 +124,12 @@ export function runProcess(def: ProcessDefinition): void {
     getLogger().info(`${signal} received`);
     const force = setTimeout(() => process.exit(1), 12_000);
     force.unref();
-    void started.then(({ stop }) => stop()).then(() => process.exit(0), () => process.exit(1));
+    void started
+      .then(({ stop }) => stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));

@@ -41,7 +41,10 @@ describe('worker runtime', () => {
         this.timeout(30_000);
         const p = spawnTs(`apps/worker/src/processes/${name}.ts`, { ...process.env, LOG_LEVEL: 'info' });
         try {
-          await waitFor(() => p.output().includes(`${name} worker consuming`), { timeoutMs: 20_000, what: `${name} to start` });
+          await waitFor(() => p.output().includes(`${name} worker consuming`), {
+            timeoutMs: 20_000,
+            what: `${name} to start`,
+          });
           p.child.kill('SIGTERM');
           expect(await p.exited).to.equal(0);
           expect(p.output()).to.contain('letting active jobs finish');

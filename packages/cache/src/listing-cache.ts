@@ -52,7 +52,12 @@ export class ListingCache {
     return appKey('cache-gen', kind, scopeKey);
   }
 
-  async getOrLoad<T>(kind: ListingKind, scopeKey: string, load: () => Promise<T>, freshness?: { stampFor: (tz: string) => string; load: () => Promise<{ tz: string; data: T }> }): Promise<T> {
+  async getOrLoad<T>(
+    kind: ListingKind,
+    scopeKey: string,
+    load: () => Promise<T>,
+    freshness?: { stampFor: (tz: string) => string; load: () => Promise<{ tz: string; data: T }> },
+  ): Promise<T> {
     const key = this.key(kind, scopeKey);
     const generations = [this.kindGeneration(kind), this.scopeGeneration(kind, scopeKey)] as const;
     let seen: [string, string];
@@ -89,7 +94,9 @@ export class ListingCache {
     const ids = [...new Set(workspaceIds.filter((w): w is string => !!w)), ALL_KEY];
     const keys = kinds.flatMap((k) => ids.map((id) => this.key(k, id)));
     const tx = this.redis.multi();
-    for (const k of kinds) for (const id of ids) tx.incr(this.scopeGeneration(k, id)).expire(this.scopeGeneration(k, id), GENERATION_TTL_SECONDS);
+    for (const k of kinds)
+      for (const id of ids)
+        tx.incr(this.scopeGeneration(k, id)).expire(this.scopeGeneration(k, id), GENERATION_TTL_SECONDS);
     tx.del(...keys);
     try {
       await tx.exec();

@@ -99,21 +99,73 @@ export function scrub(text: string, secrets: Array<string | undefined> = []): st
 export function providerErrorFromStatus(
   provider: ProviderName,
   status: number,
-  { retryAfter, detail, code, providerCode, secrets }: { retryAfter?: unknown; detail?: string; code?: ProviderErrorCode; providerCode?: string | number; secrets?: Array<string | undefined> } = {},
+  {
+    retryAfter,
+    detail,
+    code,
+    providerCode,
+    secrets,
+  }: {
+    retryAfter?: unknown;
+    detail?: string;
+    code?: ProviderErrorCode;
+    providerCode?: string | number;
+    secrets?: Array<string | undefined>;
+  } = {},
 ): ProviderError {
   const suffix = detail ? `: ${scrub(detail, secrets)}` : '';
   if (status === 429) {
-    return new TransientProviderError(`${provider} rate limited the request (429)${suffix}`, { provider, code: code ?? 'rate_limited', status, retryAfterMs: parseRetryAfter(retryAfter), providerCode });
+    return new TransientProviderError(`${provider} rate limited the request (429)${suffix}`, {
+      provider,
+      code: code ?? 'rate_limited',
+      status,
+      retryAfterMs: parseRetryAfter(retryAfter),
+      providerCode,
+    });
   }
   if (status >= 500 || status === 408) {
-    return new TransientProviderError(`${provider} is unavailable (${status})${suffix}`, { provider, code: code ?? 'provider_unavailable', status, retryAfterMs: parseRetryAfter(retryAfter), providerCode });
+    return new TransientProviderError(`${provider} is unavailable (${status})${suffix}`, {
+      provider,
+      code: code ?? 'provider_unavailable',
+      status,
+      retryAfterMs: parseRetryAfter(retryAfter),
+      providerCode,
+    });
   }
-  const fallback: ProviderErrorCode = status === 401 || status === 403 ? 'auth_failed' : status === 404 ? 'not_found' : 'invalid_request';
-  return new PermanentProviderError(`${provider} refused the request (${status})${suffix}`, { provider, code: code ?? fallback, status, providerCode });
+  const fallback: ProviderErrorCode =
+    status === 401 || status === 403 ? 'auth_failed' : status === 404 ? 'not_found' : 'invalid_request';
+  return new PermanentProviderError(`${provider} refused the request (${status})${suffix}`, {
+    provider,
+    code: code ?? fallback,
+    status,
+    providerCode,
+  });
 }
 
-const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ERR_CANCELED']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET', 'ERR_NETWORK', 'ECONNECTION', 'ESOCKET', 'EDNS']);
+const TIMEOUT_CODES = new Set([
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ERR_CANCELED',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'ERR_NETWORK',
+  'ECONNECTION',
+  'ESOCKET',
+  'EDNS',
+]);
 
 /**
  * The error for a request that got no HTTP answer (timeout, refused, reset), from the error code the client
@@ -124,10 +176,18 @@ export function providerErrorFromNetwork(provider: ProviderName, err: unknown): 
   if (!e || typeof e !== 'object') return undefined;
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
   if ((code && TIMEOUT_CODES.has(code)) || e.name === 'TimeoutError' || e.name === 'AbortError') {
-    return new TransientProviderError(`${provider} did not answer in time`, { provider, code: 'timeout', providerCode: code });
+    return new TransientProviderError(`${provider} did not answer in time`, {
+      provider,
+      code: 'timeout',
+      providerCode: code,
+    });
   }
   if (code && NETWORK_CODES.has(code)) {
-    return new TransientProviderError(`${provider} could not be reached (${code})`, { provider, code: 'network', providerCode: code });
+    return new TransientProviderError(`${provider} could not be reached (${code})`, {
+      provider,
+      code: 'network',
+      providerCode: code,
+    });
   }
   return undefined;
 }

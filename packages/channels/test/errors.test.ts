@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { PermanentProviderError, TransientProviderError, parseRetryAfter, providerErrorFromStatus, scrub } from '@nudge/channels';
+import {
+  PermanentProviderError,
+  TransientProviderError,
+  parseRetryAfter,
+  providerErrorFromStatus,
+  scrub,
+} from '@nudge/channels';
 
 describe('provider errors', () => {
   it('reads Retry-After as seconds or as an HTTP date', () => {
@@ -12,14 +18,22 @@ describe('provider errors', () => {
   });
 
   it('classes 429, 408 and 5xx as transient and other statuses as permanent', () => {
-    expect(providerErrorFromStatus('slack', 429, { retryAfter: '1' })).to.be.instanceOf(TransientProviderError).and.include({ retryAfterMs: 1000, code: 'rate_limited' });
+    expect(providerErrorFromStatus('slack', 429, { retryAfter: '1' }))
+      .to.be.instanceOf(TransientProviderError)
+      .and.include({ retryAfterMs: 1000, code: 'rate_limited' });
     expect(providerErrorFromStatus('slack', 408)).to.be.instanceOf(TransientProviderError);
     expect(providerErrorFromStatus('slack', 502)).to.be.instanceOf(TransientProviderError);
-    expect(providerErrorFromStatus('slack', 403)).to.be.instanceOf(PermanentProviderError).and.include({ code: 'auth_failed' });
-    expect(providerErrorFromStatus('slack', 410, { code: 'channel_archived' })).to.be.instanceOf(PermanentProviderError).and.include({ code: 'channel_archived' });
+    expect(providerErrorFromStatus('slack', 403))
+      .to.be.instanceOf(PermanentProviderError)
+      .and.include({ code: 'auth_failed' });
+    expect(providerErrorFromStatus('slack', 410, { code: 'channel_archived' }))
+      .to.be.instanceOf(PermanentProviderError)
+      .and.include({ code: 'channel_archived' });
   });
 
   it('scrubs addresses, phone numbers and given secrets from provider texts', () => {
-    expect(scrub('bad <ada@example.com> and +1 555 123 4567, key SG.abc.def', ['SG.abc.def'])).to.equal('bad <[address]> and [number], key [redacted]');
+    expect(scrub('bad <ada@example.com> and +1 555 123 4567, key SG.abc.def', ['SG.abc.def'])).to.equal(
+      'bad <[address]> and [number], key [redacted]',
+    );
   });
 });

@@ -30,15 +30,33 @@ export interface Config {
   allowedHosts: string[];
   trustedProxies: string[];
   strictValidation: boolean;
-  rateLimits: { loginFailures: number; loginIpPerDay: number; registerPerHour: number; forgotPerHour: number; lockoutBaseSeconds: number };
+  rateLimits: {
+    loginFailures: number;
+    loginIpPerDay: number;
+    registerPerHour: number;
+    forgotPerHour: number;
+    lockoutBaseSeconds: number;
+  };
   slackWebhookHosts: string[];
   slackTimeoutMs: number;
   sendgrid: { apiKey: string | undefined; apiUrl: string | undefined; webhookPublicKey: string | undefined };
   emailFrom: string;
   smtpUrl: string | undefined;
-  twilio: { accountSid: string | undefined; authToken: string | undefined; apiUrl: string | undefined; smsFrom: string | undefined; whatsappFrom: string | undefined };
+  twilio: {
+    accountSid: string | undefined;
+    authToken: string | undefined;
+    apiUrl: string | undefined;
+    smsFrom: string | undefined;
+    whatsappFrom: string | undefined;
+  };
   usePlatformCredentials: boolean;
-  stripe: { secretKey: string | undefined; apiUrl: string | undefined; webhookSecret: string | undefined; successUrl: string; cancelUrl: string };
+  stripe: {
+    secretKey: string | undefined;
+    apiUrl: string | undefined;
+    webhookSecret: string | undefined;
+    successUrl: string;
+    cancelUrl: string;
+  };
   birthdayScanIntervalSeconds: number;
   reminderScanIntervalSeconds: number;
   reclaimAfterSeconds: number;
@@ -93,9 +111,17 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
   const input: Record<string, unknown> = { ...cleaned };
   for (const name of LIST_VARIABLES) {
     const raw = cleaned[name];
-    if (raw !== undefined) input[name] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (raw !== undefined)
+      input[name] = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
   }
-  const result: Joi.ValidationResult<unknown> = schema.validate(input, { abortEarly: false, allowUnknown: true, stripUnknown: false });
+  const result: Joi.ValidationResult<unknown> = schema.validate(input, {
+    abortEarly: false,
+    allowUnknown: true,
+    stripUnknown: false,
+  });
   const value: unknown = result.value;
   const error = result.error;
   const problems = error ? error.details.map((d) => d.message) : [];
@@ -122,29 +148,36 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
 
   const keys = new Map<string, Buffer>();
   if (typeof v.ENCRYPTION_KEYS === 'string') {
-    for (const part of v.ENCRYPTION_KEYS.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of v.ENCRYPTION_KEYS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const m = /^(v\d+):(.+)$/.exec(part);
       const key = m?.[2] ? Buffer.from(m[2], 'base64') : undefined;
-      if (!m?.[1] || key?.length !== 32) problems.push(`"ENCRYPTION_KEYS" entry "${part.slice(0, 4)}…" must be v<N>:<base64 of 32 bytes>`);
+      if (!m?.[1] || key?.length !== 32)
+        problems.push(`"ENCRYPTION_KEYS" entry "${part.slice(0, 4)}…" must be v<N>:<base64 of 32 bytes>`);
       else keys.set(m[1], key);
     }
   }
   const activeKey = (v.ENCRYPTION_ACTIVE_KEY as string | undefined) ?? [...keys.keys()].pop() ?? 'v1';
-  if (keys.size > 0 && !keys.has(activeKey)) problems.push(`"ENCRYPTION_ACTIVE_KEY" names ${activeKey}, which is not in ENCRYPTION_KEYS`);
+  if (keys.size > 0 && !keys.has(activeKey))
+    problems.push(`"ENCRYPTION_ACTIVE_KEY" names ${activeKey}, which is not in ENCRYPTION_KEYS`);
 
   if (isProduction) {
     for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS', 'DATABASE_URL', 'REDIS_URL', 'PUBLIC_BASE_URL']) {
       if (v[name] === undefined) problems.push(`"${name}" is required in production`);
     }
     // Settings that work but are unsafe: a cheap hash, and links or tokens that would travel in clear text.
-    if (typeof v.BCRYPT_COST === 'number' && v.BCRYPT_COST < 10) problems.push('"BCRYPT_COST" must be at least 10 in production');
+    if (typeof v.BCRYPT_COST === 'number' && v.BCRYPT_COST < 10)
+      problems.push('"BCRYPT_COST" must be at least 10 in production');
     for (const name of ['PUBLIC_BASE_URL', 'RESET_PASSWORD_URL']) {
       const url = v[name];
-      if (typeof url === 'string' && !/^https:\/\//i.test(url)) problems.push(`"${name}" must be an https:// URL in production`);
+      if (typeof url === 'string' && !/^https:\/\//i.test(url))
+        problems.push(`"${name}" must be an https:// URL in production`);
     }
   } else {
     for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS']) {
-      if (v[name] === undefined) problems.push(`"${name}" is missing: run npm start once to generate ${SECRETS_FILE}, or set it`);
+      if (v[name] === undefined)
+        problems.push(`"${name}" is missing: run npm start once to generate ${SECRETS_FILE}, or set it`);
     }
   }
   if (problems.length) throw new ConfigError(problems);
@@ -161,14 +194,18 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     rootDir,
     port,
     publicBaseUrl,
-    databaseUrl: (str('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/nudge'),
+    databaseUrl: str('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/nudge',
     redisUrl: str('REDIS_URL') ?? 'redis://127.0.0.1:6379',
     redisPrefix: str('REDIS_PREFIX') ?? 'nudge',
     jwtSecret: str('JWT_SECRET') ?? '',
     accessTokenTtlSeconds: num('ACCESS_TOKEN_TTL_SECONDS'),
     refreshTokenTtlDays: num('REFRESH_TOKEN_TTL_DAYS'),
     bcryptCost: (v.BCRYPT_COST as number | undefined) ?? (isProduction ? 12 : env === 'test' ? 4 : 10),
-    admin: { email: str('ADMIN_EMAIL') ?? 'admin@example.com', password: str('ADMIN_PASSWORD'), dob: str('ADMIN_DOB') ?? '1990-01-01' },
+    admin: {
+      email: str('ADMIN_EMAIL') ?? 'admin@example.com',
+      password: str('ADMIN_PASSWORD'),
+      dob: str('ADMIN_DOB') ?? '1990-01-01',
+    },
     encryption: { keys, activeKey },
     corsOrigins: list('CORS_ORIGINS'),
     allowedHosts: list('ALLOWED_HOSTS'),
@@ -183,7 +220,11 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     },
     slackWebhookHosts: list('SLACK_WEBHOOK_HOSTS'),
     slackTimeoutMs: num('SLACK_TIMEOUT_MS'),
-    sendgrid: { apiKey: str('SENDGRID_API_KEY'), apiUrl: str('SENDGRID_API_URL'), webhookPublicKey: str('SENDGRID_WEBHOOK_PUBLIC_KEY') },
+    sendgrid: {
+      apiKey: str('SENDGRID_API_KEY'),
+      apiUrl: str('SENDGRID_API_URL'),
+      webhookPublicKey: str('SENDGRID_WEBHOOK_PUBLIC_KEY'),
+    },
     emailFrom: str('EMAIL_FROM') ?? 'noreply@nudge.local',
     smtpUrl: str('SMTP_URL'),
     twilio: {
@@ -260,4 +301,3 @@ export function loadConfigOrExit(): Config {
     throw err;
   }
 }
-

@@ -5,7 +5,11 @@ import Joi from 'joi';
 export type RawEnv = Record<string, string | undefined>;
 
 // Booleans accept true/false/1/0/yes/no in any case.
-const bool = () => Joi.boolean().truthy('1', 'yes', 'YES', 'Yes', 'TRUE', 'True').falsy('0', 'no', 'NO', 'No', 'FALSE', 'False').sensitive(false);
+const bool = () =>
+  Joi.boolean()
+    .truthy('1', 'yes', 'YES', 'Yes', 'TRUE', 'True')
+    .falsy('0', 'no', 'NO', 'No', 'FALSE', 'False')
+    .sensitive(false);
 /** Comma-separated in the environment; index.ts splits them before validation. */
 export const LIST_VARIABLES = ['CORS_ORIGINS', 'ALLOWED_HOSTS', 'TRUSTED_PROXIES', 'SLACK_WEBHOOK_HOSTS'] as const;
 const list = () => Joi.array().items(Joi.string());
@@ -18,7 +22,9 @@ export const schema = Joi.object({
   PUBLIC_BASE_URL: url(['http', 'https']),
   DATABASE_URL: url(['postgres', 'postgresql']),
   REDIS_URL: url(['redis', 'rediss']),
-  REDIS_PREFIX: Joi.string().pattern(/^[A-Za-z0-9_-]+$/).default('nudge'),
+  REDIS_PREFIX: Joi.string()
+    .pattern(/^[A-Za-z0-9_-]+$/)
+    .default('nudge'),
   JWT_SECRET: Joi.string().min(32),
   ACCESS_TOKEN_TTL_SECONDS: int(1, 900),
   REFRESH_TOKEN_TTL_DAYS: int(1, 30),
@@ -28,7 +34,11 @@ export const schema = Joi.object({
   ADMIN_DOB: Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/),
   ENCRYPTION_KEYS: Joi.string(),
   ENCRYPTION_ACTIVE_KEY: Joi.string().pattern(/^v\d+$/),
-  CORS_ORIGINS: Joi.array().items(Joi.string().invalid('*').uri({ scheme: ['http', 'https'] })),
+  CORS_ORIGINS: Joi.array().items(
+    Joi.string()
+      .invalid('*')
+      .uri({ scheme: ['http', 'https'] }),
+  ),
   ALLOWED_HOSTS: list(),
   TRUSTED_PROXIES: list(),
   STRICT_VALIDATION: bool().default(true),

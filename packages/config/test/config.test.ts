@@ -15,7 +15,13 @@ describe('packages/config', () => {
       expect(c.port).to.equal(8000);
       expect(c.accessTokenTtlSeconds).to.equal(900);
       expect(c.refreshTokenTtlDays).to.equal(30);
-      expect(c.rateLimits).to.deep.equal({ loginFailures: 10, loginIpPerDay: 100, registerPerHour: 10, forgotPerHour: 5, lockoutBaseSeconds: 60 });
+      expect(c.rateLimits).to.deep.equal({
+        loginFailures: 10,
+        loginIpPerDay: 100,
+        registerPerHour: 10,
+        forgotPerHour: 5,
+        lockoutBaseSeconds: 60,
+      });
       expect(c.slackWebhookHosts).to.deep.equal(['hooks.slack.com']);
       expect(c.birthdayScanIntervalSeconds).to.equal(300);
       expect(c.reclaimAfterSeconds).to.equal(120);
@@ -38,17 +44,34 @@ describe('packages/config', () => {
     });
 
     it('requires the secrets, the database, Redis and the public URL in production', () => {
-      expect(() => loadConfig({ ENV: 'production' }, noFiles)).to.throw(ConfigError).with.property('message').that.matches(/JWT_SECRET[\s\S]*ENCRYPTION_KEYS[\s\S]*DATABASE_URL[\s\S]*REDIS_URL[\s\S]*PUBLIC_BASE_URL/);
+      expect(() => loadConfig({ ENV: 'production' }, noFiles))
+        .to.throw(ConfigError)
+        .with.property('message')
+        .that.matches(/JWT_SECRET[\s\S]*ENCRYPTION_KEYS[\s\S]*DATABASE_URL[\s\S]*REDIS_URL[\s\S]*PUBLIC_BASE_URL/);
     });
 
     it('refuses in production a bcrypt cost below 10 and a public or reset URL that is not https', () => {
-      const prod = { ...base, ENV: 'production', DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h', PUBLIC_BASE_URL: 'https://n.example' };
+      const prod = {
+        ...base,
+        ENV: 'production',
+        DATABASE_URL: 'postgres://h/db',
+        REDIS_URL: 'redis://h',
+        PUBLIC_BASE_URL: 'https://n.example',
+      };
       expect(loadConfig(prod, noFiles).bcryptCost).to.equal(12);
       expect(() => loadConfig({ ...prod, BCRYPT_COST: '9' }, noFiles)).to.throw(ConfigError, /BCRYPT_COST/);
-      expect(() => loadConfig({ ...prod, PUBLIC_BASE_URL: 'http://n.example' }, noFiles)).to.throw(ConfigError, /PUBLIC_BASE_URL/);
-      expect(() => loadConfig({ ...prod, RESET_PASSWORD_URL: 'http://n.example/reset' }, noFiles)).to.throw(ConfigError, /RESET_PASSWORD_URL/);
+      expect(() => loadConfig({ ...prod, PUBLIC_BASE_URL: 'http://n.example' }, noFiles)).to.throw(
+        ConfigError,
+        /PUBLIC_BASE_URL/,
+      );
+      expect(() => loadConfig({ ...prod, RESET_PASSWORD_URL: 'http://n.example/reset' }, noFiles)).to.throw(
+        ConfigError,
+        /RESET_PASSWORD_URL/,
+      );
       // Outside production the same values are fine: local demos run on plain http with a cheap hash.
-      expect(loadConfig({ ...base, BCRYPT_COST: '4', PUBLIC_BASE_URL: 'http://127.0.0.1:8000' }, noFiles).bcryptCost).to.equal(4);
+      expect(
+        loadConfig({ ...base, BCRYPT_COST: '4', PUBLIC_BASE_URL: 'http://127.0.0.1:8000' }, noFiles).bcryptCost,
+      ).to.equal(4);
     });
 
     it('refuses a JWT secret shorter than 32 characters', () => {
@@ -60,17 +83,41 @@ describe('packages/config', () => {
     });
 
     it('reads booleans as true/false/1/0/yes/no in any case', () => {
-      for (const [raw, want] of [['yes', true], ['No', false], ['1', true], ['0', false], ['TRUE', true], ['false', false]] as const) {
-        expect(loadConfig({ ...base, USE_PLATFORM_CREDENTIALS: raw }, noFiles).usePlatformCredentials, raw).to.equal(want);
+      for (const [raw, want] of [
+        ['yes', true],
+        ['No', false],
+        ['1', true],
+        ['0', false],
+        ['TRUE', true],
+        ['false', false],
+      ] as const) {
+        expect(loadConfig({ ...base, USE_PLATFORM_CREDENTIALS: raw }, noFiles).usePlatformCredentials, raw).to.equal(
+          want,
+        );
       }
     });
 
     it('checks credential formats strictly by default and only warns when STRICT_VALIDATION is off', () => {
       const bad = { TWILIO_ACCOUNT_SID: 'nope', STRIPE_SECRET_KEY: 'pk_test_1', SENDGRID_API_KEY: 'key' };
-      expect(() => loadConfig({ ...base, ...bad }, noFiles)).to.throw(/TWILIO_ACCOUNT_SID[\s\S]*SENDGRID_API_KEY|SENDGRID_API_KEY[\s\S]*TWILIO_ACCOUNT_SID/);
+      expect(() => loadConfig({ ...base, ...bad }, noFiles)).to.throw(
+        /TWILIO_ACCOUNT_SID[\s\S]*SENDGRID_API_KEY|SENDGRID_API_KEY[\s\S]*TWILIO_ACCOUNT_SID/,
+      );
       const relaxed = loadConfig({ ...base, ...bad, STRICT_VALIDATION: 'false' }, noFiles);
       expect(relaxed.warnings.join('\n')).to.contain('TWILIO_ACCOUNT_SID').and.contain('STRIPE_SECRET_KEY');
-      expect(() => loadConfig({ ...base, ...bad, STRICT_VALIDATION: 'false', ENV: 'production', DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h', PUBLIC_BASE_URL: 'https://n.example' }, noFiles)).to.throw(/TWILIO_ACCOUNT_SID/);
+      expect(() =>
+        loadConfig(
+          {
+            ...base,
+            ...bad,
+            STRICT_VALIDATION: 'false',
+            ENV: 'production',
+            DATABASE_URL: 'postgres://h/db',
+            REDIS_URL: 'redis://h',
+            PUBLIC_BASE_URL: 'https://n.example',
+          },
+          noFiles,
+        ),
+      ).to.throw(/TWILIO_ACCOUNT_SID/);
     });
 
     it('reads the encryption key ring and its active version', () => {
@@ -98,7 +145,14 @@ describe('packages/config', () => {
   describe('a process started with three bad variables', () => {
     it('exits non-zero with one message naming all three', async function () {
       this.timeout(30_000);
-      const p = spawnTs('apps/api/src/main.ts', { PATH: process.env.PATH, HOME: process.env.HOME, ...base, PORT: 'not-a-port', LOG_LEVEL: 'loud', REDIS_URL: 'http://nope' });
+      const p = spawnTs('apps/api/src/main.ts', {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ...base,
+        PORT: 'not-a-port',
+        LOG_LEVEL: 'loud',
+        REDIS_URL: 'http://nope',
+      });
       const code = await p.exited;
       expect(code).to.not.equal(0);
       const out = p.output();

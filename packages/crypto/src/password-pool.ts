@@ -90,18 +90,18 @@ export function createPasswordPool(options: PasswordPoolOptions = {}): PasswordP
       const next = lanes.login.shift() ?? lanes.other.shift();
       if (!next) return;
       running++;
-      piscina.run(next.task).then(
-        (out) => {
+      piscina
+        .run(next.task)
+        .then((out) => {
           threadIds.add(out.threadId);
           completed++;
           next.resolve(out);
-        },
-        next.reject,
-      ).finally(() => {
-        running--;
-        pump();
-        if (running === 0) onIdle?.();
-      });
+        }, next.reject)
+        .finally(() => {
+          running--;
+          pump();
+          if (running === 0) onIdle?.();
+        });
     }
   }
 

@@ -80,7 +80,13 @@ describe('FieldCipher', () => {
   it('keeps decrypting v1 values after v2 becomes the active key, and encrypts new ones with v2', () => {
     const ctx = at(randomUUID());
     const old = cipher.encrypt(url, ctx);
-    const rotated = new FieldCipher(new Map([['v1', k1], ['v2', k2]]), 'v2');
+    const rotated = new FieldCipher(
+      new Map([
+        ['v1', k1],
+        ['v2', k2],
+      ]),
+      'v2',
+    );
     expect(rotated.decrypt(old, ctx)).to.equal(url);
     expect(rotated.isCurrent(old)).to.be.false;
     const fresh = rotated.encrypt(url, ctx);

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import bcrypt from 'bcryptjs';
-import { closePasswordPool, createPasswordPool, getPasswordPool, hashPassword, HashPoolBusyError, verifyPassword, type PasswordPool } from '@nudge/crypto';
+import {
+  closePasswordPool,
+  createPasswordPool,
+  getPasswordPool,
+  hashPassword,
+  HashPoolBusyError,
+  verifyPassword,
+  type PasswordPool,
+} from '@nudge/crypto';
 
 describe('the password hashing pool', () => {
   after(closePasswordPool);
@@ -52,7 +60,13 @@ describe('the password hashing pool', () => {
       // One running and two waiting fill the `other` lane; the rest of the flood is refused.
       const flood = Array.from({ length: 10 }, (_, i) => pool.hash(`reset ${i}`, 8));
       const order: string[] = [];
-      flood.forEach((p, i) => void p.then(() => order.push(`other ${i}`), () => undefined));
+      flood.forEach(
+        (p, i) =>
+          void p.then(
+            () => order.push(`other ${i}`),
+            () => undefined,
+          ),
+      );
       const login = pool.verify('login password', hash).then((ok) => {
         order.push('login');
         return ok;

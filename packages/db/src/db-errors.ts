@@ -46,9 +46,28 @@ export function translateDbError(err: unknown): unknown {
 
 // SQLSTATEs that mean the server cannot serve this query now, not that the query was wrong: a statement cancelled by
 // statement_timeout, a server shutting down or starting, too many connections, a broken connection.
-const UNAVAILABLE_CODES = new Set(['57014', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_CODES = new Set([
+  '57014',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
 // Socket errors of a connection attempt or a connection lost mid-query.
-const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE']);
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
 
 /**
  * Whether an error means PostgreSQL is unreachable or overloaded rather than that the query was wrong: Knex's

@@ -38,7 +38,13 @@ function staleValues(q: Knex.QueryBuilder, col: EncryptedColumn, cipher: FieldCi
   return q.whereNotNull(col.column).andWhere(col.column, 'not like', `${cipher.activeKey}:%`);
 }
 
-async function rotateBatch(db: Knex, cipher: FieldCipher, col: EncryptedColumn, batchSize: number, afterId: string | null): Promise<{ rows: number; lastId: string | null }> {
+async function rotateBatch(
+  db: Knex,
+  cipher: FieldCipher,
+  col: EncryptedColumn,
+  batchSize: number,
+  afterId: string | null,
+): Promise<{ rows: number; lastId: string | null }> {
   return db.transaction(async (trx) => {
     const q = staleValues(trx(col.table).select({ id: col.idColumn, value: col.column }), col, cipher)
       .orderBy(col.idColumn)
@@ -62,7 +68,9 @@ async function rotateBatch(db: Knex, cipher: FieldCipher, col: EncryptedColumn, 
           col.idColumn,
           chunk.map((u) => u.id),
         )
-        .update({ [col.column]: trx.raw(`CASE ?? ${cases} END`, [col.idColumn, ...chunk.flatMap((u) => [u.id, u.value])]) });
+        .update({
+          [col.column]: trx.raw(`CASE ?? ${cases} END`, [col.idColumn, ...chunk.flatMap((u) => [u.id, u.value])]),
+        });
     }
     return { rows: rows.length, lastId: rows.at(-1)?.id ?? null };
   });
@@ -75,7 +83,13 @@ async function anyStale(db: Knex, cipher: FieldCipher, columns: readonly Encrypt
   return false;
 }
 
-export async function rotateKeys({ db, cipher, batchSize, maxBatches, onBatch }: RotateKeysOptions): Promise<RotationResult> {
+export async function rotateKeys({
+  db,
+  cipher,
+  batchSize,
+  maxBatches,
+  onBatch,
+}: RotateKeysOptions): Promise<RotationResult> {
   const started = performance.now();
   let rows = 0;
   let batches = 0;
@@ -88,7 +102,8 @@ export async function rotateKeys({ db, cipher, batchSize, maxBatches, onBatch }:
     // Keyset pagination: rows skipped because another transaction holds them are not selected again in this run.
     let afterId: string | null = null;
     for (;;) {
-      if (maxBatches !== undefined && batches >= maxBatches) return result(!(await anyStale(db, cipher, ENCRYPTED_COLUMNS.slice(index))));
+      if (maxBatches !== undefined && batches >= maxBatches)
+        return result(!(await anyStale(db, cipher, ENCRYPTED_COLUMNS.slice(index))));
       const batch = await rotateBatch(db, cipher, col, batchSize, afterId);
       batches += 1;
       rows += batch.rows;

@@ -4,7 +4,9 @@ import { createRequire } from 'node:module';
 import type { Knex } from 'knex';
 import { translateDbError } from './db-errors';
 
-type PgDialect = new (config: Knex.Config) => Knex.Client & { _query(connection: unknown, obj: unknown): Promise<unknown> };
+type PgDialect = new (
+  config: Knex.Config,
+) => Knex.Client & { _query(connection: unknown, obj: unknown): Promise<unknown> };
 
 // Knex ships its dialects as CommonJS without type declarations; a Client subclass is its documented extension point.
 const require = createRequire(import.meta.url);

@@ -2,7 +2,15 @@
 // race for a unique name from a vanished parent row, whatever repository function or transaction ran the query.
 import crypto from 'node:crypto';
 import { expect } from 'chai';
-import { ForeignKeyViolation, InvalidValue, UniqueViolation, getDb, insertUser, insertWorkspace, translateDbError } from '@nudge/db';
+import {
+  ForeignKeyViolation,
+  InvalidValue,
+  UniqueViolation,
+  getDb,
+  insertUser,
+  insertWorkspace,
+  translateDbError,
+} from '@nudge/db';
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -36,10 +44,19 @@ describe('packages/db errors', () => {
   });
 
   it('throws ForeignKeyViolation for a row that references no existing row', async () => {
-    const err = await rejection(insertUser(db, { email: `${unique('fk')}@example.com`, password_hash: 'x', workspace_id: crypto.randomUUID(), role: 'member' }));
+    const err = await rejection(
+      insertUser(db, {
+        email: `${unique('fk')}@example.com`,
+        password_hash: 'x',
+        workspace_id: crypto.randomUUID(),
+        role: 'member',
+      }),
+    );
     expect(err).to.be.instanceOf(ForeignKeyViolation);
     expect(err).to.include({ table: 'users', code: '23503' });
-    expect((err as ForeignKeyViolation).constraint).to.be.a('string').and.not.equal('');
+    expect((err as ForeignKeyViolation).constraint)
+      .to.be.a('string')
+      .and.not.equal('');
   });
 
   it('throws InvalidValue for a value the column cannot hold, from a raw query as well', async () => {

@@ -22,7 +22,10 @@ describe('workspaces.slack_webhook at rest', () => {
     return id;
   }
   async function stored(id: string): Promise<string | null> {
-    const row = await pdb.db<{ id: string; slack_webhook: string | null }>('workspaces').where({ id }).first('slack_webhook');
+    const row = await pdb
+      .db<{ id: string; slack_webhook: string | null }>('workspaces')
+      .where({ id })
+      .first('slack_webhook');
     return row?.slack_webhook ?? null;
   }
 
@@ -44,7 +47,10 @@ describe('workspaces.slack_webhook at rest', () => {
       const a = await workspace('swap a');
       const b = await workspace('swap b');
       await setWorkspaceSlackWebhook(pdb.db, a, 'https://hooks.slack.com/services/T1/B1/a');
-      await pdb.db('workspaces').where({ id: b }).update({ slack_webhook: await stored(a) });
+      await pdb
+        .db('workspaces')
+        .where({ id: b })
+        .update({ slack_webhook: await stored(a) });
       let caught: unknown;
       try {
         await getWorkspaceSlackWebhook(pdb.db, b);
@@ -80,7 +86,9 @@ describe('workspaces.slack_webhook at rest', () => {
       expect(await stored(legacy)).to.equal(plain);
       expect(await stored(already)).to.equal('https://hooks.slack.com/services/T1/B1/already');
       await pdb.db.migrate.up({ name: MIGRATION });
-      expect(await getWorkspaceSlackWebhook(pdb.db, already)).to.equal('https://hooks.slack.com/services/T1/B1/already');
+      expect(await getWorkspaceSlackWebhook(pdb.db, already)).to.equal(
+        'https://hooks.slack.com/services/T1/B1/already',
+      );
     });
   });
 });

@@ -8,7 +8,13 @@ import { createPrivateDatabase, type PrivateDatabase } from '@nudge/testing';
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);
 const v1Only = new FieldCipher(new Map([['v1', k1]]), 'v1');
-const v2Active = new FieldCipher(new Map([['v1', k1], ['v2', k2]]), 'v2');
+const v2Active = new FieldCipher(
+  new Map([
+    ['v1', k1],
+    ['v2', k2],
+  ]),
+  'v2',
+);
 const v2Only = new FieldCipher(new Map([['v2', k2]]), 'v2');
 const at = (rowId: string) => ({ table: 'workspaces', column: 'slack_webhook', rowId });
 
@@ -36,7 +42,10 @@ describe('key rotation', () => {
   }
 
   async function versions(ids: Iterable<string>): Promise<string[]> {
-    const rows = await pdb.db<{ id: string; slack_webhook: string }>('workspaces').whereIn('id', [...ids]).select('slack_webhook');
+    const rows = await pdb
+      .db<{ id: string; slack_webhook: string }>('workspaces')
+      .whereIn('id', [...ids])
+      .select('slack_webhook');
     return rows.map((r) => r.slack_webhook.split(':')[0] ?? '');
   }
 
@@ -45,7 +54,13 @@ describe('key rotation', () => {
       const urls = await seed(25, 'api');
       const batches: RotationBatch[] = [];
 
-      const first = await rotateKeys({ db: pdb.db, cipher: v2Active, batchSize: 10, maxBatches: 1, onBatch: (b) => batches.push(b) });
+      const first = await rotateKeys({
+        db: pdb.db,
+        cipher: v2Active,
+        batchSize: 10,
+        maxBatches: 1,
+        onBatch: (b) => batches.push(b),
+      });
       expect(first).to.include({ rows: 10, done: false });
       expect(batches).to.deep.equal([{ table: 'workspaces', column: 'slack_webhook', rows: 10, totalRows: 10 }]);
       expect((await versions(urls.keys())).filter((v) => v === 'v2')).to.have.length(10);
@@ -56,7 +71,10 @@ describe('key rotation', () => {
       expect(await versions(urls.keys())).to.deep.equal(Array(25).fill('v2'));
       // Every value now decrypts without the old key, to the URL it held, still bound to its own row.
       for (const [id, url] of urls) {
-        const row = await pdb.db<{ id: string; slack_webhook: string }>('workspaces').where({ id }).first('slack_webhook');
+        const row = await pdb
+          .db<{ id: string; slack_webhook: string }>('workspaces')
+          .where({ id })
+          .first('slack_webhook');
         expect(v2Only.decrypt(row?.slack_webhook ?? '', at(id))).to.equal(url);
       }
 
@@ -85,7 +103,10 @@ describe('key rotation', () => {
         expect((caught as Error).message).to.include(`workspaces.slack_webhook:${badId}`);
         expect(await versions(urls.keys())).to.deep.equal(['v1', 'v1', 'v1']);
       } finally {
-        await pdb.db('workspaces').whereIn('id', [...urls.keys()]).delete();
+        await pdb
+          .db('workspaces')
+          .whereIn('id', [...urls.keys()])
+          .delete();
       }
     });
   });
@@ -93,10 +114,20 @@ describe('key rotation', () => {
   describe('npm run keys:rotate', () => {
     // The summary is the CLI's last line on stdout; stderr (merged by spawnTs) may interleave anywhere.
     const summary = (output: string): { rows: number; rows_per_second: number; done: boolean } =>
-      JSON.parse(output.trim().split('\n').filter((l) => l.startsWith('{')).at(-1) ?? '') as { rows: number; rows_per_second: number; done: boolean };
+      JSON.parse(
+        output
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .at(-1) ?? '',
+      ) as { rows: number; rows_per_second: number; done: boolean };
 
     function runCli(env: Record<string, string>, args: string[]): Promise<{ code: number | null; output: string }> {
-      const proc = spawnTs('packages/db/src/cli/rotate-keys.ts', { ...process.env, DATABASE_URL: pdb.url, ...env }, args);
+      const proc = spawnTs(
+        'packages/db/src/cli/rotate-keys.ts',
+        { ...process.env, DATABASE_URL: pdb.url, ...env },
+        args,
+      );
       return proc.exited.then((code) => ({ code, output: proc.output() }));
     }
 

@@ -38,13 +38,18 @@ describe('the Knex configuration', () => {
       const db = knexFactory(knexConfig(getConfig().databaseUrl, { statementTimeoutMs: 200 }));
       try {
         const started = Date.now();
-        const err = await db.raw('SELECT pg_sleep(5)').then(() => undefined, (e: unknown) => e as { code?: string });
+        const err = await db.raw('SELECT pg_sleep(5)').then(
+          () => undefined,
+          (e: unknown) => e as { code?: string },
+        );
         expect(err?.code, 'query_canceled').to.equal('57014');
         expect(Date.now() - started).to.be.below(3000);
       } finally {
         await db.destroy();
       }
-      expect(processKnexConfig('postgres://h/db').connection).to.include({ statement_timeout: getConfig().dbStatementTimeoutMs });
+      expect(processKnexConfig('postgres://h/db').connection).to.include({
+        statement_timeout: getConfig().dbStatementTimeoutMs,
+      });
     });
 
     it('fails a query within the acquire timeout when the database accepts connections but never answers', async function () {
@@ -57,9 +62,12 @@ describe('the Knex configuration', () => {
       const db = knexFactory(knexConfig(`postgres://postgres@127.0.0.1:${port}/x`, { acquireTimeoutMs: 500 }));
       try {
         const started = Date.now();
-        const err = await db.raw('SELECT 1').then(() => undefined, (e: unknown) => e as Error);
+        const err = await db.raw('SELECT 1').then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
         expect(err).to.be.instanceOf(Error);
-        expect(Date.now() - started, 'about the acquire timeout, not Knex\'s 60 s').to.be.below(3000);
+        expect(Date.now() - started, "about the acquire timeout, not Knex's 60 s").to.be.below(3000);
       } finally {
         await db.destroy();
         for (const s of sockets) s.destroy();

@@ -23,7 +23,9 @@ export function postInstant(localDate: string, postTime: string, timezone: strin
   if (Number.isNaN(wall)) return undefined;
 
   // Every offset the zone may use around that wall time; each gives an instant that reads `wall` if it is valid.
-  const offsets = new Set([-1, 0, 1].map((days) => DateTime.fromMillis(wall + days * 86_400_000, { zone: timezone }).offset));
+  const offsets = new Set(
+    [-1, 0, 1].map((days) => DateTime.fromMillis(wall + days * 86_400_000, { zone: timezone }).offset),
+  );
   const candidates = [...offsets].map((o) => wall - o * MINUTE).sort((a, b) => a - b);
   const exact = candidates.find((i) => wallClockMs(i, timezone) === wall);
   if (exact !== undefined) return new Date(exact);

@@ -36,8 +36,12 @@ describe('birthday post time', () => {
 
   describe('isPostTimeReached', () => {
     it('is false until the post instant and true from it on', () => {
-      expect(isPostTimeReached(new Date('2027-03-14T06:59:59.999Z'), '2027-03-14', '02:30', 'America/New_York')).to.equal(false);
-      expect(isPostTimeReached(new Date('2027-03-14T07:00:00.000Z'), '2027-03-14', '02:30', 'America/New_York')).to.equal(true);
+      expect(
+        isPostTimeReached(new Date('2027-03-14T06:59:59.999Z'), '2027-03-14', '02:30', 'America/New_York'),
+      ).to.equal(false);
+      expect(
+        isPostTimeReached(new Date('2027-03-14T07:00:00.000Z'), '2027-03-14', '02:30', 'America/New_York'),
+      ).to.equal(true);
     });
   });
 });

@@ -1,9 +1,11 @@
 // Secrets must never reach a log line, wherever they hide: in a field named for them, inside a URL or query
 // string, or inside an error message that quotes a request body.
-const SENSITIVE_KEY = /pass(word)?|token|secret|authorization|cookie|api[-_]?key|webhook|phone|whatsapp|credential|signature|^to$|^from$|dsn/i;
+const SENSITIVE_KEY =
+  /pass(word)?|token|secret|authorization|cookie|api[-_]?key|webhook|phone|whatsapp|credential|signature|^to$|^from$|dsn/i;
 const REDACTED = '[REDACTED]';
 
-const SENSITIVE_NAMES = 'password|passwd|current_password|new_password|token|access_token|refresh_token|invite_token|secret|api_key|apikey|authorization|slack_webhook|webhook_url|phone|whatsapp|auth_token';
+const SENSITIVE_NAMES =
+  'password|passwd|current_password|new_password|token|access_token|refresh_token|invite_token|secret|api_key|apikey|authorization|slack_webhook|webhook_url|phone|whatsapp|auth_token';
 
 const STRING_RULES: [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],

@@ -14,18 +14,24 @@ const SECRETS = {
   apiKey: 'SG.SECRETkey123.abcdefghijklmnop',
 };
 
-
 describe('packages/logger', () => {
   describe('redact', () => {
     it('replaces sensitive fields and the secrets inside strings', () => {
-      const out = redact({ headers: { authorization: `Bearer ${SECRETS.bearer}` }, body: { user: { password: SECRETS.password, note: `call ${SECRETS.phone}` } }, message: `posting to ${SECRETS.webhook}` });
+      const out = redact({
+        headers: { authorization: `Bearer ${SECRETS.bearer}` },
+        body: { user: { password: SECRETS.password, note: `call ${SECRETS.phone}` } },
+        message: `posting to ${SECRETS.webhook}`,
+      });
       const text = JSON.stringify(out);
       for (const v of Object.values(SECRETS)) expect(text).to.not.contain(v);
     });
 
     // What must vanish from any log line, and what must survive it so lines can still be correlated.
     const MUST_VANISH: [string, string][] = [
-      ['an access JWT', 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'],
+      [
+        'an access JWT',
+        'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      ],
       ['a bcrypt $2a$ hash', '$2a$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW'],
       ['a bcrypt $2b$ hash', '$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy'],
       ['a bcrypt $2y$ hash', '$2y$04$abcdefghijklmnopqrstuuJ2Nc1y0m9Wq8bT9x3u5n0v7Fk1Qe6Zy'],
@@ -75,22 +81,46 @@ describe('packages/logger', () => {
       this.timeout(30_000);
       const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nudge-log-'));
       const port = await freePort();
-      const api = spawnTs('apps/api/src/main.ts', { ...process.env, PORT: String(port), LOG_LEVEL: 'debug', LOG_DIR: logDir });
+      const api = spawnTs('apps/api/src/main.ts', {
+        ...process.env,
+        PORT: String(port),
+        LOG_LEVEL: 'debug',
+        LOG_DIR: logDir,
+      });
       try {
         const base = `http://127.0.0.1:${port}`;
         await waitFor(async () => (await fetch(`${base}/health`)).ok, { timeoutMs: 20_000, what: 'the API' });
         // Headers, a nested body, and a malformed body whose parse error quotes the secrets back.
-        const headers = { authorization: `Bearer ${SECRETS.bearer}`, 'x-api-key': SECRETS.apiKey, 'content-type': 'application/json', 'x-request-id': 'redaction-test-1' };
-        const nested = { user: { password: SECRETS.password, contact: { phone: SECRETS.phone } }, refresh_token: SECRETS.refresh, workspace: { slack_webhook: SECRETS.webhook } };
+        const headers = {
+          authorization: `Bearer ${SECRETS.bearer}`,
+          'x-api-key': SECRETS.apiKey,
+          'content-type': 'application/json',
+          'x-request-id': 'redaction-test-1',
+        };
+        const nested = {
+          user: { password: SECRETS.password, contact: { phone: SECRETS.phone } },
+          refresh_token: SECRETS.refresh,
+          workspace: { slack_webhook: SECRETS.webhook },
+        };
         await fetch(`${base}/auth/jwt/login`, { method: 'POST', headers, body: JSON.stringify(nested) });
         const malformed = `{"password": "${SECRETS.password}", "phone": "${SECRETS.phone}", "hook": "${SECRETS.webhook}", "token": "${SECRETS.refresh}" x`;
-        const bad = await fetch(`${base}/auth/jwt/login`, { method: 'POST', headers: { ...headers, 'x-request-id': 'redaction-test-2' }, body: malformed });
+        const bad = await fetch(`${base}/auth/jwt/login`, {
+          method: 'POST',
+          headers: { ...headers, 'x-request-id': 'redaction-test-2' },
+          body: malformed,
+        });
         expect(bad.status).to.equal(400);
-        const file = await waitFor(() => fs.readdirSync(logDir).find((f) => /^nudge_web_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.log$/.test(f)), { what: 'the log file' });
-        const fileText = await waitFor(() => {
-          const t = fs.readFileSync(path.join(logDir, file), 'utf8');
-          return t.includes('redaction-test-2') && t.includes('MALFORMED_JSON') ? t : undefined;
-        }, { what: 'the request lines in the log file' });
+        const file = await waitFor(
+          () => fs.readdirSync(logDir).find((f) => /^nudge_web_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.log$/.test(f)),
+          { what: 'the log file' },
+        );
+        const fileText = await waitFor(
+          () => {
+            const t = fs.readFileSync(path.join(logDir, file), 'utf8');
+            return t.includes('redaction-test-2') && t.includes('MALFORMED_JSON') ? t : undefined;
+          },
+          { what: 'the request lines in the log file' },
+        );
         const console = api.output();
         expect(console).to.contain('redaction-test-1');
         // The request detail line really carries the headers and body, only redacted.

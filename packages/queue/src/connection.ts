@@ -9,7 +9,12 @@ export function redisOptions(role: ConnectionRole): RedisOptions {
   if (role === 'worker') {
     return { maxRetriesPerRequest: null, enableReadyCheck: false, retryStrategy: (n) => Math.min(n * 200, 5000) };
   }
-  const failFast: RedisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000, retryStrategy: (n) => Math.min(n * 200, 2000) };
+  const failFast: RedisOptions = {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    retryStrategy: (n) => Math.min(n * 200, 2000),
+  };
   // BullMQ's Queue waits for the connection to be ready itself, so a producer may refuse to queue commands
   // offline; a plain client keeps a short offline queue so its first command does not race the connect.
   return role === 'producer' ? { ...failFast, enableOfflineQueue: false } : failFast;

@@ -23,7 +23,13 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 /** Which Procfile process consumes which queues. */
 export const PROCESS_QUEUES = {
   birthdays: [QUEUES.birthdayScan, QUEUES.dispatchSlack],
-  reminders: [QUEUES.reminderScan, QUEUES.dispatchEmail, QUEUES.dispatchSms, QUEUES.dispatchWhatsapp, QUEUES.housekeeping],
+  reminders: [
+    QUEUES.reminderScan,
+    QUEUES.dispatchEmail,
+    QUEUES.dispatchSms,
+    QUEUES.dispatchWhatsapp,
+    QUEUES.housekeeping,
+  ],
   billing: [QUEUES.billingCheckout, QUEUES.stripeEvents, QUEUES.stripeSweep],
 } as const satisfies Record<string, readonly QueueName[]>;
 

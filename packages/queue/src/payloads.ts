@@ -10,9 +10,7 @@ export interface ScanJob {
 export interface NotificationJob {
   notificationId: string;
 }
-export type EmailJob =
-  | { kind: 'password-reset'; userId: string }
-  | { kind: 'notification'; notificationId: string };
+export type EmailJob = { kind: 'password-reset'; userId: string } | { kind: 'notification'; notificationId: string };
 export interface StripeEventJob {
   eventId: string;
 }

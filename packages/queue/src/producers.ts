@@ -17,7 +17,11 @@ export class Producers {
   queue<N extends QueueName>(name: N): Queue<JobPayloads[N]> {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: this.connection, prefix: bullPrefix(), defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      q = new Queue(name, {
+        connection: this.connection,
+        prefix: bullPrefix(),
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
       q.on('error', () => undefined);
       this.queues.set(name, q);
     }

@@ -11,7 +11,12 @@ export function createWorker<N extends QueueName>(
   opts: Partial<Omit<WorkerOptions, 'connection' | 'prefix'>> = {},
 ): Worker<JobPayloads[N]> {
   const connection = createRedis('worker');
-  const worker = new Worker<JobPayloads[N]>(name, processor, { concurrency: 10, ...opts, connection, prefix: bullPrefix() });
+  const worker = new Worker<JobPayloads[N]>(name, processor, {
+    concurrency: 10,
+    ...opts,
+    connection,
+    prefix: bullPrefix(),
+  });
   // The worker owns its connection and must close it on shutdown.
   worker.on('closed', () => void connection.quit().catch(() => undefined));
   return worker;

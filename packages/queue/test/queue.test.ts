@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { createWorker, Producers, QUEUES, DEFAULT_JOB_OPTIONS, createRedis, checkEvictionPolicy, jobIdFor, type Worker } from '@nudge/queue';
+import {
+  createWorker,
+  Producers,
+  QUEUES,
+  DEFAULT_JOB_OPTIONS,
+  createRedis,
+  checkEvictionPolicy,
+  jobIdFor,
+  type Worker,
+} from '@nudge/queue';
 
 describe('packages/queue', () => {
   describe('a real worker', () => {

@@ -1,5 +1,8 @@
 // Tests wait on conditions, never on fixed sleeps.
-export async function waitFor<T>(fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, { timeoutMs = 10_000, everyMs = 25, what = 'condition' } = {}): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  { timeoutMs = 10_000, everyMs = 25, what = 'condition' } = {},
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -9,7 +12,10 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false | null>
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -25,7 +25,10 @@ import {
 
 type SgClient = Parameters<MailService['setClient']>[0];
 
-function sendgridSdk(fake: FakeSendgrid, { key = fake.apiKey, timeoutMs }: { key?: string; timeoutMs?: number } = {}): MailService {
+function sendgridSdk(
+  fake: FakeSendgrid,
+  { key = fake.apiKey, timeoutMs }: { key?: string; timeoutMs?: number } = {},
+): MailService {
   const sg = new MailService();
   sg.setApiKey(key);
   if (timeoutMs) sg.setTimeout(timeoutMs);
@@ -33,7 +36,13 @@ function sendgridSdk(fake: FakeSendgrid, { key = fake.apiKey, timeoutMs }: { key
   return sg;
 }
 
-const mail = { to: 'ada@example.com', from: 'noreply@nudge.test', subject: 'Invoice due', text: 'Please pay', customArgs: { notification_id: 'n1' } };
+const mail = {
+  to: 'ada@example.com',
+  from: 'noreply@nudge.test',
+  subject: 'Invoice due',
+  text: 'Please pay',
+  customArgs: { notification_id: 'n1' },
+};
 
 async function rejection(p: Promise<unknown>): Promise<Record<string, unknown>> {
   try {
@@ -55,7 +64,12 @@ describe('packages/testing fakes', () => {
       expect(res.statusCode).to.equal(202);
       expect(fake.mails).to.have.length(1);
       expect(res.headers['x-message-id']).to.equal(fake.mails[0]!.messageId);
-      const body = fake.mails[0]!.body as { personalizations: Array<{ to: Array<{ email: string }> }>; subject: string; custom_args: unknown; content: Array<{ type: string; value: string }> };
+      const body = fake.mails[0]!.body as {
+        personalizations: Array<{ to: Array<{ email: string }> }>;
+        subject: string;
+        custom_args: unknown;
+        content: Array<{ type: string; value: string }>;
+      };
       expect(body.personalizations[0]!.to[0]!.email).to.equal('ada@example.com');
       expect(body.subject).to.equal('Invoice due');
       expect(body.custom_args).to.deep.equal({ notification_id: 'n1' });
@@ -84,10 +98,17 @@ describe('packages/testing fakes', () => {
     });
 
     it('injects a 400 with errors [{message, field, help}]', async () => {
-      fake.inject({ status: 400, body: { errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to', help: null }] } });
+      fake.inject({
+        status: 400,
+        body: {
+          errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to', help: null }],
+        },
+      });
       const err = await rejection(sendgridSdk(fake).send(mail));
       expect(err.code).to.equal(400);
-      expect((err.response as { body: unknown }).body).to.deep.equal({ errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to', help: null }] });
+      expect((err.response as { body: unknown }).body).to.deep.equal({
+        errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to', help: null }],
+      });
     });
 
     it('hangs until the client gives up, and still closes at once', async () => {
@@ -103,8 +124,12 @@ describe('packages/testing fakes', () => {
       const headers = signer.headers(payload, 1_700_000_000);
       const ew = new EventWebhook();
       const key = ew.convertPublicKeyToECDSA(signer.publicKeyBase64Der);
-      expect(ew.verifySignature(key, payload, headers['X-Twilio-Email-Event-Webhook-Signature']!, '1700000000')).to.equal(true);
-      expect(ew.verifySignature(key, payload + ' ', headers['X-Twilio-Email-Event-Webhook-Signature']!, '1700000000')).to.equal(false);
+      expect(
+        ew.verifySignature(key, payload, headers['X-Twilio-Email-Event-Webhook-Signature']!, '1700000000'),
+      ).to.equal(true);
+      expect(
+        ew.verifySignature(key, payload + ' ', headers['X-Twilio-Email-Event-Webhook-Signature']!, '1700000000'),
+      ).to.equal(false);
     });
   });
 
@@ -115,38 +140,61 @@ describe('packages/testing fakes', () => {
 
     function client(authToken = fake.authToken): ReturnType<typeof twilio> {
       const base = new twilio.RequestClient();
-      const httpClient = { request: (o: Parameters<typeof base.request>[0]) => base.request({ ...o, uri: o.uri.replace(/^https:\/\/api\.twilio\.com/, fake.url) }) };
+      const httpClient = {
+        request: (o: Parameters<typeof base.request>[0]) =>
+          base.request({ ...o, uri: o.uri.replace(/^https:\/\/api\.twilio\.com/, fake.url) }),
+      };
       return twilio(fake.accountSid, authToken, { httpClient: httpClient as unknown as typeof base });
     }
 
     it('queues a message sent by the twilio SDK and records its form', async () => {
-      const msg = await client().messages.create({ to: '+15551230042', from: '+15550001111', body: 'Hello', statusCallback: 'http://127.0.0.1:1/cb' });
+      const msg = await client().messages.create({
+        to: '+15551230042',
+        from: '+15550001111',
+        body: 'Hello',
+        statusCallback: 'http://127.0.0.1:1/cb',
+      });
       expect(msg.sid).to.match(/^SM[0-9a-f]{32}$/);
       expect(msg.status).to.equal('queued');
       expect(msg.accountSid).to.equal(fake.accountSid);
-      expect(fake.messages[0]!.form).to.include({ To: '+15551230042', From: '+15550001111', Body: 'Hello', StatusCallback: 'http://127.0.0.1:1/cb' });
+      expect(fake.messages[0]!.form).to.include({
+        To: '+15551230042',
+        From: '+15550001111',
+        Body: 'Hello',
+        StatusCallback: 'http://127.0.0.1:1/cb',
+      });
       const fetched = await client().messages(msg.sid).fetch();
       expect(fetched.body).to.equal('Hello');
     });
 
     it('refuses a To ending 0000 with 21211 and one ending 0001 with 21610', async () => {
-      const invalid = await rejection(client().messages.create({ to: 'whatsapp:+15551230000', from: 'whatsapp:+15550001111', body: 'x' }));
+      const invalid = await rejection(
+        client().messages.create({ to: 'whatsapp:+15551230000', from: 'whatsapp:+15550001111', body: 'x' }),
+      );
       expect(invalid).to.include({ status: 400, code: 21211 });
-      const unsubscribed = await rejection(client().messages.create({ to: '+15551230001', from: '+15550001111', body: 'x' }));
+      const unsubscribed = await rejection(
+        client().messages.create({ to: '+15551230001', from: '+15550001111', body: 'x' }),
+      );
       expect(unsubscribed).to.include({ status: 400, code: 21610 });
       expect(fake.messages).to.have.length(0);
     });
 
     it('answers 401 with code 20003 to a wrong token', async () => {
-      const err = await rejection(client('0'.repeat(32)).messages.create({ to: '+15551230042', from: '+15550001111', body: 'x' }));
+      const err = await rejection(
+        client('0'.repeat(32)).messages.create({ to: '+15551230042', from: '+15550001111', body: 'x' }),
+      );
       expect(err).to.include({ status: 401, code: 20003 });
     });
 
     it('injects a 429 with Retry-After and a 500', async () => {
       fake.inject({ status: 429, retryAfterSeconds: 3 });
       fake.inject(500);
-      expect(await rejection(client().messages.create({ to: '+15551230042', from: '+15550001111', body: 'x' }))).to.include({ status: 429, code: 20429 });
-      expect(await rejection(client().messages.create({ to: '+15551230042', from: '+15550001111', body: 'x' }))).to.include({ status: 500 });
+      expect(
+        await rejection(client().messages.create({ to: '+15551230042', from: '+15550001111', body: 'x' })),
+      ).to.include({ status: 429, code: 20429 });
+      expect(
+        await rejection(client().messages.create({ to: '+15551230042', from: '+15550001111', body: 'x' })),
+      ).to.include({ status: 500 });
       expect(fake.requests.map((r) => r.outcome)).to.deep.equal([429, 500]);
     });
 
@@ -156,20 +204,30 @@ describe('packages/testing fakes', () => {
         let raw = '';
         req.on('data', (c: Buffer) => (raw += c.toString()));
         req.on('end', () => {
-          received.push({ signature: String(req.headers['x-twilio-signature']), params: Object.fromEntries(new URLSearchParams(raw)) });
+          received.push({
+            signature: String(req.headers['x-twilio-signature']),
+            params: Object.fromEntries(new URLSearchParams(raw)),
+          });
           res.end();
         });
       });
       await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
       const callbackUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/webhooks/twilio/status?x=1`;
       try {
-        const msg = await client().messages.create({ to: '+15551230042', from: '+15550001111', body: 'x', statusCallback: callbackUrl });
+        const msg = await client().messages.create({
+          to: '+15551230042',
+          from: '+15550001111',
+          body: 'x',
+          statusCallback: callbackUrl,
+        });
         const res = await fake.deliver(msg.sid, 'delivered');
         expect(res?.status).to.equal(200);
         const cb = received[0]!;
         expect(cb.params).to.include({ MessageSid: msg.sid, MessageStatus: 'delivered', AccountSid: fake.accountSid });
         expect(twilio.validateRequest(fake.authToken, cb.signature, callbackUrl, cb.params)).to.equal(true);
-        expect(twilioSignature(fake.authToken, callbackUrl, cb.params)).to.equal(twilio.getExpectedTwilioSignature(fake.authToken, callbackUrl, cb.params));
+        expect(twilioSignature(fake.authToken, callbackUrl, cb.params)).to.equal(
+          twilio.getExpectedTwilioSignature(fake.authToken, callbackUrl, cb.params),
+        );
       } finally {
         await new Promise((r) => receiver.close(r));
       }
@@ -181,7 +239,12 @@ describe('packages/testing fakes', () => {
     let stripe: Stripe;
     beforeEach(async () => {
       fake = await startFakeStripe();
-      stripe = new Stripe(fake.secretKey, { host: fake.host, port: fake.port, protocol: fake.protocol, maxNetworkRetries: 0 });
+      stripe = new Stripe(fake.secretKey, {
+        host: fake.host,
+        port: fake.port,
+        protocol: fake.protocol,
+        maxNetworkRetries: 0,
+      });
     });
     afterEach(() => fake.close());
 
@@ -190,7 +253,9 @@ describe('packages/testing fakes', () => {
       success_url: 'http://127.0.0.1/ok',
       cancel_url: 'http://127.0.0.1/cancel',
       metadata: { payment_id: 'p1', workspace_id: 'w1' },
-      line_items: [{ quantity: 2, price_data: { currency: 'eur', unit_amount: 1250, product_data: { name: 'Invoice 7' } } }],
+      line_items: [
+        { quantity: 2, price_data: { currency: 'eur', unit_amount: 1250, product_data: { name: 'Invoice 7' } } },
+      ],
     };
 
     it('creates a session once per idempotency key, with its metadata and amount', async () => {
@@ -216,7 +281,12 @@ describe('packages/testing fakes', () => {
     });
 
     it('refuses another key and injects 429 and 500', async () => {
-      const other = new Stripe('sk_test_other', { host: fake.host, port: fake.port, protocol: fake.protocol, maxNetworkRetries: 0 });
+      const other = new Stripe('sk_test_other', {
+        host: fake.host,
+        port: fake.port,
+        protocol: fake.protocol,
+        maxNetworkRetries: 0,
+      });
       expect((await rejection(other.checkout.sessions.create(params))).statusCode).to.equal(401);
       fake.inject(429);
       fake.inject(500);
@@ -231,10 +301,15 @@ describe('packages/testing fakes', () => {
       const { payload, signature } = fake.signedEvent(fake.event('checkout.session.completed', s.id));
       const event = stripe.webhooks.constructEvent(payload, signature, fake.webhookSecret);
       expect(event.type).to.equal('checkout.session.completed');
-      expect((event.data.object as Stripe.Checkout.Session).metadata).to.deep.equal({ payment_id: 'p1', workspace_id: 'w1' });
+      expect((event.data.object as Stripe.Checkout.Session).metadata).to.deep.equal({
+        payment_id: 'p1',
+        workspace_id: 'w1',
+      });
       expect(() => stripe.webhooks.constructEvent(payload, signature, 'whsec_other')).to.throw();
       const t = 1_700_000_000;
-      expect(signWebhook(payload, fake.webhookSecret, t)).to.equal(stripe.webhooks.generateTestHeaderString({ payload, secret: fake.webhookSecret, timestamp: t }));
+      expect(signWebhook(payload, fake.webhookSecret, t)).to.equal(
+        stripe.webhooks.generateTestHeaderString({ payload, secret: fake.webhookSecret, timestamp: t }),
+      );
     });
   });
 
@@ -244,7 +319,13 @@ describe('packages/testing fakes', () => {
     afterEach(() => fake.close());
 
     const post = (url: string, body: unknown = { text: 'Happy birthday' }, signal?: AbortSignal): Promise<Response> =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), redirect: 'manual', signal });
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        redirect: 'manual',
+        signal,
+      });
 
     it('hands out Slack-shaped hook URLs and records each JSON post', async () => {
       const hook = fake.webhookUrl('acme');
@@ -327,7 +408,12 @@ describe('packages/testing fakes', () => {
 
     it('receives a message from nodemailer with its envelope and raw text', async () => {
       const transport = nodemailer.createTransport(fake.url);
-      const info = (await transport.sendMail({ from: 'noreply@nudge.test', to: 'ada@example.com', subject: 'Reset your password', text: 'Open the link' })) as { messageId: string };
+      const info = (await transport.sendMail({
+        from: 'noreply@nudge.test',
+        to: 'ada@example.com',
+        subject: 'Reset your password',
+        text: 'Open the link',
+      })) as { messageId: string };
       expect(fake.messages).to.have.length(1);
       const m = fake.messages[0]!;
       expect(m).to.include({ from: 'noreply@nudge.test', user: fake.user, subject: 'Reset your password' });
@@ -338,10 +424,18 @@ describe('packages/testing fakes', () => {
     it('refuses a wrong password and an injected 550 recipient', async () => {
       const bad = new URL(fake.url);
       bad.password = 'wrong';
-      const authErr = await rejection(nodemailer.createTransport(bad.toString()).sendMail({ from: 'a@nudge.test', to: 'b@example.com', subject: 's', text: 't' }));
+      const authErr = await rejection(
+        nodemailer
+          .createTransport(bad.toString())
+          .sendMail({ from: 'a@nudge.test', to: 'b@example.com', subject: 's', text: 't' }),
+      );
       expect(authErr.code).to.equal('EAUTH');
       fake.inject({ code: 550, message: 'No such user' });
-      const rcptErr = await rejection(nodemailer.createTransport(fake.url).sendMail({ from: 'a@nudge.test', to: 'b@example.com', subject: 's', text: 't' }));
+      const rcptErr = await rejection(
+        nodemailer
+          .createTransport(fake.url)
+          .sendMail({ from: 'a@nudge.test', to: 'b@example.com', subject: 's', text: 't' }),
+      );
       expect(rcptErr).to.include({ code: 'EENVELOPE', responseCode: 550 });
       expect(fake.messages).to.have.length(0);
     });

@@ -14,7 +14,12 @@ interface Started {
   stop(): Promise<void>;
 }
 interface ServicesModule {
-  ensureServices(options: { databaseUrl?: string; redisUrl?: string; log?: (msg: string) => void; production?: boolean }): Promise<Started>;
+  ensureServices(options: {
+    databaseUrl?: string;
+    redisUrl?: string;
+    log?: (msg: string) => void;
+    production?: boolean;
+  }): Promise<Started>;
   sql(databaseUrl: string, query: string): Promise<string[]>;
   createDatabase(databaseUrl: string, name: string): Promise<boolean>;
   dropDatabase(databaseUrl: string, name: string): Promise<void>;
@@ -79,7 +84,9 @@ describe('scripts/services.mjs', function () {
     expect(await services.sql(svc.databaseUrl, 'SELECT 1')).to.deep.equal(['1']);
     expect(await services.createDatabase(svc.databaseUrl, 'nudge_services_check')).to.equal(true);
     expect(await services.createDatabase(svc.databaseUrl, 'nudge_services_check')).to.equal(false);
-    expect(await services.sql(services.withDatabase(svc.databaseUrl, 'nudge_services_check'), 'SELECT current_database()')).to.deep.equal(['nudge_services_check']);
+    expect(
+      await services.sql(services.withDatabase(svc.databaseUrl, 'nudge_services_check'), 'SELECT current_database()'),
+    ).to.deep.equal(['nudge_services_check']);
     await services.dropDatabase(svc.databaseUrl, 'nudge_services_check');
     expect(await services.listDatabases(svc.databaseUrl)).not.to.include('nudge_services_check');
 
@@ -97,7 +104,12 @@ describe('scripts/services.mjs', function () {
     expect(await services.redisCleanup(svc.redisUrl, 'svccheck:')).to.equal(2);
 
     // Given back as DATABASE_URL / REDIS_URL, answering servers are used as they are.
-    const again = await services.ensureServices({ databaseUrl: svc.databaseUrl, redisUrl: svc.redisUrl, log: () => {}, production: false });
+    const again = await services.ensureServices({
+      databaseUrl: svc.databaseUrl,
+      redisUrl: svc.redisUrl,
+      log: () => {},
+      production: false,
+    });
     expect(again.started).to.deep.equal({ postgres: false, redis: false });
     expect(again.databaseUrl).to.equal(svc.databaseUrl);
     expect(again.redisUrl).to.equal(svc.redisUrl);
@@ -115,7 +127,11 @@ describe('scripts/services.mjs', function () {
     const pgPort = await closedPort();
     let error: unknown;
     try {
-      await services.ensureServices({ databaseUrl: `postgres://postgres@127.0.0.1:${pgPort}/postgres`, log: () => {}, production: true });
+      await services.ensureServices({
+        databaseUrl: `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
+        log: () => {},
+        production: true,
+      });
     } catch (err) {
       error = err;
     }

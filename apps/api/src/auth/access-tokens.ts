@@ -22,9 +22,23 @@ export function signingKey(secret: string): KeyObject {
   return crypto.createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
-export function signAccessToken(key: KeyObject, ttlSeconds: number, user: { id: string; token_version: number }, sid: string): { token: string; claims: AccessClaims } {
+export function signAccessToken(
+  key: KeyObject,
+  ttlSeconds: number,
+  user: { id: string; token_version: number },
+  sid: string,
+): { token: string; claims: AccessClaims } {
   const iat = Math.floor(Date.now() / 1000);
-  const claims: AccessClaims = { sub: user.id, jti: crypto.randomUUID(), typ: ACCESS_TYPE, aud: ACCESS_AUDIENCE, tv: user.token_version, sid, iat, exp: iat + ttlSeconds };
+  const claims: AccessClaims = {
+    sub: user.id,
+    jti: crypto.randomUUID(),
+    typ: ACCESS_TYPE,
+    aud: ACCESS_AUDIENCE,
+    tv: user.token_version,
+    sid,
+    iat,
+    exp: iat + ttlSeconds,
+  };
   return { token: jwt.sign(claims, key, { algorithm: 'HS256' }), claims };
 }
 
@@ -37,9 +51,12 @@ export function isAccessClaims(p: unknown): p is AccessClaims {
   return (
     c.typ === ACCESS_TYPE &&
     c.aud === ACCESS_AUDIENCE &&
-    typeof c.sub === 'string' && UUID.test(c.sub) &&
-    typeof c.jti === 'string' && UUID.test(c.jti) &&
-    typeof c.sid === 'string' && UUID.test(c.sid) &&
+    typeof c.sub === 'string' &&
+    UUID.test(c.sub) &&
+    typeof c.jti === 'string' &&
+    UUID.test(c.jti) &&
+    typeof c.sid === 'string' &&
+    UUID.test(c.sid) &&
     Number.isInteger(c.tv) &&
     Number.isInteger(c.iat) &&
     Number.isInteger(c.exp)

@@ -10,7 +10,11 @@ import type { TokenDenylist } from './denylist';
 import type { Principal } from './principal';
 import { Forbidden, Unauthorized } from '../errors/domain-errors';
 
-export function createAuthenticator(db: Db, key: KeyObject, denylist: TokenDenylist): { user: RequestHandler; superuser: RequestHandler } {
+export function createAuthenticator(
+  db: Db,
+  key: KeyObject,
+  denylist: TokenDenylist,
+): { user: RequestHandler; superuser: RequestHandler } {
   const auth = new passport.Passport();
   auth.use(
     new JwtStrategy(

@@ -63,7 +63,8 @@ function toDomainError(err: unknown): DomainError | undefined {
   if (err instanceof DomainError) return err;
   if (!(err instanceof Error)) return undefined;
   // The bcrypt pool is full: shed load rather than queue logins without bound.
-  if (err.name === 'HashPoolBusyError') return new Unavailable('Too many password operations in progress, retry shortly');
+  if (err.name === 'HashPoolBusyError')
+    return new Unavailable('Too many password operations in progress, retry shortly');
   switch ((err as BodyParserError).type) {
     case 'entity.parse.failed':
       return new BadRequest('MALFORMED_JSON', 'Malformed JSON body');
@@ -84,7 +85,8 @@ function toDomainError(err: unknown): DomainError | undefined {
   // that is no uuid) is the client's input, and a constraint lost to a concurrent write is a conflict with the
   // current state. Either way the client, not the server, can act on it, so never a 500. Services that know what a
   // constraint means (a taken email, a vanished invite) catch it first and throw their own code.
-  if (err instanceof InvalidValue) return new ValidationFailed([{ loc: ['body'], msg: 'Invalid value', type: 'any.invalid' }]);
+  if (err instanceof InvalidValue)
+    return new ValidationFailed([{ loc: ['body'], msg: 'Invalid value', type: 'any.invalid' }]);
   if (err instanceof UniqueViolation) return new Conflict('Conflict');
   if (err instanceof ForeignKeyViolation) return new Conflict('A referenced row does not exist or is still in use');
   return undefined;
@@ -103,7 +105,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const requestId = req.id;
     if (answer) {
       if (answer.status >= 500) logger.error(`${req.method} ${req.path} failed`, { requestId, err });
-      else logger.info(`${req.method} ${req.path} answered ${answer.status} ${answer.body.code}`, { requestId, reason: err instanceof Error ? err.message : undefined });
+      else
+        logger.info(`${req.method} ${req.path} answered ${answer.status} ${answer.body.code}`, {
+          requestId,
+          reason: err instanceof Error ? err.message : undefined,
+        });
       if (!res.headersSent) res.status(answer.status).set(answer.headers).json(answer.body);
       return;
     }

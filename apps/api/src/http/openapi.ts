@@ -16,7 +16,8 @@ function toSchema(schema: Joi.Schema): Json {
     if (Array.isArray(node)) return node.map(fix);
     if (!node || typeof node !== 'object') return node;
     const out: Json = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fix(v)]));
-    if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
+    if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null))
+      out.enum = [...(out.enum as unknown[]), null];
     return out;
   };
   return fix(j2s(schema).swagger) as Json;
@@ -49,7 +50,11 @@ const ERROR_SCHEMA = {
           type: 'array',
           items: {
             type: 'object',
-            properties: { loc: { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer' }] } }, msg: { type: 'string' }, type: { type: 'string' } },
+            properties: {
+              loc: { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer' }] } },
+              msg: { type: 'string' },
+              type: { type: 'string' },
+            },
             required: ['loc', 'msg', 'type'],
             additionalProperties: false,
           },
@@ -80,7 +85,12 @@ function commonErrors(r: RouteSpec): Record<number, string[]> {
     add(400, 'A malformed or aborted body (MALFORMED_JSON, REQUEST_ABORTED)');
     add(413, `A body over its limit (${bodies.map((b) => `${b.types.join(', ')}: ${b.limit}`).join('; ')})`);
   }
-  add(415, bodies.length ? `A body of another type than ${bodies.flatMap((b) => b.types).join(' or ')}, or an unsupported charset or encoding` : 'Any non-empty body');
+  add(
+    415,
+    bodies.length
+      ? `A body of another type than ${bodies.flatMap((b) => b.types).join(' or ')}, or an unsupported charset or encoding`
+      : 'Any non-empty body',
+  );
   if (r.access !== 'public') add(401, 'Not authenticated');
   if (r.access === 'superuser') add(403, 'Not a platform admin');
   if (r.schemas?.params) add(404, 'No such resource in your scope');
@@ -96,7 +106,12 @@ function requestBody(r: RouteSpec): Json | undefined {
   const parsed = r.schemas?.body ? toSchema(r.schemas.body) : { type: 'object' };
   const content: Json = {};
   for (const b of bodies) {
-    const schema = b.kind === 'json' || b.kind === 'form' ? parsed : b.kind === 'raw' ? { type: 'string', format: 'binary' } : { type: 'string' };
+    const schema =
+      b.kind === 'json' || b.kind === 'form'
+        ? parsed
+        : b.kind === 'raw'
+          ? { type: 'string', format: 'binary' }
+          : { type: 'string' };
     for (const t of b.types) content[t] = { schema };
   }
   // A body is optional exactly when the route's schema accepts none (a logout without a refresh token).
@@ -114,8 +129,16 @@ function responsesOf(r: RouteSpec): Json {
   for (const status of statuses) {
     const own = declared[status];
     const description = [own?.description, ...(common[status] ?? [])].filter(Boolean).join('; ');
-    const content = own?.schema ? { 'application/json': { schema: toSchema(own.schema) } } : status >= 400 ? errorContent : undefined;
-    responses[status] = { description, ...(content ? { content } : {}), ...(HEADERS[status] ? { headers: HEADERS[status] } : {}) };
+    const content = own?.schema
+      ? { 'application/json': { schema: toSchema(own.schema) } }
+      : status >= 400
+        ? errorContent
+        : undefined;
+    responses[status] = {
+      description,
+      ...(content ? { content } : {}),
+      ...(HEADERS[status] ? { headers: HEADERS[status] } : {}),
+    };
   }
   return responses;
 }
@@ -151,7 +174,10 @@ export function buildOpenApi(routes: RouteSpec[], info: { title: string; version
       schemas: { Error: ERROR_SCHEMA },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        oauth2: { type: 'oauth2', flows: { password: { tokenUrl: '/auth/jwt/login', refreshUrl: '/auth/jwt/refresh', scopes: {} } } },
+        oauth2: {
+          type: 'oauth2',
+          flows: { password: { tokenUrl: '/auth/jwt/login', refreshUrl: '/auth/jwt/refresh', scopes: {} } },
+        },
       },
     },
   };

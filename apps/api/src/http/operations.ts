@@ -33,12 +33,18 @@ export function enableProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
 }
 
-export function mountOperations(app: Express, opts: { registry: Registry; producers: Producers; guards: RequestHandler[] }): void {
+export function mountOperations(
+  app: Express,
+  opts: { registry: Registry; producers: Producers; guards: RequestHandler[] },
+): void {
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', opts.registry.contentType).send(await opts.registry.metrics());
   });
   const board = new ExpressAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
-  createBullBoard({ queues: Object.values(QUEUES).map((name) => new BullMQAdapter(opts.producers.queue(name))), serverAdapter: board });
+  createBullBoard({
+    queues: Object.values(QUEUES).map((name) => new BullMQAdapter(opts.producers.queue(name))),
+    serverAdapter: board,
+  });
   app.use(QUEUE_DASHBOARD_PATH, ...opts.guards, board.getRouter() as RequestHandler);
 }

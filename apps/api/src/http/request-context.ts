@@ -30,7 +30,12 @@ export function accessLog(logger: Logger): RequestHandler {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.http(`${req.method} ${req.originalUrl} ${res.statusCode} ${ms.toFixed(1)}ms`, { requestId: req.id });
       // At debug level the whole request is logged; redaction in the logger keeps secrets out.
-      logger.debug('request detail', { requestId: req.id, headers: req.headers, body: req.body as unknown, query: req.query });
+      logger.debug('request detail', {
+        requestId: req.id,
+        headers: req.headers,
+        body: req.body as unknown,
+        query: req.query,
+      });
     });
     next();
   };

@@ -76,7 +76,11 @@ export function bodyOptions(r: Pick<RouteSpec, 'body' | 'schemas'>): Required<Bo
   const declared = r.body ?? (r.schemas?.body ? 'json' : []);
   return (Array.isArray(declared) ? declared : [declared]).map((b) => {
     const o = typeof b === 'string' ? { kind: b } : b;
-    return { kind: o.kind, limit: o.limit ?? BODY_DEFAULTS[o.kind].limit, types: o.types ?? BODY_DEFAULTS[o.kind].types };
+    return {
+      kind: o.kind,
+      limit: o.limit ?? BODY_DEFAULTS[o.kind].limit,
+      types: o.types ?? BODY_DEFAULTS[o.kind].types,
+    };
   });
 }
 
@@ -109,7 +113,13 @@ function bodyParser(options: Required<BodyOption>[]): RequestHandler {
     if (!hasBody(req)) return next();
     const match = parsers.find((p) => req.is(p.types));
     if (match) return match.parse(req, res, next);
-    next(new UnsupportedMediaType(accepted.length ? `Unsupported Content-Type: this route takes ${accepted.join(' or ')}` : 'This route takes no body'));
+    next(
+      new UnsupportedMediaType(
+        accepted.length
+          ? `Unsupported Content-Type: this route takes ${accepted.join(' or ')}`
+          : 'This route takes no body',
+      ),
+    );
   };
 }
 

@@ -3,7 +3,10 @@ import Joi from 'joi';
 import { isTimezone } from '@nudge/config';
 import { PASSWORD_MAX_BYTES } from '@nudge/crypto';
 
-export const uuid = () => Joi.string().guid({ version: ['uuidv4', 'uuidv5', 'uuidv7'], separator: '-' }).lowercase();
+export const uuid = () =>
+  Joi.string()
+    .guid({ version: ['uuidv4', 'uuidv5', 'uuidv7'], separator: '-' })
+    .lowercase();
 export const idParams = Joi.object({ id: uuid().required() });
 
 export const email = () => Joi.string().trim().max(254).email({ tlds: false });
@@ -11,7 +14,9 @@ export const email = () => Joi.string().trim().max(254).email({ tlds: false });
 export const password = () =>
   Joi.string()
     .min(8)
-    .custom((value: string, helpers) => (Buffer.byteLength(value, 'utf8') > PASSWORD_MAX_BYTES ? helpers.error('string.maxBytes') : value))
+    .custom((value: string, helpers) =>
+      Buffer.byteLength(value, 'utf8') > PASSWORD_MAX_BYTES ? helpers.error('string.maxBytes') : value,
+    )
     .messages({ 'string.maxBytes': `"{{#label}}" must be at most ${PASSWORD_MAX_BYTES} UTF-8 bytes` });
 
 /** A calendar date, YYYY-MM-DD, that exists (no 2023-02-29) and is not in the future. */
@@ -25,7 +30,12 @@ export const pastDate = () =>
       if (d.getUTCFullYear() < 1900) return helpers.error('date.tooOld');
       return value;
     })
-    .messages({ 'date.invalid': '"{{#label}}" is not a real date', 'date.future': '"{{#label}}" is in the future', 'date.tooOld': '"{{#label}}" is before 1900', 'string.pattern.base': '"{{#label}}" must be YYYY-MM-DD' });
+    .messages({
+      'date.invalid': '"{{#label}}" is not a real date',
+      'date.future': '"{{#label}}" is in the future',
+      'date.tooOld': '"{{#label}}" is before 1900',
+      'string.pattern.base': '"{{#label}}" must be YYYY-MM-DD',
+    });
 
 /** An IANA name from GET /utils/timezones, matched by exact case. */
 export const timezone = () =>
@@ -33,9 +43,13 @@ export const timezone = () =>
     .custom((value: string, helpers) => (isTimezone(value) ? value : helpers.error('timezone.unknown')))
     .messages({ 'timezone.unknown': '"{{#label}}" is not a known IANA timezone (see GET /utils/timezones)' });
 
-export const postTime = () => Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).messages({ 'string.pattern.base': '"{{#label}}" must be HH:MM (24-hour)' });
+export const postTime = () =>
+  Joi.string()
+    .pattern(/^([01]\d|2[0-3]):[0-5]\d$/)
+    .messages({ 'string.pattern.base': '"{{#label}}" must be HH:MM (24-hour)' });
 
 export const name = () => Joi.string().trim().min(1).max(200);
 
 /** An answer's object, as its serializer writes it: every key is always there (null when it has no value). */
-export const answer = (keys: Record<string, Joi.Schema>) => Joi.object(Object.fromEntries(Object.entries(keys).map(([k, s]) => [k, s.required()])));
+export const answer = (keys: Record<string, Joi.Schema>) =>
+  Joi.object(Object.fromEntries(Object.entries(keys).map(([k, s]) => [k, s.required()])));

@@ -48,7 +48,8 @@ export const CONTENT_SECURITY_POLICY = {
   },
 };
 
-const under = (path: string, prefixes: string[]): boolean => prefixes.some((p) => path === p || path.startsWith(`${p}/`));
+const under = (path: string, prefixes: string[]): boolean =>
+  prefixes.some((p) => path === p || path.startsWith(`${p}/`));
 
 /**
  * The host names a request may name. Production always checks: with ALLOWED_HOSTS empty it accepts only the host of

@@ -32,7 +32,11 @@ export function validateRequest(schemas: RequestSchemas): RequestHandler {
       const schema = schemas[part];
       if (!schema) continue;
       const input: unknown = part === 'body' ? (req.body ?? {}) : { ...(req[part] as Record<string, unknown>) };
-      const result: Joi.ValidationResult<unknown> = schema.validate(input, { abortEarly: false, convert: true, errors: { wrap: { label: false } } });
+      const result: Joi.ValidationResult<unknown> = schema.validate(input, {
+        abortEarly: false,
+        convert: true,
+        errors: { wrap: { label: false } },
+      });
       const value: unknown = result.value;
       const error = result.error;
       if (error) {

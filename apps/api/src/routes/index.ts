@@ -9,5 +9,12 @@ import { workspacesRoutes } from './workspaces/workspaces.router';
 import { birthdaysRoutes } from './birthdays/birthdays.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
-  return [...healthRoutes(services), ...authRoutes(services), ...usersRoutes(services), ...workspacesRoutes(services), ...birthdaysRoutes(services), ...utilsRoutes(services)];
+  return [
+    ...healthRoutes(services),
+    ...authRoutes(services),
+    ...usersRoutes(services),
+    ...workspacesRoutes(services),
+    ...birthdaysRoutes(services),
+    ...utilsRoutes(services),
+  ];
 }

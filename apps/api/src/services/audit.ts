@@ -58,6 +58,12 @@ export class AuditLog {
     } catch (err) {
       this.logger.error(`audit lookup failed for ${action}`, { err });
     }
-    await this.event(action, { ...facts, userId: null, workspaceId: user?.workspace_id ?? null, targetType: user ? 'user' : undefined, targetId: user?.id });
+    await this.event(action, {
+      ...facts,
+      userId: null,
+      workspaceId: user?.workspace_id ?? null,
+      targetType: user ? 'user' : undefined,
+      targetId: user?.id,
+    });
   }
 }

@@ -56,7 +56,18 @@ export interface RegisterInput {
 
 export class AuthService {
   constructor(
-    private readonly deps: { db: Db; config: Config; logger: Logger; key: KeyObject; denylist: TokenDenylist; passwords: Passwords; producers: Producers; audit: AuditLog; cache: ListingCache; limits: AuthRateLimits },
+    private readonly deps: {
+      db: Db;
+      config: Config;
+      logger: Logger;
+      key: KeyObject;
+      denylist: TokenDenylist;
+      passwords: Passwords;
+      producers: Producers;
+      audit: AuditLog;
+      cache: ListingCache;
+      limits: AuthRateLimits;
+    },
   ) {}
 
   async register(input: RegisterInput): Promise<UserRow> {
@@ -73,8 +84,12 @@ export class AuthService {
           workspaceId = invite.workspace_id;
           role = invite.role;
         } else if (input.workspace_name) {
-          if (await findWorkspaceByName(trx, input.workspace_name)) throw new BadRequest('REGISTER_WORKSPACE_ALREADY_EXISTS');
-          workspaceId = await insertWorkspace(trx, { name: input.workspace_name, timezone: input.timezone ?? 'America/New_York' });
+          if (await findWorkspaceByName(trx, input.workspace_name))
+            throw new BadRequest('REGISTER_WORKSPACE_ALREADY_EXISTS');
+          workspaceId = await insertWorkspace(trx, {
+            name: input.workspace_name,
+            timezone: input.timezone ?? 'America/New_York',
+          });
           role = 'owner';
         }
         const user = await insertUser(trx, {
@@ -95,10 +110,15 @@ export class AuthService {
       return user;
     } catch (err) {
       // The invite's workspace was deleted while this registration was joining it.
-      if (err instanceof ForeignKeyViolation && input.invite_token) throw new BadRequest('REGISTER_INVALID_INVITE_TOKEN');
+      if (err instanceof ForeignKeyViolation && input.invite_token)
+        throw new BadRequest('REGISTER_INVALID_INVITE_TOKEN');
       // Two registrations racing for one email or workspace name: the unique index decides.
       if (err instanceof UniqueViolation) {
-        throw new BadRequest(err.constraint === 'workspaces_name_lower_unique' ? 'REGISTER_WORKSPACE_ALREADY_EXISTS' : 'REGISTER_USER_ALREADY_EXISTS');
+        throw new BadRequest(
+          err.constraint === 'workspaces_name_lower_unique'
+            ? 'REGISTER_WORKSPACE_ALREADY_EXISTS'
+            : 'REGISTER_USER_ALREADY_EXISTS',
+        );
       }
       throw err;
     }
@@ -148,7 +168,11 @@ export class AuthService {
       return { ok: true as const, user, family: row.family_id, refresh };
     });
     if (!outcome.ok) {
-      if (outcome.reused) await this.deps.audit.event('refresh_reuse_revoked_family', { userId: outcome.reused.user_id, workspaceId: null });
+      if (outcome.reused)
+        await this.deps.audit.event('refresh_reuse_revoked_family', {
+          userId: outcome.reused.user_id,
+          workspaceId: null,
+        });
       throw new Unauthorized('Invalid refresh token', 'REFRESH_TOKEN_INVALID');
     }
     return this.pair(outcome.user, outcome.family, outcome.refresh);
@@ -196,7 +220,13 @@ export class AuthService {
   private async newRefreshToken(db: Conn, user: UserRow, family: string): Promise<string> {
     const token = randomToken(32);
     const expires = new Date(Date.now() + this.deps.config.refreshTokenTtlDays * 86400_000);
-    await insertRefreshToken(db, { user_id: user.id, family_id: family, token_hash: hashToken(token), token_version: user.token_version, expires_at: expires });
+    await insertRefreshToken(db, {
+      user_id: user.id,
+      family_id: family,
+      token_hash: hashToken(token),
+      token_version: user.token_version,
+      expires_at: expires,
+    });
     return token;
   }
 

@@ -32,7 +32,15 @@ export interface BirthdayOut {
 }
 
 export function serializeBirthday(b: BirthdayRow): BirthdayOut {
-  return { id: b.id, user_id: b.user_id, workspace_id: b.workspace_id, name: b.name, date_of_birth: b.date_of_birth, created_at: b.created_at, updated_at: b.updated_at };
+  return {
+    id: b.id,
+    user_id: b.user_id,
+    workspace_id: b.workspace_id,
+    name: b.name,
+    date_of_birth: b.date_of_birth,
+    created_at: b.created_at,
+    updated_at: b.updated_at,
+  };
 }
 
 /** The next date on or after `today` on which a birthday is celebrated, with the leap-day rule applied. */
@@ -43,7 +51,10 @@ export function nextBirthday(dateOfBirth: string, today: string, rule: LeapDayRu
 }
 
 function byNext(today: string, rule: LeapDayRule) {
-  return (a: BirthdayRow, b: BirthdayRow) => nextBirthday(a.date_of_birth, today, rule).localeCompare(nextBirthday(b.date_of_birth, today, rule)) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
+  return (a: BirthdayRow, b: BirthdayRow) =>
+    nextBirthday(a.date_of_birth, today, rule).localeCompare(nextBirthday(b.date_of_birth, today, rule)) ||
+    a.name.localeCompare(b.name) ||
+    a.id.localeCompare(b.id);
 }
 
 export class NoWorkspace extends Forbidden {
@@ -71,14 +82,22 @@ export class BirthdaysService {
       const rows = (await listBirthdays(this.deps.db, ws)).sort(byNext(today, rule));
       return { tz, data: rows.map(serializeBirthday) };
     };
-    return this.deps.cache.getOrLoad('birthdays', ws, async () => (await load()).data, { stampFor: (tz) => localDateAt(new Date(), tz) ?? '', load });
+    return this.deps.cache.getOrLoad('birthdays', ws, async () => (await load()).data, {
+      stampFor: (tz) => localDateAt(new Date(), tz) ?? '',
+      load,
+    });
   }
 
   async listAll(): Promise<BirthdayOut[]> {
-    return this.deps.cache.getOrLoad('birthdays', ALL_KEY, async () => (await listBirthdays(this.deps.db, ALL_WORKSPACES)).map(serializeBirthday));
+    return this.deps.cache.getOrLoad('birthdays', ALL_KEY, async () =>
+      (await listBirthdays(this.deps.db, ALL_WORKSPACES)).map(serializeBirthday),
+    );
   }
 
-  async upcoming(p: Principal, days: number): Promise<(BirthdayOut & { next_birthday: string; turning_age: number })[]> {
+  async upcoming(
+    p: Principal,
+    days: number,
+  ): Promise<(BirthdayOut & { next_birthday: string; turning_age: number })[]> {
     const ws = p.user.workspace_id;
     if (!ws) return [];
     const { tz, rule } = await this.workspaceCalendar(ws);
@@ -88,13 +107,26 @@ export class BirthdaysService {
       .map((b) => ({ b, next: nextBirthday(b.date_of_birth, today, rule) }))
       .filter(({ next }) => next < end)
       .sort((x, y) => x.next.localeCompare(y.next) || x.b.name.localeCompare(y.b.name) || x.b.id.localeCompare(y.b.id))
-      .map(({ b, next }) => ({ ...serializeBirthday(b), next_birthday: next, turning_age: Number(next.slice(0, 4)) - Number(b.date_of_birth.slice(0, 4)) }));
+      .map(({ b, next }) => ({
+        ...serializeBirthday(b),
+        next_birthday: next,
+        turning_age: Number(next.slice(0, 4)) - Number(b.date_of_birth.slice(0, 4)),
+      }));
   }
 
-  async create(p: Principal, input: { name: string; date_of_birth: string; workspace_id?: string }): Promise<BirthdayOut> {
+  async create(
+    p: Principal,
+    input: { name: string; date_of_birth: string; workspace_id?: string },
+  ): Promise<BirthdayOut> {
     let workspaceId: string;
     if (p.user.is_superuser) {
-      if (!input.workspace_id) throw ValidationFailed.field('body', 'workspace_id', '"workspace_id" is required for the platform admin', 'any.required');
+      if (!input.workspace_id)
+        throw ValidationFailed.field(
+          'body',
+          'workspace_id',
+          '"workspace_id" is required for the platform admin',
+          'any.required',
+        );
       if (!(await findWorkspaceById(this.deps.db, input.workspace_id))) throw new NotFound('No such workspace');
       workspaceId = input.workspace_id;
     } else {
@@ -103,7 +135,10 @@ export class BirthdaysService {
       if (!isManagerOf(p, p.user.workspace_id)) throw new Forbidden();
       workspaceId = p.user.workspace_id;
     }
-    const row = await insertStandaloneBirthday(this.deps.db, workspaceId, { name: input.name, date_of_birth: input.date_of_birth });
+    const row = await insertStandaloneBirthday(this.deps.db, workspaceId, {
+      name: input.name,
+      date_of_birth: input.date_of_birth,
+    });
     await this.deps.cache.invalidate('birthdays', [workspaceId]);
     return serializeBirthday(row);
   }
@@ -161,7 +196,8 @@ export class BirthdaysService {
   async backfill(): Promise<{ count: number }> {
     const count = await this.deps.db.transaction(async (trx) => {
       let n = 0;
-      for (const user of await usersMissingBirthday(trx)) if ((await syncBirthdayForUser(trx, user)) === 'created') n += 1;
+      for (const user of await usersMissingBirthday(trx))
+        if ((await syncBirthdayForUser(trx, user)) === 'created') n += 1;
       return n;
     });
     await this.deps.cache.invalidateAll(['birthdays']);

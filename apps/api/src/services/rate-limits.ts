@@ -95,10 +95,17 @@ export class AuthRateLimits {
    */
   loginGate: RequestHandler = async (req, _res, next) => {
     const body = (req.body ?? {}) as { username?: unknown; email?: unknown };
-    const account = typeof body.username === 'string' ? body.username : typeof body.email === 'string' ? body.email : '';
+    const account =
+      typeof body.username === 'string' ? body.username : typeof body.email === 'string' ? body.email : '';
     const ip = req.ip ?? '';
-    const [day, lock] = await Promise.all([this.ipDaily.get(ip), account ? this.lockout.get(loginAccountKey(account, ip)) : null]);
-    const wait = Math.max(day && day.consumedPoints >= this.config.rateLimits.loginIpPerDay ? day.msBeforeNext : 0, lock && lock.consumedPoints >= 1 ? lock.msBeforeNext : 0);
+    const [day, lock] = await Promise.all([
+      this.ipDaily.get(ip),
+      account ? this.lockout.get(loginAccountKey(account, ip)) : null,
+    ]);
+    const wait = Math.max(
+      day && day.consumedPoints >= this.config.rateLimits.loginIpPerDay ? day.msBeforeNext : 0,
+      lock && lock.consumedPoints >= 1 ? lock.msBeforeNext : 0,
+    );
     next(wait > 0 ? new RateLimited(wait / 1000) : undefined);
   };
 
@@ -127,10 +134,15 @@ export class AuthRateLimits {
     return {
       failed: async () => {
         // The lockout taken above stays, for its full length.
-        if (seconds > 0) await this.audit.accountEvent('login_lockout', account, { ip, details: { seconds, failures } });
+        if (seconds > 0)
+          await this.audit.accountEvent('login_lockout', account, { ip, details: { seconds, failures } });
       },
       succeeded: async () => {
-        await Promise.all([this.consecutive.delete(key), seconds > 0 ? this.lockout.delete(key) : undefined, this.ipDaily.reward(ip, 1)]);
+        await Promise.all([
+          this.consecutive.delete(key),
+          seconds > 0 ? this.lockout.delete(key) : undefined,
+          this.ipDaily.reward(ip, 1),
+        ]);
       },
       abandoned: () => this.giveBack(ip, key, seconds > 0),
     };
@@ -139,7 +151,11 @@ export class AuthRateLimits {
   /** Returns an attempt's points when it was not a wrong password (a refusal, a full hashing pool, an outage). */
   private async giveBack(ip: string, key: string, heldLock: boolean): Promise<void> {
     try {
-      await Promise.all([this.ipDaily.reward(ip, 1), this.consecutive.reward(key, 1), heldLock ? this.lockout.delete(key) : undefined]);
+      await Promise.all([
+        this.ipDaily.reward(ip, 1),
+        this.consecutive.reward(key, 1),
+        heldLock ? this.lockout.delete(key) : undefined,
+      ]);
     } catch (err) {
       this.logger.warn('could not give back login rate-limit points', { err });
     }

@@ -26,7 +26,14 @@ import type { AuditLog } from './audit';
 const PROFILE_FIELDS = ['name', 'date_of_birth', 'timezone'] as const;
 const MANAGER_FIELDS = [...PROFILE_FIELDS, 'role', 'is_active'] as const;
 /** Everything the platform admin may set; token_version is the server's alone. */
-const SUPERUSER_FIELDS = [...MANAGER_FIELDS, 'email', 'password', 'is_superuser', 'is_verified', 'workspace_id'] as const;
+const SUPERUSER_FIELDS = [
+  ...MANAGER_FIELDS,
+  'email',
+  'password',
+  'is_superuser',
+  'is_verified',
+  'workspace_id',
+] as const;
 /** No one changes their own role or activity, the platform admin included. */
 const NEVER_ON_SELF = new Set(['role', 'is_active']);
 
@@ -56,16 +63,22 @@ function withoutSecrets({ password_hash: _hash, token_version: _version, ...user
 }
 
 export class UsersService {
-  constructor(private readonly deps: { db: Db; config: Config; passwords: Passwords; cache: ListingCache; audit: AuditLog }) {}
+  constructor(
+    private readonly deps: { db: Db; config: Config; passwords: Passwords; cache: ListingCache; audit: AuditLog },
+  ) {}
 
   async listOwn(p: Principal): Promise<UserListing[]> {
     const scope = ownScope(p);
     if (!scope) return [];
-    return this.deps.cache.getOrLoad('users', scope as string, async () => (await listUsers(this.deps.db, scope)).map(withoutSecrets));
+    return this.deps.cache.getOrLoad('users', scope as string, async () =>
+      (await listUsers(this.deps.db, scope)).map(withoutSecrets),
+    );
   }
 
   async listAll(): Promise<UserListing[]> {
-    return this.deps.cache.getOrLoad('users', ALL_KEY, async () => (await listUsers(this.deps.db, ALL_WORKSPACES)).map(withoutSecrets));
+    return this.deps.cache.getOrLoad('users', ALL_KEY, async () =>
+      (await listUsers(this.deps.db, ALL_WORKSPACES)).map(withoutSecrets),
+    );
   }
 
   async get(p: Principal, id: string): Promise<UserRow> {
@@ -77,7 +90,8 @@ export class UsersService {
   async updateMe(p: Principal, input: UpdateMeInput): Promise<UserRow> {
     const me = p.user;
     if (input.email !== undefined || input.password !== undefined) {
-      if (!(await this.deps.passwords.verify(input.current_password ?? '', me.password_hash))) throw new BadRequest('UPDATE_USER_INVALID_PASSWORD');
+      if (!(await this.deps.passwords.verify(input.current_password ?? '', me.password_hash)))
+        throw new BadRequest('UPDATE_USER_INVALID_PASSWORD');
     }
     const { current_password: _ignored, ...changes } = input;
     return this.apply(me, changes);
@@ -89,37 +103,74 @@ export class UsersService {
     const allowed = this.allowedFields(p, target, input);
     const refused = fields.filter((f) => !allowed.has(f));
     if (refused.length) throw new Forbidden(`You may not change: ${refused.join(', ')}`);
-    if (input.workspace_id !== undefined && input.workspace_id !== null && !(await findWorkspaceInScope(this.deps.db, ALL_WORKSPACES, input.workspace_id))) {
+    if (
+      input.workspace_id !== undefined &&
+      input.workspace_id !== null &&
+      !(await findWorkspaceInScope(this.deps.db, ALL_WORKSPACES, input.workspace_id))
+    ) {
       throw ValidationFailed.field('body', 'workspace_id', '"workspace_id" names no workspace', 'any.invalid');
     }
     // A role means a place in a workspace: a user has one exactly when they have a workspace.
     const workspaceAfter = input.workspace_id !== undefined ? input.workspace_id : target.workspace_id;
     if (input.role !== undefined && (input.role === null) !== (workspaceAfter === null)) {
-      throw ValidationFailed.field('body', 'role', workspaceAfter ? '"role" is required for a user in a workspace' : '"role" needs a workspace', 'any.invalid');
+      throw ValidationFailed.field(
+        'body',
+        'role',
+        workspaceAfter ? '"role" is required for a user in a workspace' : '"role" needs a workspace',
+        'any.invalid',
+      );
     }
     // The last owner cannot be demoted (nor moved out of the workspace), or the workspace would be unmanageable.
-    const losesOwner = target.role === 'owner' && ((input.role !== undefined && input.role !== 'owner') || (input.workspace_id !== undefined && input.workspace_id !== target.workspace_id));
+    const losesOwner =
+      target.role === 'owner' &&
+      ((input.role !== undefined && input.role !== 'owner') ||
+        (input.workspace_id !== undefined && input.workspace_id !== target.workspace_id));
     const ownerWorkspace = target.workspace_id;
-    const guard = losesOwner && ownerWorkspace
-      ? async (trx: Trx) => {
-          if ((await countOwnersForUpdate(trx, ownerWorkspace)) <= 1) throw new Conflict('The last owner cannot be demoted', 'LAST_OWNER');
-        }
-      : undefined;
+    const guard =
+      losesOwner && ownerWorkspace
+        ? async (trx: Trx) => {
+            if ((await countOwnersForUpdate(trx, ownerWorkspace)) <= 1)
+              throw new Conflict('The last owner cannot be demoted', 'LAST_OWNER');
+          }
+        : undefined;
     const updated = await this.apply(target, input, guard);
-    if (input.role !== undefined && input.role !== target.role) await this.deps.audit.event('role_changed', { userId: p.user.id, workspaceId: updated.workspace_id ?? target.workspace_id, targetType: 'user', targetId: target.id, details: { from: target.role, to: updated.role } });
-    if (input.is_active === false && target.is_active) await this.deps.audit.event('user_deactivated', { userId: p.user.id, workspaceId: target.workspace_id, targetType: 'user', targetId: target.id });
+    if (input.role !== undefined && input.role !== target.role)
+      await this.deps.audit.event('role_changed', {
+        userId: p.user.id,
+        workspaceId: updated.workspace_id ?? target.workspace_id,
+        targetType: 'user',
+        targetId: target.id,
+        details: { from: target.role, to: updated.role },
+      });
+    if (input.is_active === false && target.is_active)
+      await this.deps.audit.event('user_deactivated', {
+        userId: p.user.id,
+        workspaceId: target.workspace_id,
+        targetType: 'user',
+        targetId: target.id,
+      });
     return updated;
   }
 
   async remove(p: Principal, id: string): Promise<void> {
     const target = await this.get(p, id);
-    const mayDelete = p.user.is_superuser || (target.id !== p.user.id && target.role !== 'owner' && !target.is_superuser && isManagerOf(p, target.workspace_id));
+    const mayDelete =
+      p.user.is_superuser ||
+      (target.id !== p.user.id &&
+        target.role !== 'owner' &&
+        !target.is_superuser &&
+        isManagerOf(p, target.workspace_id));
     if (!mayDelete) throw new Forbidden();
     await this.deps.db.transaction(async (trx) => {
       await deleteUserById(trx, target.id);
     });
     await this.deps.cache.invalidate(['users', 'birthdays'], [target.workspace_id]);
-    await this.deps.audit.event('user_deleted', { userId: p.user.id, workspaceId: target.workspace_id, targetType: 'user', targetId: target.id });
+    await this.deps.audit.event('user_deleted', {
+      userId: p.user.id,
+      workspaceId: target.workspace_id,
+      targetType: 'user',
+      targetId: target.id,
+    });
   }
 
   private allowedFields(p: Principal, target: UserRow, input: UpdateUserInput): Set<string> {
@@ -148,13 +199,23 @@ export class UsersService {
       if (other && other.id !== target.id) throw new BadRequest('UPDATE_USER_EMAIL_ALREADY_EXISTS');
     }
     const patch: UserPatch = {};
-    for (const f of ['name', 'date_of_birth', 'timezone', 'email', 'is_active', 'is_superuser', 'is_verified'] as const) {
+    for (const f of [
+      'name',
+      'date_of_birth',
+      'timezone',
+      'email',
+      'is_active',
+      'is_superuser',
+      'is_verified',
+    ] as const) {
       if (input[f] !== undefined) (patch as Record<string, unknown>)[f] = input[f];
     }
     if (input.password !== undefined) patch.password_hash = await passwords.hash(input.password, config.bcryptCost);
     if (input.workspace_id !== undefined) {
       patch.workspace_id = input.workspace_id;
-      patch.role = input.workspace_id ? (input.role ?? (input.workspace_id === target.workspace_id ? target.role : 'member') ?? 'member') : null;
+      patch.role = input.workspace_id
+        ? (input.role ?? (input.workspace_id === target.workspace_id ? target.role : 'member') ?? 'member')
+        : null;
     } else if (input.role !== undefined) {
       patch.role = input.role;
     }

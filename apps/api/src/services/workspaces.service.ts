@@ -97,16 +97,37 @@ export class WorkspacesService {
       await deleteWorkspaceById(trx, id);
     });
     await cache.invalidate(['workspaces', 'users', 'birthdays'], [id]);
-    await this.deps.audit.event('workspace_deleted', { userId: p.user.id, workspaceId: null, targetType: 'workspace', targetId: id });
+    await this.deps.audit.event('workspace_deleted', {
+      userId: p.user.id,
+      workspaceId: null,
+      targetType: 'workspace',
+      targetId: id,
+    });
   }
 
-  async invite(p: Principal, id: string, role: 'member' | 'admin'): Promise<{ invite_token: string; expires_at: Date }> {
+  async invite(
+    p: Principal,
+    id: string,
+    role: 'member' | 'admin',
+  ): Promise<{ invite_token: string; expires_at: Date }> {
     await this.get(p, id);
     if (!isManagerOf(p, id)) throw new Forbidden();
-    if (role === 'admin' && !p.user.is_superuser && p.user.role !== 'owner') throw new Forbidden('Only an owner may invite an admin');
+    if (role === 'admin' && !p.user.is_superuser && p.user.role !== 'owner')
+      throw new Forbidden('Only an owner may invite an admin');
     const token = randomToken(32);
-    const invite = await insertInvite(this.deps.db, id, { token_hash: hashToken(token), role, created_by: p.user.id, expires_at: new Date(Date.now() + this.deps.config.inviteTtlHours * 3600_000) });
-    await this.deps.audit.event('invite_created', { userId: p.user.id, workspaceId: id, targetType: 'invite', targetId: invite.id, details: { role } });
+    const invite = await insertInvite(this.deps.db, id, {
+      token_hash: hashToken(token),
+      role,
+      created_by: p.user.id,
+      expires_at: new Date(Date.now() + this.deps.config.inviteTtlHours * 3600_000),
+    });
+    await this.deps.audit.event('invite_created', {
+      userId: p.user.id,
+      workspaceId: id,
+      targetType: 'invite',
+      targetId: invite.id,
+      details: { role },
+    });
     return { invite_token: token, expires_at: invite.expires_at };
   }
 }

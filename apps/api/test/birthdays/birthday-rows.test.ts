@@ -27,32 +27,51 @@ async function expectInSync(userIds: string[]): Promise<void> {
       continue;
     }
     expect(rows, `user ${id} should have one birthday`).to.have.length(1);
-    expect(rows[0]).to.include({ workspace_id: user.workspace_id, date_of_birth: user.date_of_birth, name: birthdayDisplayName(user) });
+    expect(rows[0]).to.include({
+      workspace_id: user.workspace_id,
+      date_of_birth: user.date_of_birth,
+      name: birthdayDisplayName(user),
+    });
     expect(rows[0]?.name).to.not.contain('@');
   }
 }
 
 async function register(body: Record<string, unknown>): Promise<{ id: string; email: string }> {
   const email = `${unique('reg')}@example.com`;
-  const res = await request(app()).post('/auth/register').send({ email, password: PASSWORD, date_of_birth: '1991-06-15', ...body }).expect(201);
+  const res = await request(app())
+    .post('/auth/register')
+    .send({ email, password: PASSWORD, date_of_birth: '1991-06-15', ...body })
+    .expect(201);
   return { id: res.body.id as string, email };
 }
 
 describe('birthday rows follow their user', () => {
   describe('registration', () => {
-    it("creates the row of a user who founds a workspace, named by the part of the email before the @ when they gave no name", async () => {
+    it('creates the row of a user who founds a workspace, named by the part of the email before the @ when they gave no name', async () => {
       const { id, email } = await register({ workspace_name: unique('ws') });
       const user = await userRow(id);
       const row = await rowOf(id);
-      expect(row).to.include({ workspace_id: user.workspace_id, date_of_birth: '1991-06-15', name: email.split('@')[0] });
+      expect(row).to.include({
+        workspace_id: user.workspace_id,
+        date_of_birth: '1991-06-15',
+        name: email.split('@')[0],
+      });
       expect(row?.name).to.not.contain('@');
     });
 
     it("creates the row of a user who joins by invite, with the user's name", async () => {
       const owner = await signUp(app(), { workspace_name: unique('ws') });
-      const inv = await request(app()).post(`/workspaces/${owner.user.workspace_id}/invites`).set(owner.auth).send({}).expect(201);
+      const inv = await request(app())
+        .post(`/workspaces/${owner.user.workspace_id}/invites`)
+        .set(owner.auth)
+        .send({})
+        .expect(201);
       const { id } = await register({ invite_token: inv.body.invite_token, name: 'Grace Hopper' });
-      expect(await rowOf(id)).to.include({ workspace_id: owner.user.workspace_id, name: 'Grace Hopper', date_of_birth: '1991-06-15' });
+      expect(await rowOf(id)).to.include({
+        workspace_id: owner.user.workspace_id,
+        name: 'Grace Hopper',
+        date_of_birth: '1991-06-15',
+      });
       await expectInSync([owner.user.id, id]);
     });
 
@@ -69,8 +88,16 @@ describe('birthday rows follow their user', () => {
     });
 
     it('follows PATCH /users/me of the date of birth and the name', async () => {
-      await request(app()).patch('/users/me').set(t.member.auth).send({ name: 'Ada Lovelace', date_of_birth: '1985-12-10' }).expect(200);
-      expect(await rowOf(t.member.user.id)).to.include({ name: 'Ada Lovelace', date_of_birth: '1985-12-10', workspace_id: t.workspaceId });
+      await request(app())
+        .patch('/users/me')
+        .set(t.member.auth)
+        .send({ name: 'Ada Lovelace', date_of_birth: '1985-12-10' })
+        .expect(200);
+      expect(await rowOf(t.member.user.id)).to.include({
+        name: 'Ada Lovelace',
+        date_of_birth: '1985-12-10',
+        workspace_id: t.workspaceId,
+      });
     });
 
     it("falls back to the email's local part, never the whole address, when the name is cleared", async () => {
@@ -79,7 +106,7 @@ describe('birthday rows follow their user', () => {
       expect((await rowOf(t.member.user.id))?.name).to.equal(t.member.user.email.split('@')[0]);
     });
 
-    it("removes the row when the date of birth is cleared, and brings it back when it is set again", async () => {
+    it('removes the row when the date of birth is cleared, and brings it back when it is set again', async () => {
       await request(app()).patch('/users/me').set(t.member.auth).send({ date_of_birth: null }).expect(200);
       expect(await rowOf(t.member.user.id)).to.equal(undefined);
       await request(app()).patch('/users/me').set(t.member.auth).send({ date_of_birth: '1970-01-01' }).expect(200);
@@ -87,14 +114,22 @@ describe('birthday rows follow their user', () => {
     });
 
     it('follows PATCH /users/{id} by an owner', async () => {
-      await request(app()).patch(`/users/${t.member.user.id}`).set(t.owner.auth).send({ name: 'Renamed', date_of_birth: '1999-09-09' }).expect(200);
+      await request(app())
+        .patch(`/users/${t.member.user.id}`)
+        .set(t.owner.auth)
+        .send({ name: 'Renamed', date_of_birth: '1999-09-09' })
+        .expect(200);
       expect(await rowOf(t.member.user.id)).to.include({ name: 'Renamed', date_of_birth: '1999-09-09' });
     });
 
     it('moves the row with the user when the platform admin moves them to another workspace', async () => {
       const root = await superuser(app());
       const other = await signUp(app(), { workspace_name: unique('ws') });
-      await request(app()).patch(`/users/${t.member.user.id}`).set(root.auth).send({ workspace_id: other.user.workspace_id }).expect(200);
+      await request(app())
+        .patch(`/users/${t.member.user.id}`)
+        .set(root.auth)
+        .send({ workspace_id: other.user.workspace_id })
+        .expect(200);
       expect(await rowOf(t.member.user.id)).to.include({ workspace_id: other.user.workspace_id });
       await expectInSync([t.member.user.id]);
     });
@@ -111,8 +146,12 @@ describe('birthday rows follow their user', () => {
       expect(await rowOf(t.member.user.id)).to.equal(undefined);
     });
 
-    it("removes every row of a deleted workspace, standalone ones too, and keeps its users without a workspace", async () => {
-      await request(app()).post('/birthdays/').set(t.owner.auth).send({ name: 'Standalone', date_of_birth: '1980-05-05' }).expect(201);
+    it('removes every row of a deleted workspace, standalone ones too, and keeps its users without a workspace', async () => {
+      await request(app())
+        .post('/birthdays/')
+        .set(t.owner.auth)
+        .send({ name: 'Standalone', date_of_birth: '1980-05-05' })
+        .expect(201);
       await request(app()).delete(`/workspaces/${t.workspaceId}`).set(t.owner.auth).expect(204);
       expect(await db()('birthdays').where({ workspace_id: t.workspaceId })).to.deep.equal([]);
       for (const s of [t.owner, t.admin, t.member]) {
@@ -126,7 +165,11 @@ describe('birthday rows follow their user', () => {
       const users: Session[] = [t.owner, t.admin, t.member];
       await request(app()).patch('/users/me').set(t.admin.auth).send({ name: 'A' }).expect(200);
       await request(app()).patch(`/users/${t.member.user.id}`).set(root.auth).send({ workspace_id: null }).expect(200);
-      await request(app()).patch(`/users/${t.member.user.id}`).set(root.auth).send({ workspace_id: t.workspaceId }).expect(200);
+      await request(app())
+        .patch(`/users/${t.member.user.id}`)
+        .set(root.auth)
+        .send({ workspace_id: t.workspaceId })
+        .expect(200);
       await request(app()).patch('/users/me').set(t.owner.auth).send({ date_of_birth: null }).expect(200);
       await expectInSync(users.map((s) => s.user.id));
       expect(await rowOf(t.member.user.id)).to.include({ workspace_id: t.workspaceId });
@@ -153,7 +196,9 @@ describe('birthday rows follow their user', () => {
           END IF;
           RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
         END $$`);
-      await db().raw(`CREATE TRIGGER ${fn} BEFORE INSERT OR UPDATE OR DELETE ON birthdays FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
+      await db().raw(
+        `CREATE TRIGGER ${fn} BEFORE INSERT OR UPDATE OR DELETE ON birthdays FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+      );
     });
     after(async () => {
       await db().raw(`DROP TRIGGER IF EXISTS ${fn} ON birthdays`);
@@ -162,7 +207,11 @@ describe('birthday rows follow their user', () => {
 
     it('rolls back a user change whose birthday write fails', async () => {
       const s = await signUp(app(), { workspace_name: unique('ws'), name: 'Before' });
-      await request(local).patch('/users/me').set(s.auth).send({ name: poison, date_of_birth: '1977-07-07' }).expect(500);
+      await request(local)
+        .patch('/users/me')
+        .set(s.auth)
+        .send({ name: poison, date_of_birth: '1977-07-07' })
+        .expect(500);
       expect(lines.some((l) => l.level === 'error' && /PATCH \/users\/me failed/.test(l.message))).to.equal(true);
       expect(await userRow(s.user.id)).to.include({ name: 'Before', date_of_birth: '1990-04-02' });
       expect(await rowOf(s.user.id)).to.include({ name: 'Before', date_of_birth: '1990-04-02' });
@@ -170,7 +219,10 @@ describe('birthday rows follow their user', () => {
 
     it('rolls back a registration whose birthday write fails', async () => {
       const email = `${unique('reg')}@example.com`;
-      await request(local).post('/auth/register').send({ email, password: PASSWORD, date_of_birth: '1991-06-15', name: poison, workspace_name: unique('ws') }).expect(500);
+      await request(local)
+        .post('/auth/register')
+        .send({ email, password: PASSWORD, date_of_birth: '1991-06-15', name: poison, workspace_name: unique('ws') })
+        .expect(500);
       expect(await db()('users').whereRaw('lower(email) = lower(?)', [email]).first()).to.equal(undefined);
     });
 

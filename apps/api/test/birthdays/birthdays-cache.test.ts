@@ -49,8 +49,16 @@ describe('the birthday listing cache', () => {
     return seen;
   }
 
-  const list = async (s: Session) => (await request(app).get('/birthdays/').set(s.auth).expect(200)).body as { id: string; name: string; date_of_birth: string }[];
-  const add = async (s: Session, name: string, dob: string) => (await request(app).post('/birthdays/').set(s.auth).send({ name, date_of_birth: dob }).expect(201)).body as { id: string };
+  const list = async (s: Session) =>
+    (await request(app).get('/birthdays/').set(s.auth).expect(200)).body as {
+      id: string;
+      name: string;
+      date_of_birth: string;
+    }[];
+  const add = async (s: Session, name: string, dob: string) =>
+    (await request(app).post('/birthdays/').set(s.auth).send({ name, date_of_birth: dob }).expect(201)).body as {
+      id: string;
+    };
 
   it('serves a second GET from Redis: the key has a TTL and only the caller is read from PostgreSQL', async () => {
     const owner = await signUp(app, { workspace_name: unique('ws'), timezone: 'Pacific/Kiritimati' });
@@ -74,10 +82,14 @@ describe('the birthday listing cache', () => {
     expect(second).to.deep.equal(first);
   });
 
-  it("never serves an order computed for another local day", async () => {
+  it('never serves an order computed for another local day', async () => {
     const tz = 'Pacific/Pago_Pago';
     const today = DateTime.now().setZone(tz).startOf('day');
-    const owner = await signUp(app, { workspace_name: unique('ws'), timezone: tz, date_of_birth: bornOn(today.plus({ days: 2 })) });
+    const owner = await signUp(app, {
+      workspace_name: unique('ws'),
+      timezone: tz,
+      date_of_birth: bornOn(today.plus({ days: 2 })),
+    });
     const key = birthdaysKey(owner.user.workspace_id as string);
     await add(owner, 'Today', bornOn(today));
     const real = await list(owner);
@@ -87,7 +99,9 @@ describe('the birthday listing cache', () => {
     // A doctored entry stamped today is served as is: this is what the cache holds.
     const doctored = { ...entry, data: [...entry.data].reverse() };
     await redis().set(key, JSON.stringify(doctored), 'EX', 300);
-    expect((await list(owner)).map((b) => b.id)).to.deep.equal(doctored.data.map((b) => (b as unknown as { id: string }).id));
+    expect((await list(owner)).map((b) => b.id)).to.deep.equal(
+      doctored.data.map((b) => (b as unknown as { id: string }).id),
+    );
 
     // Stamped yesterday, it is recomputed from PostgreSQL and stored again for today.
     await redis().set(key, JSON.stringify({ ...doctored, stamp: today.minus({ days: 1 }).toISODate() }), 'EX', 300);
@@ -126,15 +140,23 @@ describe('the birthday listing cache', () => {
 
     it('PATCH /birthdays/{id}', async () => {
       const row = await add(owner, 'Old', '1981-01-01');
-      await afterWrite(() => request(app).patch(`/birthdays/${row.id}`).set(owner.auth).send({ name: 'Renamed' }).expect(200));
+      await afterWrite(() =>
+        request(app).patch(`/birthdays/${row.id}`).set(owner.auth).send({ name: 'Renamed' }).expect(200),
+      );
       expect((await list(owner)).find((b) => b.id === row.id)?.name).to.equal('Renamed');
     });
 
     it('PATCH /birthdays/{id} of a linked row, which changes the users listing too', async () => {
       const row = (await db<BirthdayRow>('birthdays').where({ user_id: member.user.id }).first()) as BirthdayRow;
-      await afterWrite(() => request(app).patch(`/birthdays/${row.id}`).set(member.auth).send({ name: 'Via Birthday' }).expect(200), [key, usersKey(ws)]);
+      await afterWrite(
+        () => request(app).patch(`/birthdays/${row.id}`).set(member.auth).send({ name: 'Via Birthday' }).expect(200),
+        [key, usersKey(ws)],
+      );
       expect((await list(owner)).find((b) => b.id === row.id)?.name).to.equal('Via Birthday');
-      const users = (await request(app).get('/users/').set(owner.auth).expect(200)).body as { id: string; name: string }[];
+      const users = (await request(app).get('/users/').set(owner.auth).expect(200)).body as {
+        id: string;
+        name: string;
+      }[];
       expect(users.find((u) => u.id === member.user.id)?.name).to.equal('Via Birthday');
     });
 
@@ -145,35 +167,58 @@ describe('the birthday listing cache', () => {
     });
 
     it('PATCH /users/me', async () => {
-      await afterWrite(() => request(app).patch('/users/me').set(member.auth).send({ name: 'Self Renamed' }).expect(200), [key, usersKey(ws)]);
+      await afterWrite(
+        () => request(app).patch('/users/me').set(member.auth).send({ name: 'Self Renamed' }).expect(200),
+        [key, usersKey(ws)],
+      );
       expect((await list(owner)).map((b) => b.name)).to.include('Self Renamed');
     });
 
     it('PATCH /users/{id}', async () => {
-      await afterWrite(() => request(app).patch(`/users/${member.user.id}`).set(owner.auth).send({ date_of_birth: '1955-05-05' }).expect(200), [key, usersKey(ws)]);
+      await afterWrite(
+        () =>
+          request(app)
+            .patch(`/users/${member.user.id}`)
+            .set(owner.auth)
+            .send({ date_of_birth: '1955-05-05' })
+            .expect(200),
+        [key, usersKey(ws)],
+      );
       expect((await list(owner)).map((b) => b.date_of_birth)).to.include('1955-05-05');
     });
 
     it('DELETE /users/{id}', async () => {
-      await afterWrite(() => request(app).delete(`/users/${member.user.id}`).set(owner.auth).expect(204), [key, usersKey(ws)]);
+      await afterWrite(
+        () => request(app).delete(`/users/${member.user.id}`).set(owner.auth).expect(204),
+        [key, usersKey(ws)],
+      );
       expect((await list(owner)).map((b) => b.name)).to.not.include('Member');
     });
 
     it('the platform admin taking a user out of the workspace', async () => {
       const root = await superuser(app);
-      await afterWrite(() => request(app).patch(`/users/${member.user.id}`).set(root.auth).send({ workspace_id: null }).expect(200), [key, usersKey(ws)]);
+      await afterWrite(
+        () => request(app).patch(`/users/${member.user.id}`).set(root.auth).send({ workspace_id: null }).expect(200),
+        [key, usersKey(ws)],
+      );
       expect((await list(owner)).map((b) => b.name)).to.deep.equal(['Owner']);
     });
 
     it("a change of the workspace's timezone, which changes the order", async () => {
       const k = DateTime.now().setZone('Pacific/Kiritimati').startOf('day');
       const p = DateTime.now().setZone('Pacific/Pago_Pago').startOf('day');
-      await request(app).patch(`/workspaces/${ws}`).set(owner.auth).send({ timezone: 'Pacific/Kiritimati' }).expect(200);
+      await request(app)
+        .patch(`/workspaces/${ws}`)
+        .set(owner.auth)
+        .send({ timezone: 'Pacific/Kiritimati' })
+        .expect(200);
       const kToday = await add(owner, 'Kiritimati today', bornOn(k));
       const pToday = await add(owner, 'Pago Pago today', bornOn(p));
       const ids = async () => (await list(owner)).map((b) => b.id).filter((id) => id === kToday.id || id === pToday.id);
       expect(await ids()).to.deep.equal([kToday.id, pToday.id]);
-      await afterWrite(() => request(app).patch(`/workspaces/${ws}`).set(owner.auth).send({ timezone: 'Pacific/Pago_Pago' }).expect(200));
+      await afterWrite(() =>
+        request(app).patch(`/workspaces/${ws}`).set(owner.auth).send({ timezone: 'Pacific/Pago_Pago' }).expect(200),
+      );
       expect(await ids()).to.deep.equal([pToday.id, kToday.id]);
     });
 
@@ -181,7 +226,17 @@ describe('the birthday listing cache', () => {
       const inv = await request(app).post(`/workspaces/${ws}/invites`).set(owner.auth).send({}).expect(201);
       const email = `${unique('joiner')}@example.com`;
       await afterWrite(
-        () => request(app).post('/auth/register').send({ email, password: PASSWORD, date_of_birth: '1992-02-02', name: 'Joiner', invite_token: inv.body.invite_token }).expect(201),
+        () =>
+          request(app)
+            .post('/auth/register')
+            .send({
+              email,
+              password: PASSWORD,
+              date_of_birth: '1992-02-02',
+              name: 'Joiner',
+              invite_token: inv.body.invite_token,
+            })
+            .expect(201),
         [key, usersKey(ws)],
       );
       expect((await list(owner)).map((b) => b.name)).to.include('Joiner');
@@ -189,13 +244,19 @@ describe('the birthday listing cache', () => {
 
     it("registering a new workspace, which changes the platform admin's listings", async () => {
       const root = await superuser(app);
-      for (const path of ['/birthdays/all', '/users/all', '/workspaces/']) await request(app).get(path).set(root.auth).expect(200);
+      for (const path of ['/birthdays/all', '/users/all', '/workspaces/'])
+        await request(app).get(path).set(root.auth).expect(200);
       const allKeys = ['birthdays', 'users', 'workspaces'].map((kind) => appKey('cache', kind, '_all'));
       for (const k of allKeys) expect(await redis().exists(k), `${k} cached`).to.equal(1);
       const email = `${unique('founder')}@example.com`;
-      const res = await request(app).post('/auth/register').send({ email, password: PASSWORD, date_of_birth: '1992-02-02', name: 'Founder', workspace_name: unique('ws') }).expect(201);
+      const res = await request(app)
+        .post('/auth/register')
+        .send({ email, password: PASSWORD, date_of_birth: '1992-02-02', name: 'Founder', workspace_name: unique('ws') })
+        .expect(201);
       for (const k of allKeys) expect(await redis().exists(k), `${k} deleted by the registration`).to.equal(0);
-      const all = (await request(app).get('/birthdays/all').set(root.auth).expect(200)).body as { user_id: string | null }[];
+      const all = (await request(app).get('/birthdays/all').set(root.auth).expect(200)).body as {
+        user_id: string | null;
+      }[];
       expect(all.map((b) => b.user_id)).to.include(res.body.id);
     });
   });
@@ -228,13 +289,18 @@ describe('the birthday listing cache', () => {
       try {
         const owner = await signUp(racy, { workspace_name: unique('ws'), name: 'Before' });
         armed = true;
-        const stale = request(racy).get('/birthdays/').set(owner.auth).then((r) => r);
+        const stale = request(racy)
+          .get('/birthdays/')
+          .set(owner.auth)
+          .then((r) => r);
         await waitFor(() => held, { what: 'the GET to reach its cache store' });
         armed = false;
         await write(racy, owner);
         release();
         expect(((await stale).body as Row[]).map((b) => b.name)).to.deep.equal(['Before']);
-        expect(((await request(racy).get('/birthdays/').set(owner.auth).expect(200)).body as Row[]).map((b) => b.name)).to.deep.equal(['After']);
+        expect(
+          ((await request(racy).get('/birthdays/').set(owner.auth).expect(200)).body as Row[]).map((b) => b.name),
+        ).to.deep.equal(['After']);
       } finally {
         release();
         raw.disconnect();
@@ -265,9 +331,17 @@ describe('the birthday listing cache', () => {
       const res = await request(offline).get('/birthdays/').set(owner.auth).expect(200);
       expect((res.body as Row[]).map((b) => b.id)).to.include(guest.id);
       expect(lines.some((l) => l.level === 'warn' && /listing cache unavailable/.test(l.message))).to.equal(true);
-      expect(((await request(offline).get('/users/').set(owner.auth).expect(200)).body as Row[]).map((u) => u.id)).to.deep.equal([owner.user.id]);
-      await request(offline).post('/birthdays/').set(owner.auth).send({ name: 'Offline', date_of_birth: '1980-03-03' }).expect(201);
-      expect(((await request(offline).get('/birthdays/').set(owner.auth).expect(200)).body as Row[]).map((b) => b.name)).to.include('Offline');
+      expect(
+        ((await request(offline).get('/users/').set(owner.auth).expect(200)).body as Row[]).map((u) => u.id),
+      ).to.deep.equal([owner.user.id]);
+      await request(offline)
+        .post('/birthdays/')
+        .set(owner.auth)
+        .send({ name: 'Offline', date_of_birth: '1980-03-03' })
+        .expect(201);
+      expect(
+        ((await request(offline).get('/birthdays/').set(owner.auth).expect(200)).body as Row[]).map((b) => b.name),
+      ).to.include('Offline');
     } finally {
       down.disconnect();
     }

@@ -32,7 +32,9 @@ function bornOn(day: DateTime): string {
 }
 
 async function addBirthday(owner: Session, name: string, dateOfBirth: string): Promise<Row> {
-  return (await request(app()).post('/birthdays/').set(owner.auth).send({ name, date_of_birth: dateOfBirth }).expect(201)).body as Row;
+  return (
+    await request(app()).post('/birthdays/').set(owner.auth).send({ name, date_of_birth: dateOfBirth }).expect(201)
+  ).body as Row;
 }
 
 async function linkedRow(userId: string): Promise<BirthdayRow> {
@@ -43,7 +45,12 @@ describe('GET /birthdays/', () => {
   for (const tz of ZONES) {
     it(`orders by next occurrence from the local today in ${tz} (today first), then by name, then by id`, async () => {
       const today = localToday(tz);
-      const owner = await signUp(app(), { workspace_name: unique('ws'), timezone: tz, name: 'Owner', date_of_birth: bornOn(today.minus({ days: 1 })) });
+      const owner = await signUp(app(), {
+        workspace_name: unique('ws'),
+        timezone: tz,
+        name: 'Owner',
+        date_of_birth: bornOn(today.minus({ days: 1 })),
+      });
       const later = await addBirthday(owner, 'Al', bornOn(today.plus({ days: 40 })));
       const tomorrow = await addBirthday(owner, 'Cy', bornOn(today.plus({ days: 1 })));
       const bo1 = await addBirthday(owner, 'Bo', bornOn(today));
@@ -54,9 +61,29 @@ describe('GET /birthdays/', () => {
 
       const res = await request(app()).get('/birthdays/').set(owner.auth).expect(200);
       expect(res.body).to.be.an('array');
-      expect((res.body as Row[]).map((b) => b.id)).to.deep.equal([ann.id, boLow?.id, boHigh?.id, tomorrow.id, later.id, ownerRow.id]);
-      expect(res.body[0]).to.have.keys('id', 'user_id', 'workspace_id', 'name', 'date_of_birth', 'created_at', 'updated_at');
-      expect(res.body[0]).to.include({ name: 'Ann', date_of_birth: bornOn(today), user_id: null, workspace_id: owner.user.workspace_id });
+      expect((res.body as Row[]).map((b) => b.id)).to.deep.equal([
+        ann.id,
+        boLow?.id,
+        boHigh?.id,
+        tomorrow.id,
+        later.id,
+        ownerRow.id,
+      ]);
+      expect(res.body[0]).to.have.keys(
+        'id',
+        'user_id',
+        'workspace_id',
+        'name',
+        'date_of_birth',
+        'created_at',
+        'updated_at',
+      );
+      expect(res.body[0]).to.include({
+        name: 'Ann',
+        date_of_birth: bornOn(today),
+        user_id: null,
+        workspace_id: owner.user.workspace_id,
+      });
       expect(res.body[5]).to.include({ user_id: owner.user.id, name: 'Owner' });
     });
   }
@@ -106,7 +133,12 @@ describe('GET /birthdays/upcoming', () => {
   for (const tz of ZONES) {
     it(`lists [local today, today + days) in ${tz}, default 7, with next_birthday and turning_age`, async () => {
       const today = localToday(tz);
-      const owner = await signUp(app(), { workspace_name: unique('ws'), timezone: tz, name: 'Owner', date_of_birth: bornOn(today.minus({ days: 1 })) });
+      const owner = await signUp(app(), {
+        workspace_name: unique('ws'),
+        timezone: tz,
+        name: 'Owner',
+        date_of_birth: bornOn(today.minus({ days: 1 })),
+      });
       const sixth = await addBirthday(owner, 'Six', bornOn(today.plus({ days: 6 })));
       const seventh = await addBirthday(owner, 'Seven', bornOn(today.plus({ days: 7 })));
       const now = await addBirthday(owner, 'Zoe', bornOn(today));
@@ -124,7 +156,11 @@ describe('GET /birthdays/upcoming', () => {
 
       const year = await request(app()).get('/birthdays/upcoming?days=366').set(owner.auth).expect(200);
       const ownerRow = await linkedRow(owner.user.id);
-      expect((year.body as Row[]).at(-1)).to.include({ id: ownerRow.id, next_birthday: today.minus({ days: 1 }).plus({ years: 1 }).toISODate(), turning_age: 29 });
+      expect((year.body as Row[]).at(-1)).to.include({
+        id: ownerRow.id,
+        next_birthday: today.minus({ days: 1 }).plus({ years: 1 }).toISODate(),
+        turning_age: 29,
+      });
       const nexts = (year.body as Row[]).map((b) => b.next_birthday);
       expect(nexts).to.deep.equal([...nexts].sort());
     });
@@ -152,7 +188,11 @@ describe('GET /birthdays/upcoming', () => {
       throw new Error('unreachable');
     };
     for (const rule of ['feb28', 'mar1'] as const) {
-      await request(app()).patch(`/workspaces/${owner.user.workspace_id}`).set(owner.auth).send({ leap_day_rule: rule }).expect(200);
+      await request(app())
+        .patch(`/workspaces/${owner.user.workspace_id}`)
+        .set(owner.auth)
+        .send({ leap_day_rule: rule })
+        .expect(200);
       const res = await request(app()).get('/birthdays/upcoming?days=366').set(owner.auth).expect(200);
       expect((res.body as Row[]).find((b) => b.id === leap.id)).to.include(expected(rule));
     }
@@ -167,15 +207,38 @@ describe('POST /birthdays/', () => {
 
   it('creates a standalone birthday for an owner and an admin, and answers 201', async () => {
     for (const s of [t.owner, t.admin]) {
-      const res = await request(app()).post('/birthdays/').set(s.auth).send({ name: 'Guest', date_of_birth: '1975-03-04' }).expect(201);
-      expect(res.body).to.include({ user_id: null, workspace_id: t.workspaceId, name: 'Guest', date_of_birth: '1975-03-04' });
-      expect(res.body).to.have.keys('id', 'user_id', 'workspace_id', 'name', 'date_of_birth', 'created_at', 'updated_at');
-      expect(await db()('birthdays').where({ id: res.body.id, workspace_id: t.workspaceId }).first()).to.not.equal(undefined);
+      const res = await request(app())
+        .post('/birthdays/')
+        .set(s.auth)
+        .send({ name: 'Guest', date_of_birth: '1975-03-04' })
+        .expect(201);
+      expect(res.body).to.include({
+        user_id: null,
+        workspace_id: t.workspaceId,
+        name: 'Guest',
+        date_of_birth: '1975-03-04',
+      });
+      expect(res.body).to.have.keys(
+        'id',
+        'user_id',
+        'workspace_id',
+        'name',
+        'date_of_birth',
+        'created_at',
+        'updated_at',
+      );
+      expect(await db()('birthdays').where({ id: res.body.id, workspace_id: t.workspaceId }).first()).to.not.equal(
+        undefined,
+      );
     }
   });
 
   it('answers 201 at /birthdays without the slash', async () => {
-    await request(app()).post('/birthdays').set(t.owner.auth).send({ name: 'Guest', date_of_birth: '1975-03-04' }).expect(201);
+    await request(app())
+      .post('/birthdays')
+      .set(t.owner.auth)
+      .send({ name: 'Guest', date_of_birth: '1975-03-04' })
+      .expect(201);
   });
 
   it('answers 403 to a member and stores nothing', async () => {
@@ -185,12 +248,20 @@ describe('POST /birthdays/', () => {
   });
 
   it('answers 422 for a user_id in the body', async () => {
-    const res = await request(app()).post('/birthdays/').set(t.owner.auth).send({ name: 'X', date_of_birth: '1975-03-04', user_id: t.member.user.id }).expect(422);
+    const res = await request(app())
+      .post('/birthdays/')
+      .set(t.owner.auth)
+      .send({ name: 'X', date_of_birth: '1975-03-04', user_id: t.member.user.id })
+      .expect(422);
     expect(res.body.detail[0]).to.deep.include({ loc: ['body', 'user_id'], type: 'object.unknown' });
   });
 
   it('answers 422 for a date that does not exist or is in the future, and for a missing name', async () => {
-    for (const body of [{ name: 'X', date_of_birth: '2023-02-29' }, { name: 'X', date_of_birth: DateTime.utc().plus({ days: 3 }).toISODate() }, { date_of_birth: '1975-03-04' }]) {
+    for (const body of [
+      { name: 'X', date_of_birth: '2023-02-29' },
+      { name: 'X', date_of_birth: DateTime.utc().plus({ days: 3 }).toISODate() },
+      { date_of_birth: '1975-03-04' },
+    ]) {
       await request(app()).post('/birthdays/').set(t.owner.auth).send(body).expect(422);
     }
   });
@@ -198,22 +269,42 @@ describe('POST /birthdays/', () => {
   it('answers 404 to an owner naming another workspace', async () => {
     const other = await signUp(app(), { workspace_name: unique('ws') });
     const name = unique('Smuggled');
-    await request(app()).post('/birthdays/').set(t.owner.auth).send({ name, date_of_birth: '1975-03-04', workspace_id: other.user.workspace_id }).expect(404);
+    await request(app())
+      .post('/birthdays/')
+      .set(t.owner.auth)
+      .send({ name, date_of_birth: '1975-03-04', workspace_id: other.user.workspace_id })
+      .expect(404);
     expect(await db()('birthdays').where({ name }).first()).to.equal(undefined);
   });
 
   it('makes the platform admin name the workspace: 422 without workspace_id, 404 for an unknown one, 201 with one', async () => {
     const root = await superuser(app());
-    const missing = await request(app()).post('/birthdays/').set(root.auth).send({ name: 'X', date_of_birth: '1975-03-04' }).expect(422);
+    const missing = await request(app())
+      .post('/birthdays/')
+      .set(root.auth)
+      .send({ name: 'X', date_of_birth: '1975-03-04' })
+      .expect(422);
     expect(missing.body.detail[0].loc).to.deep.equal(['body', 'workspace_id']);
-    await request(app()).post('/birthdays/').set(root.auth).send({ name: 'X', date_of_birth: '1975-03-04', workspace_id: randomUUID() }).expect(404);
-    const ok = await request(app()).post('/birthdays/').set(root.auth).send({ name: 'X', date_of_birth: '1975-03-04', workspace_id: t.workspaceId }).expect(201);
+    await request(app())
+      .post('/birthdays/')
+      .set(root.auth)
+      .send({ name: 'X', date_of_birth: '1975-03-04', workspace_id: randomUUID() })
+      .expect(404);
+    const ok = await request(app())
+      .post('/birthdays/')
+      .set(root.auth)
+      .send({ name: 'X', date_of_birth: '1975-03-04', workspace_id: t.workspaceId })
+      .expect(201);
     expect(ok.body).to.include({ workspace_id: t.workspaceId, user_id: null });
   });
 
   it('answers 403 NO_WORKSPACE to a user without a workspace', async () => {
     const loner = await signUp(app());
-    const res = await request(app()).post('/birthdays/').set(loner.auth).send({ name: 'X', date_of_birth: '1975-03-04' }).expect(403);
+    const res = await request(app())
+      .post('/birthdays/')
+      .set(loner.auth)
+      .send({ name: 'X', date_of_birth: '1975-03-04' })
+      .expect(403);
     expect(res.body.code).to.equal('NO_WORKSPACE');
   });
 });
@@ -224,17 +315,30 @@ describe('PATCH /birthdays/{id}', () => {
     t = await team(app());
   });
 
-  it("lets a member change their own birthday, and writes it back to their user", async () => {
+  it('lets a member change their own birthday, and writes it back to their user', async () => {
     const row = await linkedRow(t.member.user.id);
-    const res = await request(app()).patch(`/birthdays/${row.id}`).set(t.member.auth).send({ name: 'New Name', date_of_birth: '1993-08-21' }).expect(200);
-    expect(res.body).to.include({ id: row.id, user_id: t.member.user.id, name: 'New Name', date_of_birth: '1993-08-21' });
+    const res = await request(app())
+      .patch(`/birthdays/${row.id}`)
+      .set(t.member.auth)
+      .send({ name: 'New Name', date_of_birth: '1993-08-21' })
+      .expect(200);
+    expect(res.body).to.include({
+      id: row.id,
+      user_id: t.member.user.id,
+      name: 'New Name',
+      date_of_birth: '1993-08-21',
+    });
     const me = await request(app()).get('/users/me').set(t.member.auth).expect(200);
     expect(me.body).to.include({ name: 'New Name', date_of_birth: '1993-08-21' });
   });
 
   it("lets an owner and an admin change a member's birthday, written back to the member", async () => {
     const row = await linkedRow(t.member.user.id);
-    await request(app()).patch(`/birthdays/${row.id}`).set(t.owner.auth).send({ date_of_birth: '1960-10-10' }).expect(200);
+    await request(app())
+      .patch(`/birthdays/${row.id}`)
+      .set(t.owner.auth)
+      .send({ date_of_birth: '1960-10-10' })
+      .expect(200);
     await request(app()).patch(`/birthdays/${row.id}`).set(t.admin.auth).send({ name: 'By Admin' }).expect(200);
     const user = (await db()<UserRow>('users').where({ id: t.member.user.id }).first()) as UserRow;
     expect(user).to.include({ name: 'By Admin', date_of_birth: '1960-10-10' });
@@ -244,7 +348,8 @@ describe('PATCH /birthdays/{id}', () => {
   it("answers 403 to a member changing someone else's birthday, linked or standalone", async () => {
     const owners = await linkedRow(t.owner.user.id);
     const standalone = await addBirthday(t.owner, 'Guest', '1975-03-04');
-    for (const id of [owners.id, standalone.id]) await request(app()).patch(`/birthdays/${id}`).set(t.member.auth).send({ name: 'Hacked' }).expect(403);
+    for (const id of [owners.id, standalone.id])
+      await request(app()).patch(`/birthdays/${id}`).set(t.member.auth).send({ name: 'Hacked' }).expect(403);
     expect(await linkedRow(t.owner.user.id)).to.include({ name: owners.name });
     expect(await db()('birthdays').where({ id: standalone.id }).first()).to.include({ name: 'Guest' });
   });
@@ -253,7 +358,11 @@ describe('PATCH /birthdays/{id}', () => {
     const standalone = await addBirthday(t.owner, 'Guest', '1975-03-04');
     await request(app()).patch(`/birthdays/${standalone.id}`).set(t.admin.auth).send({ name: 'Guest Two' }).expect(200);
     const root = await superuser(app());
-    const res = await request(app()).patch(`/birthdays/${standalone.id}`).set(root.auth).send({ date_of_birth: '1976-04-05' }).expect(200);
+    const res = await request(app())
+      .patch(`/birthdays/${standalone.id}`)
+      .set(root.auth)
+      .send({ date_of_birth: '1976-04-05' })
+      .expect(200);
     expect(res.body).to.include({ name: 'Guest Two', date_of_birth: '1976-04-05', user_id: null });
   });
 

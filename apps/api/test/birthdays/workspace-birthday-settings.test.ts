@@ -16,12 +16,18 @@ describe('PATCH /workspaces/{id}: birthday_message_template', () => {
     ws = owner.user.workspace_id as string;
   });
   const patch = (body: Record<string, unknown>) => request(app()).patch(`/workspaces/${ws}`).set(owner.auth).send(body);
-  const stored = async () => ((await db()('workspaces').where({ id: ws }).first()) as { birthday_message_template: string | null }).birthday_message_template;
+  const stored = async () =>
+    ((await db()('workspaces').where({ id: ws }).first()) as { birthday_message_template: string | null })
+      .birthday_message_template;
 
   it('saves a template with {names} and {count}, and clears it with null', async () => {
     const template = ':tada: Happy birthday {names}! ({count} today)';
-    expect((await patch({ birthday_message_template: template }).expect(200)).body.birthday_message_template).to.equal(template);
-    expect((await request(app()).get(`/workspaces/${ws}`).set(owner.auth).expect(200)).body.birthday_message_template).to.equal(template);
+    expect((await patch({ birthday_message_template: template }).expect(200)).body.birthday_message_template).to.equal(
+      template,
+    );
+    expect(
+      (await request(app()).get(`/workspaces/${ws}`).set(owner.auth).expect(200)).body.birthday_message_template,
+    ).to.equal(template);
     await patch({ birthday_message_template: null }).expect(200);
     expect(await stored()).to.equal(null);
   });
@@ -55,14 +61,18 @@ describe('PATCH /workspaces/{id}: slack_webhook', () => {
   beforeEach(async () => {
     t = await team(app());
   });
-  const patch = (body: Record<string, unknown>) => request(app()).patch(`/workspaces/${t.workspaceId}`).set(t.owner.auth).send(body);
-  const column = async () => ((await db()('workspaces').where({ id: t.workspaceId }).first()) as { slack_webhook: string | null }).slack_webhook;
+  const patch = (body: Record<string, unknown>) =>
+    request(app()).patch(`/workspaces/${t.workspaceId}`).set(t.owner.auth).send(body);
+  const column = async () =>
+    ((await db()('workspaces').where({ id: t.workspaceId }).first()) as { slack_webhook: string | null }).slack_webhook;
 
   it('saves an https Slack webhook encrypted, and only ever shows it masked', async () => {
     const res = await patch({ slack_webhook: HOOK }).expect(200);
     const masked = 'https://hooks.slack.com/services/****5678';
     expect(res.body.slack_webhook).to.equal(masked);
-    expect((await request(app()).get(`/workspaces/${t.workspaceId}`).set(t.member.auth).expect(200)).body.slack_webhook).to.equal(masked);
+    expect(
+      (await request(app()).get(`/workspaces/${t.workspaceId}`).set(t.member.auth).expect(200)).body.slack_webhook,
+    ).to.equal(masked);
     const listing = await request(app()).get('/workspaces/').set(t.owner.auth).expect(200);
     expect(listing.body[0].slack_webhook).to.equal(masked);
     expect(JSON.stringify(listing.body)).to.not.contain('abcdEFGHijkl');
@@ -83,7 +93,9 @@ describe('PATCH /workspaces/{id}: slack_webhook', () => {
     const production = { ...getConfig(), isProduction: true };
     expect(isAllowedSlackWebhook('http://127.0.0.1:9/services/T1/B2/loopbackTOKEN', production)).to.equal(false);
     expect(isAllowedSlackWebhook(HOOK, production)).to.equal(true);
-    expect(isAllowedSlackWebhook('http://127.0.0.1:9/services/T1/B2/loopbackTOKEN', { ...production, isProduction: false })).to.equal(true);
+    expect(
+      isAllowedSlackWebhook('http://127.0.0.1:9/services/T1/B2/loopbackTOKEN', { ...production, isProduction: false }),
+    ).to.equal(true);
   });
 
   const refused: [string, string][] = [
@@ -107,24 +119,38 @@ describe('PATCH /workspaces/{id}: slack_webhook', () => {
     });
   }
 
-  it("sets slack_status back to ok when the webhook is changed, and refuses slack_status from a client", async () => {
+  it('sets slack_status back to ok when the webhook is changed, and refuses slack_status from a client', async () => {
     await patch({ slack_webhook: HOOK }).expect(200);
     await db()('workspaces').where({ id: t.workspaceId }).update({ slack_status: 'broken' });
-    expect((await request(app()).get(`/workspaces/${t.workspaceId}`).set(t.owner.auth).expect(200)).body.slack_status).to.equal('broken');
+    expect(
+      (await request(app()).get(`/workspaces/${t.workspaceId}`).set(t.owner.auth).expect(200)).body.slack_status,
+    ).to.equal('broken');
     await patch({ slack_status: 'ok' }).expect(403);
     const res = await patch({ slack_webhook: HOOK.replace('5678', '9999') }).expect(200);
     expect(res.body).to.include({ slack_status: 'ok', slack_webhook: 'https://hooks.slack.com/services/****9999' });
   });
 
   it('answers 403 to a member', async () => {
-    await request(app()).patch(`/workspaces/${t.workspaceId}`).set(t.member.auth).send({ slack_webhook: HOOK }).expect(403);
+    await request(app())
+      .patch(`/workspaces/${t.workspaceId}`)
+      .set(t.member.auth)
+      .send({ slack_webhook: HOOK })
+      .expect(403);
     expect(await column()).to.equal(null);
   });
 
   it('validates and encrypts a webhook given when the platform admin creates a workspace', async () => {
     const root = await superuser(app());
-    await request(app()).post('/workspaces/').set(root.auth).send({ name: unique('ws'), slack_webhook: 'https://evil.example.com/services/T1/B2/abc' }).expect(422);
-    const res = await request(app()).post('/workspaces/').set(root.auth).send({ name: unique('ws'), slack_webhook: HOOK }).expect(201);
+    await request(app())
+      .post('/workspaces/')
+      .set(root.auth)
+      .send({ name: unique('ws'), slack_webhook: 'https://evil.example.com/services/T1/B2/abc' })
+      .expect(422);
+    const res = await request(app())
+      .post('/workspaces/')
+      .set(root.auth)
+      .send({ name: unique('ws'), slack_webhook: HOOK })
+      .expect(201);
     expect(res.body.slack_webhook).to.equal('https://hooks.slack.com/services/****5678');
     const row = (await db()('workspaces').where({ id: res.body.id }).first()) as { slack_webhook: string };
     expect(row.slack_webhook.startsWith('v1:')).to.equal(true);

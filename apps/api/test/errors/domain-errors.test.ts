@@ -10,7 +10,13 @@ describe('the error catalogue', () => {
   });
 
   it("keeps Birthday Buddy's 400 codes with BadRequest", () => {
-    expect(ERROR_CODES.BadRequest).to.include.members(['REGISTER_USER_ALREADY_EXISTS', 'LOGIN_BAD_CREDENTIALS', 'RESET_PASSWORD_BAD_TOKEN', 'UPDATE_USER_EMAIL_ALREADY_EXISTS', 'WORKSPACE_ALREADY_EXISTS']);
+    expect(ERROR_CODES.BadRequest).to.include.members([
+      'REGISTER_USER_ALREADY_EXISTS',
+      'LOGIN_BAD_CREDENTIALS',
+      'RESET_PASSWORD_BAD_TOKEN',
+      'UPDATE_USER_EMAIL_ALREADY_EXISTS',
+      'WORKSPACE_ALREADY_EXISTS',
+    ]);
   });
 
   it('accepts only the codes listed for a class (checked by the compiler)', () => {

@@ -44,7 +44,8 @@ describe('the HTTP skeleton', () => {
       const res = await request(testApp()).get('/utils/timezones').expect(200);
       const list = res.body.timezones as string[];
       for (const tz of Intl.supportedValuesOf('timeZone')) expect(list).to.include(tz);
-      for (const tz of ['UTC', 'Etc/UTC', 'GMT', 'US/Eastern', 'Asia/Kolkata', 'Europe/Kyiv', 'Asia/Calcutta']) expect(list).to.include(tz);
+      for (const tz of ['UTC', 'Etc/UTC', 'GMT', 'US/Eastern', 'Asia/Kolkata', 'Europe/Kyiv', 'Asia/Calcutta'])
+        expect(list).to.include(tz);
       expect(list).to.deep.equal([...list].sort());
       expect(new Set(list).size).to.equal(list.length);
     });
@@ -71,11 +72,15 @@ describe('the HTTP skeleton', () => {
 
     it('lists every path and method the routers serve, each path once', async () => {
       const app = testApp();
-      const spec = (await request(app).get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+      const spec = (await request(app).get('/openapi.json').expect(200)).body as {
+        paths: Record<string, Record<string, unknown>>;
+      };
       // The operations endpoints (/openapi.json, /docs, /metrics, /admin/queues) and the reset page sit outside the
       // API router.
       const served = servedRoutes(app).filter(
-        (r) => !['/openapi.json', '/metrics'].includes(r.path) && !['/docs', '/admin', '/reset-password'].some((p) => r.path.startsWith(p)),
+        (r) =>
+          !['/openapi.json', '/metrics'].includes(r.path) &&
+          !['/docs', '/admin', '/reset-password'].some((p) => r.path.startsWith(p)),
       );
       expect(served.length).to.be.greaterThan(2);
       for (const r of served) {
@@ -101,12 +106,20 @@ describe('the HTTP skeleton', () => {
     });
 
     it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
-      const res = await request(testApp()).post('/auth/jwt/refresh').set('content-type', 'application/json').send('{"a": ').expect(400);
+      const res = await request(testApp())
+        .post('/auth/jwt/refresh')
+        .set('content-type', 'application/json')
+        .send('{"a": ')
+        .expect(400);
       expect(res.body.code).to.equal('MALFORMED_JSON');
     });
 
     it('answers a body over 1 MiB with 413 PAYLOAD_TOO_LARGE', async () => {
-      const res = await request(testApp()).post('/auth/jwt/refresh').set('content-type', 'application/json').send(JSON.stringify({ a: 'x'.repeat(1024 * 1024 + 10) })).expect(413);
+      const res = await request(testApp())
+        .post('/auth/jwt/refresh')
+        .set('content-type', 'application/json')
+        .send(JSON.stringify({ a: 'x'.repeat(1024 * 1024 + 10) }))
+        .expect(413);
       expect(res.body).to.deep.equal({ detail: 'Payload Too Large', code: 'PAYLOAD_TOO_LARGE' });
     });
 

@@ -44,17 +44,71 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 
 describe('the error handler', () => {
   const cases: [string, Error, number, { detail: unknown; code: string }, Record<string, string>][] = [
-    ['BadRequest', new BadRequest('LOGIN_BAD_CREDENTIALS'), 400, { detail: 'LOGIN_BAD_CREDENTIALS', code: 'LOGIN_BAD_CREDENTIALS' }, {}],
-    ['Unauthorized', new Unauthorized(), 401, { detail: 'Unauthorized', code: 'UNAUTHORIZED' }, { 'www-authenticate': 'Bearer' }],
-    ['Forbidden', new Forbidden('Only an owner may invite an admin'), 403, { detail: 'Only an owner may invite an admin', code: 'FORBIDDEN' }, {}],
-    ['a Forbidden subclass', new NoWorkspace(), 403, { detail: 'You are not in a workspace', code: 'NO_WORKSPACE' }, {}],
+    [
+      'BadRequest',
+      new BadRequest('LOGIN_BAD_CREDENTIALS'),
+      400,
+      { detail: 'LOGIN_BAD_CREDENTIALS', code: 'LOGIN_BAD_CREDENTIALS' },
+      {},
+    ],
+    [
+      'Unauthorized',
+      new Unauthorized(),
+      401,
+      { detail: 'Unauthorized', code: 'UNAUTHORIZED' },
+      { 'www-authenticate': 'Bearer' },
+    ],
+    [
+      'Forbidden',
+      new Forbidden('Only an owner may invite an admin'),
+      403,
+      { detail: 'Only an owner may invite an admin', code: 'FORBIDDEN' },
+      {},
+    ],
+    [
+      'a Forbidden subclass',
+      new NoWorkspace(),
+      403,
+      { detail: 'You are not in a workspace', code: 'NO_WORKSPACE' },
+      {},
+    ],
     ['NotFound', new NotFound(), 404, { detail: 'Not Found', code: 'NOT_FOUND' }, {}],
-    ['MethodNotAllowed', new MethodNotAllowed(['GET', 'POST']), 405, { detail: 'Method Not Allowed', code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, POST' }],
-    ['Conflict', new Conflict('The last owner cannot be demoted', 'LAST_OWNER'), 409, { detail: 'The last owner cannot be demoted', code: 'LAST_OWNER' }, {}],
+    [
+      'MethodNotAllowed',
+      new MethodNotAllowed(['GET', 'POST']),
+      405,
+      { detail: 'Method Not Allowed', code: 'METHOD_NOT_ALLOWED' },
+      { allow: 'GET, POST' },
+    ],
+    [
+      'Conflict',
+      new Conflict('The last owner cannot be demoted', 'LAST_OWNER'),
+      409,
+      { detail: 'The last owner cannot be demoted', code: 'LAST_OWNER' },
+      {},
+    ],
     ['PayloadTooLarge', new PayloadTooLarge(), 413, { detail: 'Payload Too Large', code: 'PAYLOAD_TOO_LARGE' }, {}],
-    ['UnsupportedMediaType', new UnsupportedMediaType(), 415, { detail: 'Unsupported Media Type', code: 'UNSUPPORTED_MEDIA_TYPE' }, {}],
-    ['ValidationFailed', ValidationFailed.field('body', 'role', 'bad'), 422, { detail: [{ loc: ['body', 'role'], msg: 'bad', type: 'any.invalid' }], code: 'VALIDATION_ERROR' }, {}],
-    ['RateLimited', new RateLimited(2.2), 429, { detail: 'Too Many Requests', code: 'RATE_LIMITED' }, { 'retry-after': '3' }],
+    [
+      'UnsupportedMediaType',
+      new UnsupportedMediaType(),
+      415,
+      { detail: 'Unsupported Media Type', code: 'UNSUPPORTED_MEDIA_TYPE' },
+      {},
+    ],
+    [
+      'ValidationFailed',
+      ValidationFailed.field('body', 'role', 'bad'),
+      422,
+      { detail: [{ loc: ['body', 'role'], msg: 'bad', type: 'any.invalid' }], code: 'VALIDATION_ERROR' },
+      {},
+    ],
+    [
+      'RateLimited',
+      new RateLimited(2.2),
+      429,
+      { detail: 'Too Many Requests', code: 'RATE_LIMITED' },
+      { 'retry-after': '3' },
+    ],
     ['Unavailable', new Unavailable(), 503, { detail: 'Service Unavailable', code: 'SERVICE_UNAVAILABLE' }, {}],
   ];
   for (const [name, err, status, body, headers] of cases) {
@@ -80,7 +134,14 @@ describe('the error handler', () => {
   });
 
   it('answers 409 CONFLICT for a foreign key violation no service expected', async () => {
-    const err = await rejection(insertUser(getDb(), { email: `${crypto.randomUUID()}@example.com`, password_hash: 'x', workspace_id: crypto.randomUUID(), role: 'member' }));
+    const err = await rejection(
+      insertUser(getDb(), {
+        email: `${crypto.randomUUID()}@example.com`,
+        password_hash: 'x',
+        workspace_id: crypto.randomUUID(),
+        role: 'member',
+      }),
+    );
     const res = await answerFor(err);
     expect(res.status).to.equal(409);
     expect(res.body).to.deep.equal({ detail: 'A referenced row does not exist or is still in use', code: 'CONFLICT' });

@@ -29,9 +29,15 @@ describe('a request while PostgreSQL does not answer', () => {
     this.timeout(15_000);
     const app = createApp({ ...testDeps(), db: hung });
     const started = Date.now();
-    const res = await request(app).post('/auth/jwt/login').type('form').send({ username: 'someone@example.com', password: 'whatever-1' });
+    const res = await request(app)
+      .post('/auth/jwt/login')
+      .type('form')
+      .send({ username: 'someone@example.com', password: 'whatever-1' });
     expect(res.status).to.equal(503);
-    expect(res.body).to.deep.equal({ detail: 'The database is unavailable, retry shortly', code: 'SERVICE_UNAVAILABLE' });
+    expect(res.body).to.deep.equal({
+      detail: 'The database is unavailable, retry shortly',
+      code: 'SERVICE_UNAVAILABLE',
+    });
     expect(Date.now() - started).to.be.below(5000);
   });
 });

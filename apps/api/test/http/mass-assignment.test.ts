@@ -24,18 +24,32 @@ describe('mass assignment', () => {
   it('refuses every forbidden field on every route with a body, as the caller with the least rights', async function () {
     this.timeout(60_000);
     const t = await team(testApp());
-    const routes = allRoutes(createServices(testDeps())).filter((r) => r.schemas?.body && ['post', 'put', 'patch'].includes(r.method));
+    const routes = allRoutes(createServices(testDeps())).filter(
+      (r) => r.schemas?.body && ['post', 'put', 'patch'].includes(r.method),
+    );
     expect(routes.length).to.be.at.least(10);
-    const idFor = (path: string) => (path.startsWith('/users/') ? t.member.user.id : path.startsWith('/workspaces/') ? t.workspaceId : path.startsWith('/birthdays/') ? '00000000-0000-4000-8000-000000000001' : unique());
+    const idFor = (path: string) =>
+      path.startsWith('/users/')
+        ? t.member.user.id
+        : path.startsWith('/workspaces/')
+          ? t.workspaceId
+          : path.startsWith('/birthdays/')
+            ? '00000000-0000-4000-8000-000000000001'
+            : unique();
     const accepted: string[] = [];
     for (const r of routes) {
       for (const [field, value] of Object.entries(FORBIDDEN)) {
         const url = r.path.replace(':id', idFor(r.path));
-        const res = await request(testApp())[r.method as 'post'](url).set(r.access === 'public' ? {} : t.member.auth).send({ [field]: value });
+        const res = await request(testApp())
+          [r.method as 'post'](url)
+          .set(r.access === 'public' ? {} : t.member.auth)
+          .send({ [field]: value });
         const where = `${r.method.toUpperCase()} ${r.path} ${field}: ${res.status} ${JSON.stringify(res.body)}`;
         if (res.status < 400) accepted.push(where);
         else if (res.status === 422) {
-          const named = Array.isArray(res.body.detail) && (res.body.detail as { loc: unknown[] }[]).some((d) => d.loc.includes(field));
+          const named =
+            Array.isArray(res.body.detail) &&
+            (res.body.detail as { loc: unknown[] }[]).some((d) => d.loc.includes(field));
           // A 422 may be about a missing required field too; the forbidden one must be among the failures.
           expect(named, where).to.equal(true);
         } else expect([401, 403, 404], where).to.include(res.status);
@@ -51,10 +65,17 @@ describe('mass assignment', () => {
     const t = await team(testApp());
     for (const field of ['is_superuser', 'is_verified', 'workspace_id', 'email']) {
       const value = field === 'workspace_id' ? null : field === 'email' ? `${unique()}@example.com` : true;
-      const res = await request(testApp()).patch(`/users/${t.member.user.id}`).set(t.owner.auth).send({ [field]: value });
+      const res = await request(testApp())
+        .patch(`/users/${t.member.user.id}`)
+        .set(t.owner.auth)
+        .send({ [field]: value });
       expect(res.status, field).to.equal(403);
     }
     await request(testApp()).patch(`/users/${t.member.user.id}`).set(t.owner.auth).send({ zzz: 1 }).expect(422);
-    await request(testApp()).patch(`/workspaces/${t.workspaceId}`).set(t.owner.auth).send({ slack_status: 'ok' }).expect(403);
+    await request(testApp())
+      .patch(`/workspaces/${t.workspaceId}`)
+      .set(t.owner.auth)
+      .send({ slack_status: 'ok' })
+      .expect(403);
   });
 });

@@ -43,8 +43,15 @@ describe('tenancy', () => {
     fx.a = await team(testApp());
     fx.b = await team(testApp());
     const root = await superuser(testApp());
-    for (const [t, key] of [[fx.a, 'standaloneA'], [fx.b, 'standaloneB']] as const) {
-      const res = await request(testApp()).post('/birthdays/').set(root.auth).send({ name: unique('Solo'), date_of_birth: '1985-06-07', workspace_id: t.workspaceId }).expect(201);
+    for (const [t, key] of [
+      [fx.a, 'standaloneA'],
+      [fx.b, 'standaloneB'],
+    ] as const) {
+      const res = await request(testApp())
+        .post('/birthdays/')
+        .set(root.auth)
+        .send({ name: unique('Solo'), date_of_birth: '1985-06-07', workspace_id: t.workspaceId })
+        .expect(201);
       fx[key] = res.body.id as string;
     }
   });
@@ -62,7 +69,8 @@ describe('tenancy', () => {
       for (const who of [fx.a.owner, fx.a.admin, fx.a.member]) {
         const res = await call(r.method, r.path, idFor(r.path, fx.b, fx.standaloneB), who);
         if (res.status < 400) successes.push(`${r.method.toUpperCase()} ${r.path} as ${who.user.role}: ${res.status}`);
-        else if (res.status !== 404) not404.push(`${r.method.toUpperCase()} ${r.path} as ${who.user.role}: ${res.status}`);
+        else if (res.status !== 404)
+          not404.push(`${r.method.toUpperCase()} ${r.path} as ${who.user.role}: ${res.status}`);
       }
     }
     expect(successes).to.deep.equal([]);
@@ -96,12 +104,18 @@ describe('tenancy', () => {
     }
   });
 
-  it('keeps tenant listings to the caller\'s workspace', async () => {
-    const users = (await request(testApp()).get('/users/').set(fx.a.member.auth).expect(200)).body as { workspace_id: string }[];
+  it("keeps tenant listings to the caller's workspace", async () => {
+    const users = (await request(testApp()).get('/users/').set(fx.a.member.auth).expect(200)).body as {
+      workspace_id: string;
+    }[];
     expect(users.map((u) => u.workspace_id)).to.satisfy((ids: string[]) => ids.every((id) => id === fx.a.workspaceId));
-    const ws = (await request(testApp()).get('/workspaces/').set(fx.a.member.auth).expect(200)).body as { id: string }[];
+    const ws = (await request(testApp()).get('/workspaces/').set(fx.a.member.auth).expect(200)).body as {
+      id: string;
+    }[];
     expect(ws.map((w) => w.id)).to.deep.equal([fx.a.workspaceId]);
-    const bdays = (await request(testApp()).get('/birthdays/').set(fx.a.member.auth).expect(200)).body as { workspace_id: string }[];
+    const bdays = (await request(testApp()).get('/birthdays/').set(fx.a.member.auth).expect(200)).body as {
+      workspace_id: string;
+    }[];
     expect(bdays.length).to.be.at.least(4);
     expect(bdays.every((b) => b.workspace_id === fx.a.workspaceId)).to.equal(true);
   });

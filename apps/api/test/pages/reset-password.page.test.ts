@@ -24,7 +24,9 @@ describe('GET /reset-password', () => {
     expect(scripts[0]?.[2]?.trim(), 'no inline script').to.equal('');
     const csp = String(res.headers['content-security-policy']);
     expect(csp).to.match(/script-src 'self'(;|$)/);
-    expect(csp).to.not.contain('unsafe-inline\' ;').and.not.match(/script-src[^;]*unsafe/);
+    expect(csp)
+      .to.not.contain("unsafe-inline' ;")
+      .and.not.match(/script-src[^;]*unsafe/);
   });
 
   it('answers with no-referrer and no-store, page and script alike, so the token is neither sent on nor kept', async () => {
@@ -36,7 +38,10 @@ describe('GET /reset-password', () => {
   });
 
   it('serves a script that posts the token and password as JSON to /auth/reset-password and drops the token from the address bar', async () => {
-    const res = await request(testApp()).get('/reset-password/reset-password.js').expect(200).expect('Content-Type', /javascript/);
+    const res = await request(testApp())
+      .get('/reset-password/reset-password.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
     expect(res.text).to.contain("fetch('/auth/reset-password'");
     expect(res.text).to.contain("'Content-Type': 'application/json'");
     expect(res.text).to.contain('JSON.stringify({ token: token, password: password })');

@@ -20,7 +20,8 @@ describe('the audit trail', () => {
   let lines: LogLine[];
   let t: Awaited<ReturnType<typeof team>>;
 
-  const rows = async (action: string): Promise<AuditRow[]> => testDeps().db('audit_log').where({ workspace_id: t.workspaceId, action }).orderBy('created_at');
+  const rows = async (action: string): Promise<AuditRow[]> =>
+    testDeps().db('audit_log').where({ workspace_id: t.workspaceId, action }).orderBy('created_at');
   const logged = (action: string) => lines.filter((l) => l.message === `audit: ${action}`);
 
   beforeEach(async () => {
@@ -32,7 +33,11 @@ describe('the audit trail', () => {
 
   it('logs a login and writes it for a workspace member, with the IP', async () => {
     const ip = clientIp();
-    await request(app).post('/auth/jwt/login').set('X-Forwarded-For', ip).send({ username: t.member.user.email, password: PASSWORD }).expect(200);
+    await request(app)
+      .post('/auth/jwt/login')
+      .set('X-Forwarded-For', ip)
+      .send({ username: t.member.user.email, password: PASSWORD })
+      .expect(200);
     expect(logged('login').some((l) => l.userId === t.member.user.id && l.ip === ip)).to.be.true;
     const written = (await rows('login')).filter((r) => r.ip === ip);
     expect(written).to.have.length(1);
@@ -41,7 +46,11 @@ describe('the audit trail', () => {
 
   it('logs failed logins and a lockout, and writes them for a workspace member', async () => {
     const ip = clientIp();
-    const attempt = () => request(app).post('/auth/jwt/login').set('X-Forwarded-For', ip).send({ username: t.member.user.email, password: 'wrong-password' });
+    const attempt = () =>
+      request(app)
+        .post('/auth/jwt/login')
+        .set('X-Forwarded-For', ip)
+        .send({ username: t.member.user.email, password: 'wrong-password' });
     await attempt().expect(400);
     await attempt().expect(400);
     await attempt().expect(429);
@@ -51,14 +60,22 @@ describe('the audit trail', () => {
     const lockouts = (await rows('login_lockout')).filter((r) => r.ip === ip);
     expect(lockouts).to.have.length(1);
     expect(lockouts[0]).to.deep.include({ actor_id: null, target_type: 'user', target_id: t.member.user.id });
-    expect(lockouts[0]?.details).to.deep.equal({ seconds: testDeps().config.rateLimits.lockoutBaseSeconds, failures: 2 });
+    expect(lockouts[0]?.details).to.deep.equal({
+      seconds: testDeps().config.rateLimits.lockoutBaseSeconds,
+      failures: 2,
+    });
   });
 
   it('writes a role change with actor, target, and the old and new roles', async () => {
     await request(app).patch(`/users/${t.member.user.id}`).set(t.owner.auth).send({ role: 'admin' }).expect(200);
     expect(logged('role_changed')).to.have.length(1);
     const [row] = await rows('role_changed');
-    expect(row).to.deep.include({ actor_id: t.owner.user.id, target_type: 'user', target_id: t.member.user.id, details: { from: 'member', to: 'admin' } });
+    expect(row).to.deep.include({
+      actor_id: t.owner.user.id,
+      target_type: 'user',
+      target_id: t.member.user.id,
+      details: { from: 'member', to: 'admin' },
+    });
   });
 
   it('writes an invite and a deactivation with actor and target', async () => {

@@ -22,11 +22,18 @@ describe('password hashing in the API', () => {
       const pool = getPasswordPool();
       const before = pool.stats().completed;
       // Right passwords, and unknown emails (compared against the dummy hash): each one a bcrypt compare.
-      const attempts = Array.from({ length: 40 }, (_, i) => ({ username: i % 2 ? (users[i % 4]?.user.email ?? '') : `${unique()}@example.com`, password: PASSWORD }));
+      const attempts = Array.from({ length: 40 }, (_, i) => ({
+        username: i % 2 ? (users[i % 4]?.user.email ?? '') : `${unique()}@example.com`,
+        password: PASSWORD,
+      }));
       let flooding = true;
       const flood = Promise.all(
         attempts.map(async (body) => {
-          const res = await fetch(`${base}/auth/jwt/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          const res = await fetch(`${base}/auth/jwt/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
           return res.status;
         }),
       ).finally(() => (flooding = false));
@@ -56,13 +63,22 @@ describe('password hashing in the API', () => {
       const { app, config } = appWith({ trustedProxies: ['loopback'] }, { passwords, logger: memoryLogger().logger });
       const ip = clientIp();
       const answers = await Promise.all(
-        Array.from({ length: 12 }, () => request(app).post('/auth/jwt/login').set('X-Forwarded-For', ip).send({ username: `${unique()}@example.com`, password: PASSWORD })),
+        Array.from({ length: 12 }, () =>
+          request(app)
+            .post('/auth/jwt/login')
+            .set('X-Forwarded-For', ip)
+            .send({ username: `${unique()}@example.com`, password: PASSWORD }),
+        ),
       );
       const busy = answers.filter((r) => r.status === 503);
       const failed = answers.filter((r) => r.status === 400);
       expect(busy.length).to.be.at.least(1);
       expect(busy.length + failed.length).to.equal(12);
-      for (const r of busy) expect(r.body).to.deep.equal({ detail: 'Too many password operations in progress, retry shortly', code: 'SERVICE_UNAVAILABLE' });
+      for (const r of busy)
+        expect(r.body).to.deep.equal({
+          detail: 'Too many password operations in progress, retry shortly',
+          code: 'SERVICE_UNAVAILABLE',
+        });
       // Only the compares that ran count as failures for the IP.
       expect(Number(await testDeps().redis.get(limiterKey(config, 'ipDaily', ip)))).to.equal(failed.length);
     } finally {

@@ -39,7 +39,10 @@ describe('auth rate limits', () => {
     const succeed = () => loginAs(app, ip, email, PASSWORD);
 
     beforeEach(async () => {
-      ({ app, config } = appWith({ trustedProxies: LOOPBACK, rateLimits: { loginFailures: 3, lockoutBaseSeconds: 2 } }));
+      ({ app, config } = appWith({
+        trustedProxies: LOOPBACK,
+        rateLimits: { loginFailures: 3, lockoutBaseSeconds: 2 },
+      }));
       email = (await signUp(testApp())).user.email;
       ip = clientIp();
     });
@@ -130,7 +133,11 @@ describe('auth rate limits', () => {
     it('refuses an IP after RATE_LIMIT_FORGOT_PER_HOUR attempts, with Retry-After', async () => {
       const { app } = appWith({ trustedProxies: LOOPBACK, rateLimits: { forgotPerHour: 2 } });
       const ip = clientIp();
-      const forgot = () => request(app).post('/auth/forgot-password').set('X-Forwarded-For', ip).send({ email: `${unique()}@example.com` });
+      const forgot = () =>
+        request(app)
+          .post('/auth/forgot-password')
+          .set('X-Forwarded-For', ip)
+          .send({ email: `${unique()}@example.com` });
       await forgot().expect(202);
       await forgot().expect(202);
       const res = await forgot().expect(429);
@@ -146,12 +153,22 @@ describe('auth rate limits', () => {
     };
 
     it('comes from X-Forwarded-For when the peer is in TRUSTED_PROXIES', async () => {
-      expect(await twoFromDifferentForwardedIps(appWith({ trustedProxies: LOOPBACK, rateLimits: { registerPerHour: 1 } }).app)).to.deep.equal([422, 422]);
+      expect(
+        await twoFromDifferentForwardedIps(
+          appWith({ trustedProxies: LOOPBACK, rateLimits: { registerPerHour: 1 } }).app,
+        ),
+      ).to.deep.equal([422, 422]);
     });
 
     it('is the peer itself otherwise, whatever X-Forwarded-For says', async () => {
-      expect(await twoFromDifferentForwardedIps(appWith({ trustedProxies: [], rateLimits: { registerPerHour: 1 } }).app)).to.deep.equal([422, 429]);
-      expect(await twoFromDifferentForwardedIps(appWith({ trustedProxies: ['10.20.30.40'], rateLimits: { registerPerHour: 1 } }).app)).to.deep.equal([422, 429]);
+      expect(
+        await twoFromDifferentForwardedIps(appWith({ trustedProxies: [], rateLimits: { registerPerHour: 1 } }).app),
+      ).to.deep.equal([422, 429]);
+      expect(
+        await twoFromDifferentForwardedIps(
+          appWith({ trustedProxies: ['10.20.30.40'], rateLimits: { registerPerHour: 1 } }).app,
+        ),
+      ).to.deep.equal([422, 429]);
     });
   });
 
@@ -160,7 +177,10 @@ describe('auth rate limits', () => {
       this.timeout(30_000);
       const dead = createRedis('client', 'redis://127.0.0.1:1');
       try {
-        const { app, config } = appWith({ trustedProxies: LOOPBACK, rateLimits: { loginFailures: 2, registerPerHour: 1, forgotPerHour: 1 } }, { redis: dead });
+        const { app, config } = appWith(
+          { trustedProxies: LOOPBACK, rateLimits: { loginFailures: 2, registerPerHour: 1, forgotPerHour: 1 } },
+          { redis: dead },
+        );
         const email = (await signUp(testApp())).user.email;
         const ip = clientIp();
         await loginAs(app, ip, email, 'wrong-password').expect(400);
@@ -168,7 +188,11 @@ describe('auth rate limits', () => {
         expectRefused(await loginAs(app, ip, email, PASSWORD), 60);
         await loginAs(app, clientIp(), email, PASSWORD).expect(200);
 
-        const register = () => request(app).post('/auth/register').set('X-Forwarded-For', ip).send({ email: `${unique()}@example.com`, password: PASSWORD, date_of_birth: '1990-01-01' });
+        const register = () =>
+          request(app)
+            .post('/auth/register')
+            .set('X-Forwarded-For', ip)
+            .send({ email: `${unique()}@example.com`, password: PASSWORD, date_of_birth: '1990-01-01' });
         await register().expect(201);
         expect((await register()).status).to.equal(429);
 

@@ -12,7 +12,12 @@ export type ConfigOverrides = Partial<Omit<Config, 'rateLimits'>> & { rateLimits
 
 export function configWith(over: ConfigOverrides = {}): Config {
   const base = getConfig();
-  return { ...base, redisPrefix: `${base.redisPrefix}:${unique('sec')}`, ...over, rateLimits: { ...base.rateLimits, ...over.rateLimits } };
+  return {
+    ...base,
+    redisPrefix: `${base.redisPrefix}:${unique('sec')}`,
+    ...over,
+    rateLimits: { ...base.rateLimits, ...over.rateLimits },
+  };
 }
 
 /** An app on the real test dependencies, with configuration overrides (and dependency overrides when given). */

@@ -8,7 +8,8 @@ const HOST = 'api.example.com';
 const ORIGIN = 'https://app.example.com';
 
 function production(over: ConfigOverrides = {}): Express {
-  return appWith({ env: 'production', isProduction: true, trustedProxies: ['loopback'], allowedHosts: [HOST], ...over }).app;
+  return appWith({ env: 'production', isProduction: true, trustedProxies: ['loopback'], allowedHosts: [HOST], ...over })
+    .app;
 }
 
 /** A request as the TLS-terminating proxy (on loopback, trusted) forwards it. */
@@ -22,7 +23,13 @@ function corsHeaders(res: request.Response): string[] {
 
 function cspOf(res: request.Response): Map<string, string[]> {
   const header = String(res.headers['content-security-policy'] ?? '');
-  return new Map(header.split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name = '', ...values]) => [name, values]));
+  return new Map(
+    header
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .filter((d) => d[0])
+      .map(([name = '', ...values]) => [name, values]),
+  );
 }
 
 describe('transport', () => {
@@ -56,10 +63,22 @@ describe('transport', () => {
 
     it('reads X-Forwarded-Host only from TRUSTED_PROXIES', async () => {
       const untrusted = appWith({ allowedHosts: [HOST], trustedProxies: ['10.20.30.40'] }).app;
-      await request(untrusted).get('/utils/timezones').set('Host', HOST).set('X-Forwarded-Host', 'evil.example').expect(200);
+      await request(untrusted)
+        .get('/utils/timezones')
+        .set('Host', HOST)
+        .set('X-Forwarded-Host', 'evil.example')
+        .expect(200);
       const trusted = appWith({ allowedHosts: [HOST], trustedProxies: ['loopback'] }).app;
-      await request(trusted).get('/utils/timezones').set('Host', HOST).set('X-Forwarded-Host', 'evil.example').expect(400);
-      await request(trusted).get('/utils/timezones').set('Host', 'evil.example').set('X-Forwarded-Host', HOST).expect(200);
+      await request(trusted)
+        .get('/utils/timezones')
+        .set('Host', HOST)
+        .set('X-Forwarded-Host', 'evil.example')
+        .expect(400);
+      await request(trusted)
+        .get('/utils/timezones')
+        .set('Host', 'evil.example')
+        .set('X-Forwarded-Host', HOST)
+        .expect(200);
     });
 
     describe('Cache-Control: no-store', () => {
@@ -67,14 +86,25 @@ describe('transport', () => {
         const { app } = appWith({ trustedProxies: ['loopback'], rateLimits: { forgotPerHour: 1 } });
         const answers = [
           await request(app).post('/auth/jwt/login').send({}).expect(422),
-          await request(app).post('/auth/jwt/login').send({ username: 'nobody@example.com', password: 'wrong-password' }).expect(400),
+          await request(app)
+            .post('/auth/jwt/login')
+            .send({ username: 'nobody@example.com', password: 'wrong-password' })
+            .expect(400),
           await request(app).post('/auth/jwt/refresh').send({ refresh_token: 'nope' }).expect(401),
           await request(app).post('/auth/jwt/logout').expect(401),
           await request(app).get('/auth/jwt/login').expect(405),
           await request(app).get('/auth/nothing-here').expect(404),
           await request(app).post('/api/v1/auth/jwt/login').send({}).expect(422),
-          await request(app).post('/auth/forgot-password').set('X-Forwarded-For', '198.51.100.7').send({ email: 'a@example.com' }).expect(202),
-          await request(app).post('/auth/forgot-password').set('X-Forwarded-For', '198.51.100.7').send({ email: 'a@example.com' }).expect(429),
+          await request(app)
+            .post('/auth/forgot-password')
+            .set('X-Forwarded-For', '198.51.100.7')
+            .send({ email: 'a@example.com' })
+            .expect(202),
+          await request(app)
+            .post('/auth/forgot-password')
+            .set('X-Forwarded-For', '198.51.100.7')
+            .send({ email: 'a@example.com' })
+            .expect(429),
         ];
         for (const res of answers) expect(res.headers['cache-control'], `answer ${res.status}`).to.equal('no-store');
       });
@@ -114,7 +144,10 @@ describe('transport', () => {
         const simple = await request(app).get('/health').set('Origin', 'https://evil.example').expect(200);
         expect(corsHeaders(simple)).to.deep.equal([]);
         expect(simple.headers.vary).to.match(/\bOrigin\b/);
-        const preflight = await request(app).options('/users/me').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'DELETE');
+        const preflight = await request(app)
+          .options('/users/me')
+          .set('Origin', 'https://evil.example')
+          .set('Access-Control-Request-Method', 'DELETE');
         expect(corsHeaders(preflight)).to.deep.equal([]);
         // A listed origin's scheme or port must match too.
         const http = await request(app).get('/health').set('Origin', 'http://app.example.com').expect(200);
@@ -163,7 +196,13 @@ describe('transport', () => {
 
     it('redirects plain HTTP to HTTPS for the browser pages', async () => {
       const app = production();
-      for (const path of ['/docs', '/docs/', '/docs/swagger-ui-init.js', '/admin/queues', '/admin/queues/api/queues?x=1']) {
+      for (const path of [
+        '/docs',
+        '/docs/',
+        '/docs/swagger-ui-init.js',
+        '/admin/queues',
+        '/admin/queues/api/queues?x=1',
+      ]) {
         const res = await request(app).get(path).set('Host', HOST).expect(301);
         expect(res.headers.location).to.equal(`https://${HOST}${path}`);
       }
@@ -172,7 +211,13 @@ describe('transport', () => {
 
     it('refuses any other plain-HTTP request with 403 HTTPS_REQUIRED', async () => {
       const app = production();
-      for (const [method, path] of [['get', '/users/me'], ['post', '/auth/jwt/login'], ['get', '/openapi.json'], ['get', '/api/v1/health'], ['post', '/docs/']] as const) {
+      for (const [method, path] of [
+        ['get', '/users/me'],
+        ['post', '/auth/jwt/login'],
+        ['get', '/openapi.json'],
+        ['get', '/api/v1/health'],
+        ['post', '/docs/'],
+      ] as const) {
         const res = await request(app)[method](path).set('Host', HOST).expect(403);
         expect(res.body).to.deep.equal({ detail: 'HTTPS is required', code: 'HTTPS_REQUIRED' });
         expect(res.headers['x-content-type-options']).to.equal('nosniff');
@@ -188,14 +233,22 @@ describe('transport', () => {
 
     it('trusts X-Forwarded-Proto only from TRUSTED_PROXIES', async () => {
       await viaHttps(production(), 'get', '/utils/timezones').expect(200);
-      const untrusted = await viaHttps(production({ trustedProxies: ['10.20.30.40'] }), 'get', '/utils/timezones').expect(403);
+      const untrusted = await viaHttps(
+        production({ trustedProxies: ['10.20.30.40'] }),
+        'get',
+        '/utils/timezones',
+      ).expect(403);
       expect(untrusted.body.code).to.equal('HTTPS_REQUIRED');
       await viaHttps(production({ trustedProxies: [] }), 'get', '/utils/timezones').expect(403);
     });
 
     it('refuses a host not in ALLOWED_HOSTS with 400 INVALID_HOST, before any redirect', async () => {
       const app = production();
-      const res = await request(app).get('/utils/timezones').set('Host', 'evil.example').set('X-Forwarded-Proto', 'https').expect(400);
+      const res = await request(app)
+        .get('/utils/timezones')
+        .set('Host', 'evil.example')
+        .set('X-Forwarded-Proto', 'https')
+        .expect(400);
       expect(res.body).to.deep.equal({ detail: 'Invalid Host header', code: 'INVALID_HOST' });
       // No redirect to a host the client chose.
       await request(app).get('/docs/').set('Host', 'evil.example').expect(400);
@@ -208,12 +261,20 @@ describe('transport', () => {
       for (const host of ['API.EXAMPLE.COM', 'example.org', 'eu.api.example.org', `${HOST}:443`]) {
         await request(app).get('/utils/timezones').set('Host', host).set('X-Forwarded-Proto', 'https').expect(200);
       }
-      await request(app).get('/utils/timezones').set('Host', 'badexample.org').set('X-Forwarded-Proto', 'https').expect(400);
+      await request(app)
+        .get('/utils/timezones')
+        .set('Host', 'badexample.org')
+        .set('X-Forwarded-Proto', 'https')
+        .expect(400);
     });
 
     it('accepts only the host of PUBLIC_BASE_URL when ALLOWED_HOSTS is empty', async () => {
       const app = production({ allowedHosts: [], publicBaseUrl: 'https://nudge.example.net' });
-      await request(app).get('/utils/timezones').set('Host', 'nudge.example.net').set('X-Forwarded-Proto', 'https').expect(200);
+      await request(app)
+        .get('/utils/timezones')
+        .set('Host', 'nudge.example.net')
+        .set('X-Forwarded-Proto', 'https')
+        .expect(200);
       await request(app).get('/utils/timezones').set('Host', HOST).set('X-Forwarded-Proto', 'https').expect(400);
     });
   });

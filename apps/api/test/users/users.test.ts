@@ -14,16 +14,40 @@ async function rowOf(id: string): Promise<UserRow> {
   return row;
 }
 
-const birthdayOf = (userId: string) => db()('birthdays').where({ user_id: userId }).first<{ workspace_id: string; name: string; date_of_birth: string } | undefined>();
+const birthdayOf = (userId: string) =>
+  db()('birthdays')
+    .where({ user_id: userId })
+    .first<{ workspace_id: string; name: string; date_of_birth: string } | undefined>();
 
-const patchUser = (who: Session, id: string, body: object) => request(app()).patch(`/users/${id}`).set(who.auth).send(body);
+const patchUser = (who: Session, id: string, body: object) =>
+  request(app()).patch(`/users/${id}`).set(who.auth).send(body);
 
 describe('GET /users/me', () => {
   it('answers the caller, without a hash or the token version', async () => {
     const s = await signUp(app(), { name: 'Ada', date_of_birth: '1991-02-03' });
     const res = await request(app()).get('/users/me').set(s.auth).expect(200);
-    expect(res.body).to.include({ id: s.user.id, email: s.user.email, name: 'Ada', date_of_birth: '1991-02-03', workspace_id: null, role: null });
-    expect(res.body).to.have.all.keys('id', 'email', 'name', 'date_of_birth', 'timezone', 'workspace_id', 'role', 'is_active', 'is_superuser', 'is_verified', 'created_at', 'updated_at');
+    expect(res.body).to.include({
+      id: s.user.id,
+      email: s.user.email,
+      name: 'Ada',
+      date_of_birth: '1991-02-03',
+      workspace_id: null,
+      role: null,
+    });
+    expect(res.body).to.have.all.keys(
+      'id',
+      'email',
+      'name',
+      'date_of_birth',
+      'timezone',
+      'workspace_id',
+      'role',
+      'is_active',
+      'is_superuser',
+      'is_verified',
+      'created_at',
+      'updated_at',
+    );
   });
 
   it('answers 401 without a token', async () => {
@@ -34,9 +58,16 @@ describe('GET /users/me', () => {
 describe('PATCH /users/me', () => {
   it('changes the name, date of birth and timezone, and the birthday row follows', async () => {
     const s = await signUp(app(), { workspace_name: unique('Me') });
-    const res = await request(app()).patch('/users/me').set(s.auth).send({ name: 'Grace', date_of_birth: '1985-12-09', timezone: 'Europe/Paris' }).expect(200);
+    const res = await request(app())
+      .patch('/users/me')
+      .set(s.auth)
+      .send({ name: 'Grace', date_of_birth: '1985-12-09', timezone: 'Europe/Paris' })
+      .expect(200);
     expect(res.body).to.include({ name: 'Grace', date_of_birth: '1985-12-09', timezone: 'Europe/Paris' });
-    expect((await request(app()).get('/users/me').set(s.auth).expect(200)).body).to.include({ name: 'Grace', timezone: 'Europe/Paris' });
+    expect((await request(app()).get('/users/me').set(s.auth).expect(200)).body).to.include({
+      name: 'Grace',
+      timezone: 'Europe/Paris',
+    });
     expect(await birthdayOf(s.user.id)).to.include({ name: 'Grace', date_of_birth: '1985-12-09' });
   });
 
@@ -44,7 +75,11 @@ describe('PATCH /users/me', () => {
     it(`answers 422 naming current_password for a new ${field} without it, and changes nothing`, async () => {
       const s = await signUp(app());
       const value = field === 'email' ? `${unique()}@example.com` : 'a-new-password-1';
-      const res = await request(app()).patch('/users/me').set(s.auth).send({ [field]: value }).expect(422);
+      const res = await request(app())
+        .patch('/users/me')
+        .set(s.auth)
+        .send({ [field]: value })
+        .expect(422);
       expect(res.body.code).to.equal('VALIDATION_ERROR');
       expect(res.body.detail).to.have.length(1);
       expect(res.body.detail[0]).to.deep.include({ loc: ['body', 'current_password'], type: 'any.required' });
@@ -56,7 +91,11 @@ describe('PATCH /users/me', () => {
     it(`answers 400 UPDATE_USER_INVALID_PASSWORD for a new ${field} with a wrong current_password, and changes nothing`, async () => {
       const s = await signUp(app());
       const value = field === 'email' ? `${unique()}@example.com` : 'a-new-password-1';
-      const res = await request(app()).patch('/users/me').set(s.auth).send({ [field]: value, current_password: 'not-my-password' }).expect(400);
+      const res = await request(app())
+        .patch('/users/me')
+        .set(s.auth)
+        .send({ [field]: value, current_password: 'not-my-password' })
+        .expect(400);
       expect(res.body).to.deep.equal({ detail: 'UPDATE_USER_INVALID_PASSWORD', code: 'UPDATE_USER_INVALID_PASSWORD' });
       expect((await rowOf(s.user.id)).email).to.equal(s.user.email);
       await login(app(), s.user.email, PASSWORD);
@@ -66,7 +105,11 @@ describe('PATCH /users/me', () => {
   it('changes the email with the right current_password, and the new email signs in', async () => {
     const s = await signUp(app());
     const email = `${unique()}@example.com`;
-    const res = await request(app()).patch('/users/me').set(s.auth).send({ email, current_password: PASSWORD }).expect(200);
+    const res = await request(app())
+      .patch('/users/me')
+      .set(s.auth)
+      .send({ email, current_password: PASSWORD })
+      .expect(200);
     expect(res.body.email).to.equal(email);
     await login(app(), email);
     await request(app()).post('/auth/jwt/login').send({ username: s.user.email, password: PASSWORD }).expect(400);
@@ -75,8 +118,15 @@ describe('PATCH /users/me', () => {
   it('answers 400 UPDATE_USER_EMAIL_ALREADY_EXISTS for a taken email in any case', async () => {
     const s = await signUp(app());
     const other = await signUp(app());
-    const res = await request(app()).patch('/users/me').set(s.auth).send({ email: other.user.email.toUpperCase(), current_password: PASSWORD }).expect(400);
-    expect(res.body).to.deep.equal({ detail: 'UPDATE_USER_EMAIL_ALREADY_EXISTS', code: 'UPDATE_USER_EMAIL_ALREADY_EXISTS' });
+    const res = await request(app())
+      .patch('/users/me')
+      .set(s.auth)
+      .send({ email: other.user.email.toUpperCase(), current_password: PASSWORD })
+      .expect(400);
+    expect(res.body).to.deep.equal({
+      detail: 'UPDATE_USER_EMAIL_ALREADY_EXISTS',
+      code: 'UPDATE_USER_EMAIL_ALREADY_EXISTS',
+    });
     expect((await rowOf(s.user.id)).email).to.equal(s.user.email);
   });
 
@@ -86,7 +136,9 @@ describe('PATCH /users/me', () => {
     expect(bad.body.detail[0]).to.include({ type: 'timezone.unknown' });
     expect(bad.body.detail[0].loc).to.deep.equal(['body', 'timezone']);
     for (const tz of ['UTC', 'Asia/Kolkata']) {
-      expect((await request(app()).patch('/users/me').set(s.auth).send({ timezone: tz }).expect(200)).body.timezone).to.equal(tz);
+      expect(
+        (await request(app()).patch('/users/me').set(s.auth).send({ timezone: tz }).expect(200)).body.timezone,
+      ).to.equal(tz);
       expect((await request(app()).get('/users/me').set(s.auth).expect(200)).body.timezone).to.equal(tz);
     }
   });
@@ -96,7 +148,9 @@ describe('GET /users/', () => {
   it("lists the caller's workspace and nobody else", async () => {
     const t = await team(app());
     const other = await team(app());
-    const ids = ((await request(app()).get('/users/').set(t.member.auth).expect(200)).body as { id: string }[]).map((u) => u.id);
+    const ids = ((await request(app()).get('/users/').set(t.member.auth).expect(200)).body as { id: string }[]).map(
+      (u) => u.id,
+    );
     expect(ids).to.have.members([t.owner.user.id, t.admin.user.id, t.member.user.id]);
     expect(ids).to.not.include(other.member.user.id);
   });
@@ -115,17 +169,21 @@ describe('GET /users/', () => {
     const t = await team(app());
     await request(app()).get('/users/').set(t.owner.auth).expect(200);
     await patchUser(t.owner, t.member.user.id, { name: 'Renamed' }).expect(200);
-    const listed = ((await request(app()).get('/users/').set(t.owner.auth).expect(200)).body as { id: string; name: string }[]).find((u) => u.id === t.member.user.id);
+    const listed = (
+      (await request(app()).get('/users/').set(t.owner.auth).expect(200)).body as { id: string; name: string }[]
+    ).find((u) => u.id === t.member.user.id);
     expect(listed?.name).to.equal('Renamed');
   });
 });
 
 describe('GET /users/all', () => {
-  it('lists every workspace\'s users for the platform admin', async () => {
+  it("lists every workspace's users for the platform admin", async () => {
     const a = await team(app());
     const b = await team(app());
     const root = await superuser(app());
-    const ids = ((await request(app()).get('/users/all').set(root.auth).expect(200)).body as { id: string }[]).map((u) => u.id);
+    const ids = ((await request(app()).get('/users/all').set(root.auth).expect(200)).body as { id: string }[]).map(
+      (u) => u.id,
+    );
     expect(ids).to.include.members([a.owner.user.id, b.member.user.id, root.user.id]);
   });
 
@@ -137,13 +195,17 @@ describe('GET /users/all', () => {
 });
 
 describe('GET /users/{id}', () => {
-  it('answers a user of the same workspace, 404 for another workspace\'s, and any user to the platform admin', async () => {
+  it("answers a user of the same workspace, 404 for another workspace's, and any user to the platform admin", async () => {
     const a = await team(app());
     const b = await team(app());
     const root = await superuser(app());
-    expect((await request(app()).get(`/users/${a.owner.user.id}`).set(a.member.auth).expect(200)).body.email).to.equal(a.owner.user.email);
+    expect((await request(app()).get(`/users/${a.owner.user.id}`).set(a.member.auth).expect(200)).body.email).to.equal(
+      a.owner.user.email,
+    );
     await request(app()).get(`/users/${b.owner.user.id}`).set(a.owner.auth).expect(404);
-    expect((await request(app()).get(`/users/${b.member.user.id}`).set(root.auth).expect(200)).body.id).to.equal(b.member.user.id);
+    expect((await request(app()).get(`/users/${b.member.user.id}`).set(root.auth).expect(200)).body.id).to.equal(
+      b.member.user.id,
+    );
   });
 });
 
@@ -154,9 +216,27 @@ describe('PATCH /users/{id}', () => {
       const root = await superuser(app());
       const before = await rowOf(t.member.user.id);
       const email = `${unique()}@example.com`;
-      const body = { name: 'Changed', date_of_birth: '1970-07-07', timezone: 'Asia/Tokyo', email, password: 'a-brand-new-pass', role: 'admin', is_verified: true, is_superuser: true };
+      const body = {
+        name: 'Changed',
+        date_of_birth: '1970-07-07',
+        timezone: 'Asia/Tokyo',
+        email,
+        password: 'a-brand-new-pass',
+        role: 'admin',
+        is_verified: true,
+        is_superuser: true,
+      };
       const res = await patchUser(root, t.member.user.id, body).expect(200);
-      expect(res.body).to.include({ name: 'Changed', date_of_birth: '1970-07-07', timezone: 'Asia/Tokyo', email, role: 'admin', is_verified: true, is_superuser: true, is_active: true });
+      expect(res.body).to.include({
+        name: 'Changed',
+        date_of_birth: '1970-07-07',
+        timezone: 'Asia/Tokyo',
+        email,
+        role: 'admin',
+        is_verified: true,
+        is_superuser: true,
+        is_active: true,
+      });
       const after = await rowOf(t.member.user.id);
       expect(after.token_version).to.equal(before.token_version + 1);
       await request(app()).get('/users/me').set(t.member.auth).expect(401);
@@ -175,8 +255,12 @@ describe('PATCH /users/{id}', () => {
       const res = await patchUser(root, a.admin.user.id, { workspace_id: b.workspaceId }).expect(200);
       expect(res.body).to.include({ workspace_id: b.workspaceId, role: 'member' });
       expect((await birthdayOf(a.admin.user.id))?.workspace_id).to.equal(b.workspaceId);
-      const inA = ((await request(app()).get('/users/').set(a.owner.auth).expect(200)).body as { id: string }[]).map((u) => u.id);
-      const inB = ((await request(app()).get('/users/').set(b.owner.auth).expect(200)).body as { id: string }[]).map((u) => u.id);
+      const inA = ((await request(app()).get('/users/').set(a.owner.auth).expect(200)).body as { id: string }[]).map(
+        (u) => u.id,
+      );
+      const inB = ((await request(app()).get('/users/').set(b.owner.auth).expect(200)).body as { id: string }[]).map(
+        (u) => u.id,
+      );
       expect(inA).to.not.include(a.admin.user.id);
       expect(inB).to.include(a.admin.user.id);
       // The moved user now sees their new workspace's rows only.
@@ -196,7 +280,9 @@ describe('PATCH /users/{id}', () => {
       const t = await team(app());
       const loner = await signUp(app());
       const root = await superuser(app());
-      const res = await patchUser(root, t.member.user.id, { workspace_id: '00000000-0000-4000-8000-000000000000' }).expect(422);
+      const res = await patchUser(root, t.member.user.id, {
+        workspace_id: '00000000-0000-4000-8000-000000000000',
+      }).expect(422);
       expect(res.body.detail[0].loc).to.deep.equal(['body', 'workspace_id']);
       const roleless = await patchUser(root, loner.user.id, { role: 'admin' }).expect(422);
       expect(roleless.body.detail[0].loc).to.deep.equal(['body', 'role']);
@@ -205,7 +291,7 @@ describe('PATCH /users/{id}', () => {
       expect((await rowOf(loner.user.id)).role).to.equal(null);
     });
 
-    it('answers 403 for token_version, which is the server\'s alone', async () => {
+    it("answers 403 for token_version, which is the server's alone", async () => {
       const t = await team(app());
       const root = await superuser(app());
       const before = await rowOf(t.member.user.id);
@@ -217,8 +303,18 @@ describe('PATCH /users/{id}', () => {
   describe("as a workspace's owner or admin", () => {
     it("changes a member's profile fields, role and activity", async () => {
       const t = await team(app());
-      const res = await patchUser(t.owner, t.member.user.id, { name: 'Bob', date_of_birth: '1999-09-09', timezone: 'Europe/Berlin', role: 'admin' }).expect(200);
-      expect(res.body).to.include({ name: 'Bob', date_of_birth: '1999-09-09', timezone: 'Europe/Berlin', role: 'admin' });
+      const res = await patchUser(t.owner, t.member.user.id, {
+        name: 'Bob',
+        date_of_birth: '1999-09-09',
+        timezone: 'Europe/Berlin',
+        role: 'admin',
+      }).expect(200);
+      expect(res.body).to.include({
+        name: 'Bob',
+        date_of_birth: '1999-09-09',
+        timezone: 'Europe/Berlin',
+        role: 'admin',
+      });
       expect(await birthdayOf(t.member.user.id)).to.include({ name: 'Bob', date_of_birth: '1999-09-09' });
       await patchUser(t.admin, t.member.user.id, { name: 'Robert', role: 'member' }).expect(200);
       await patchUser(t.admin, t.member.user.id, { is_active: false }).expect(200);
@@ -245,7 +341,7 @@ describe('PATCH /users/{id}', () => {
       expect((await rowOf(t.owner.user.id)).role).to.equal('admin');
     });
 
-    it("never changes a platform admin who belongs to the workspace", async () => {
+    it('never changes a platform admin who belongs to the workspace', async () => {
       const t = await team(app());
       const root = await superuser(app());
       await db()('users').where({ id: root.user.id }).update({ workspace_id: t.workspaceId, role: 'member' });
@@ -270,7 +366,10 @@ describe('PATCH /users/{id}', () => {
   it('leaves one owner when two owners demote each other at the same time', async () => {
     const t = await team(app());
     await patchUser(t.owner, t.admin.user.id, { role: 'owner' }).expect(200);
-    const [x, y] = await Promise.all([patchUser(t.owner, t.admin.user.id, { role: 'member' }), patchUser(t.admin, t.owner.user.id, { role: 'member' })]);
+    const [x, y] = await Promise.all([
+      patchUser(t.owner, t.admin.user.id, { role: 'member' }),
+      patchUser(t.admin, t.owner.user.id, { role: 'member' }),
+    ]);
     expect([x.status, y.status].sort()).to.deep.equal([200, 409]);
     const owners = await db()('users').where({ workspace_id: t.workspaceId, role: 'owner' });
     expect(owners).to.have.length(1);
@@ -310,7 +409,7 @@ describe('PATCH /users/{id}', () => {
     expect((await rowOf(t.admin.user.id)).name).to.not.equal('Sneaky');
   });
 
-  it('bumps token_version on deactivation, so the user\'s tokens die, and writes audit rows with actor and target', async () => {
+  it("bumps token_version on deactivation, so the user's tokens die, and writes audit rows with actor and target", async () => {
     const t = await team(app());
     const before = await rowOf(t.member.user.id);
     await patchUser(t.owner, t.member.user.id, { role: 'admin' }).expect(200);
@@ -318,10 +417,16 @@ describe('PATCH /users/{id}', () => {
     expect((await rowOf(t.member.user.id)).token_version).to.equal(before.token_version + 1);
     await request(app()).get('/users/me').set(t.member.auth).expect(401);
     await request(app()).post('/auth/jwt/refresh').send({ refresh_token: t.member.refresh }).expect(401);
-    const audit = await db()('audit_log').where({ workspace_id: t.workspaceId, target_id: t.member.user.id }).whereIn('action', ['role_changed', 'user_deactivated']);
+    const audit = await db()('audit_log')
+      .where({ workspace_id: t.workspaceId, target_id: t.member.user.id })
+      .whereIn('action', ['role_changed', 'user_deactivated']);
     expect(audit.map((a: { action: string }) => a.action)).to.have.members(['role_changed', 'user_deactivated']);
-    for (const row of audit) expect(row).to.include({ actor_id: t.owner.user.id, target_type: 'user', target_id: t.member.user.id });
-    expect(audit.find((a: { action: string }) => a.action === 'role_changed')?.details).to.deep.equal({ from: 'member', to: 'admin' });
+    for (const row of audit)
+      expect(row).to.include({ actor_id: t.owner.user.id, target_type: 'user', target_id: t.member.user.id });
+    expect(audit.find((a: { action: string }) => a.action === 'role_changed')?.details).to.deep.equal({
+      from: 'member',
+      to: 'admin',
+    });
   });
 });
 
@@ -342,14 +447,21 @@ describe('DELETE /users/{id}', () => {
     await request(app()).delete(`/users/${t.member.user.id}`).set(t.admin.auth).expect(204);
     expect(await findUserById(db(), t.member.user.id)).to.equal(undefined);
     expect(await birthdayOf(t.member.user.id)).to.equal(undefined);
-    const ids = ((await request(app()).get('/users/').set(t.owner.auth).expect(200)).body as { id: string }[]).map((u) => u.id);
+    const ids = ((await request(app()).get('/users/').set(t.owner.auth).expect(200)).body as { id: string }[]).map(
+      (u) => u.id,
+    );
     expect(ids).to.not.include(t.member.user.id);
     await request(app()).delete(`/users/${t.admin.user.id}`).set(t.owner.auth).expect(204);
   });
 
   it('refuses an admin deleting an owner, a member deleting anyone and an admin or owner deleting themselves', async () => {
     const t = await team(app());
-    for (const [who, target] of [[t.admin, t.owner], [t.member, t.admin], [t.admin, t.admin], [t.owner, t.owner]] as const) {
+    for (const [who, target] of [
+      [t.admin, t.owner],
+      [t.member, t.admin],
+      [t.admin, t.admin],
+      [t.owner, t.owner],
+    ] as const) {
       const res = await request(app()).delete(`/users/${target.user.id}`).set(who.auth).expect(403);
       expect(res.body.code).to.equal('FORBIDDEN');
     }

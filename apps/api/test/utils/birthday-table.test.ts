@@ -21,15 +21,25 @@ describe('birthday table utilities', () => {
     priv = await createPrivateDatabase('nudge_bday_utils');
     app = createApp({ ...testDeps(), db: priv.db });
     const email = `${unique('root')}@example.com`;
-    await insertUser(priv.db, { email, password_hash: await hashPassword(PASSWORD, 4), is_superuser: true, date_of_birth: '1980-01-01' });
+    await insertUser(priv.db, {
+      email,
+      password_hash: await hashPassword(PASSWORD, 4),
+      is_superuser: true,
+      date_of_birth: '1980-01-01',
+    });
     root = await login(app, email);
   });
   after(async () => {
     await priv.drop();
   });
 
-  const refresh = async () => (await request(app).post('/utils/refresh-birthday-table').set(root.auth).expect(200)).body as Record<string, number>;
-  const backfill = async () => (await request(app).post('/utils/backfill-birthdays').set(root.auth).expect(200)).body as Record<string, number>;
+  const refresh = async () =>
+    (await request(app).post('/utils/refresh-birthday-table').set(root.auth).expect(200)).body as Record<
+      string,
+      number
+    >;
+  const backfill = async () =>
+    (await request(app).post('/utils/backfill-birthdays').set(root.auth).expect(200)).body as Record<string, number>;
   const rowOf = (userId: string) => db()<BirthdayRow>('birthdays').where({ user_id: userId }).first();
 
   /** Eight users in one workspace (the owner and seven members) plus a standalone birthday. */
@@ -41,7 +51,13 @@ describe('birthday table utilities', () => {
       const inv = await request(app).post(`/workspaces/${ws}/invites`).set(owner.auth).send({}).expect(201);
       members.push(await signUp(app, { invite_token: inv.body.invite_token, name: `Member ${i}` }));
     }
-    const standalone = (await request(app).post('/birthdays/').set(owner.auth).send({ name: 'Standalone', date_of_birth: '1970-07-07' }).expect(201)).body.id as string;
+    const standalone = (
+      await request(app)
+        .post('/birthdays/')
+        .set(owner.auth)
+        .send({ name: 'Standalone', date_of_birth: '1970-07-07' })
+        .expect(201)
+    ).body.id as string;
     return { ws, owner, members, standalone };
   }
 
@@ -52,7 +68,11 @@ describe('birthday table utilities', () => {
       const rows = await db()<BirthdayRow>('birthdays').where({ user_id: u.id });
       if (u.workspace_id && u.date_of_birth) {
         expect(rows).to.have.length(1);
-        expect(rows[0]).to.include({ workspace_id: u.workspace_id, date_of_birth: u.date_of_birth, name: birthdayDisplayName(u) });
+        expect(rows[0]).to.include({
+          workspace_id: u.workspace_id,
+          date_of_birth: u.date_of_birth,
+          name: birthdayDisplayName(u),
+        });
       } else {
         expect(rows).to.deep.equal([]);
       }
@@ -72,8 +92,19 @@ describe('birthday table utilities', () => {
     it('creates the missing, re-syncs the changed and removes orphans, counting each, then answers all zeros', async () => {
       const { ws, owner, members, standalone } = await workspace();
       const other = await signUp(app, { workspace_name: unique('ws') });
-      const [m0, m1, m2, m3, m4, m5] = members.map((m) => m.user.id) as [string, string, string, string, string, string];
-      const listed = async () => (await request(app).get('/birthdays/').set(owner.auth).expect(200)).body as { user_id: string | null; name: string }[];
+      const [m0, m1, m2, m3, m4, m5] = members.map((m) => m.user.id) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      const listed = async () =>
+        (await request(app).get('/birthdays/').set(owner.auth).expect(200)).body as {
+          user_id: string | null;
+          name: string;
+        }[];
       await listed(); // cached, so the refresh must clear it
 
       await db()('birthdays').where({ user_id: m0 }).delete(); // missing: created
@@ -91,7 +122,10 @@ describe('birthday table utilities', () => {
       expect(await rowOf(m1)).to.include({ name: 'Renamed Behind' });
       expect(await rowOf(m2)).to.include({ date_of_birth: '1966-06-06' });
       expect(await rowOf(m3)).to.include({ workspace_id: other.user.workspace_id });
-      expect(await db()('birthdays').where({ id: standalone }).first()).to.include({ name: 'Standalone', user_id: null });
+      expect(await db()('birthdays').where({ id: standalone }).first()).to.include({
+        name: 'Standalone',
+        user_id: null,
+      });
 
       const names = (await listed()).map((b) => b.name);
       expect(names).to.include.members(['Member 0', 'Renamed Behind', 'Standalone']);
@@ -112,11 +146,18 @@ describe('birthday table utilities', () => {
       await db()('birthdays').where({ user_id: missing }).delete();
       await db()('users').where({ id: orphan }).update({ date_of_birth: null });
       const fn = unique('refuse_delete');
-      await db().raw(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`);
-      await db().raw(`CREATE TRIGGER ${fn} BEFORE DELETE ON birthdays FOR EACH ROW WHEN (OLD.id = '${orphanRow.id}') EXECUTE FUNCTION ${fn}()`);
+      await db().raw(
+        `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`,
+      );
+      await db().raw(
+        `CREATE TRIGGER ${fn} BEFORE DELETE ON birthdays FOR EACH ROW WHEN (OLD.id = '${orphanRow.id}') EXECUTE FUNCTION ${fn}()`,
+      );
       try {
         const { logger } = memoryLogger();
-        await request(createApp({ ...testDeps(), db: priv.db, logger })).post('/utils/refresh-birthday-table').set(root.auth).expect(500);
+        await request(createApp({ ...testDeps(), db: priv.db, logger }))
+          .post('/utils/refresh-birthday-table')
+          .set(root.auth)
+          .expect(500);
         expect(await rowOf(missing)).to.equal(undefined);
       } finally {
         await db().raw(`DROP TRIGGER ${fn} ON birthdays`);
@@ -136,7 +177,11 @@ describe('birthday table utilities', () => {
     it('creates only the missing birthdays, counting them, then answers 0', async () => {
       const { owner, members } = await workspace();
       const [a, b, c] = members.map((m) => m.user.id) as [string, string, string];
-      const listed = async () => (await request(app).get('/birthdays/').set(owner.auth).expect(200)).body as { user_id: string | null; name: string }[];
+      const listed = async () =>
+        (await request(app).get('/birthdays/').set(owner.auth).expect(200)).body as {
+          user_id: string | null;
+          name: string;
+        }[];
       await listed();
       await db()('birthdays').whereIn('user_id', [a, b]).delete();
       await db()('users').where({ id: c }).update({ name: 'Not Backfilled' });

@@ -40,8 +40,13 @@ describe('GET /utils/cache', () => {
   });
 
   it('answers null for each kind when nothing is cached', async () => {
-    expect((await request(app).get('/utils/cache/all').set(root.auth).expect(200)).body).to.deep.equal({ data: { users: null, birthdays: null, workspaces: null } });
-    for (const kind of KINDS) expect((await request(app).get(`/utils/cache/${kind}/all`).set(root.auth).expect(200)).body).to.deep.equal({ data: null });
+    expect((await request(app).get('/utils/cache/all').set(root.auth).expect(200)).body).to.deep.equal({
+      data: { users: null, birthdays: null, workspaces: null },
+    });
+    for (const kind of KINDS)
+      expect((await request(app).get(`/utils/cache/${kind}/all`).set(root.auth).expect(200)).body).to.deep.equal({
+        data: null,
+      });
   });
 
   it('joins every cached listing of a kind across workspaces', async () => {
@@ -49,16 +54,21 @@ describe('GET /utils/cache', () => {
     const b = await signUp(app, { workspace_name: unique('ws') });
     for (const s of [a, b]) for (const kind of KINDS) await request(app).get(`/${kind}/`).set(s.auth).expect(200);
 
-    const all = (await request(app).get('/utils/cache/all').set(root.auth).expect(200)).body as { data: Record<string, { id: string; user_id?: string; workspace_id?: string }[]> };
+    const all = (await request(app).get('/utils/cache/all').set(root.auth).expect(200)).body as {
+      data: Record<string, { id: string; user_id?: string; workspace_id?: string }[]>;
+    };
     expect(all).to.have.keys('data');
     expect(all.data).to.have.keys('users', 'birthdays', 'workspaces');
     expect(all.data.birthdays?.map((r) => r.user_id)).to.have.members([a.user.id, b.user.id]);
     expect(all.data.users?.map((r) => r.id)).to.have.members([a.user.id, b.user.id]);
     expect(all.data.workspaces?.map((r) => r.id)).to.have.members([a.user.workspace_id, b.user.workspace_id]);
-    for (const u of all.data.users ?? []) expect(u).to.not.have.any.keys('password_hash', 'hashed_password', 'token_version');
+    for (const u of all.data.users ?? [])
+      expect(u).to.not.have.any.keys('password_hash', 'hashed_password', 'token_version');
 
     for (const kind of KINDS) {
-      const one = (await request(app).get(`/utils/cache/${kind}/all`).set(root.auth).expect(200)).body as { data: unknown[] };
+      const one = (await request(app).get(`/utils/cache/${kind}/all`).set(root.auth).expect(200)).body as {
+        data: unknown[];
+      };
       expect(one).to.have.keys('data');
       expect(one.data).to.have.deep.members(all.data[kind] ?? []);
     }

@@ -7,7 +7,9 @@ import { testApp, testDeps, signUp, superuser, team, unique } from '../helpers';
 const app = () => testApp();
 
 async function scanJobs(): Promise<ScanJob[]> {
-  const jobs = await testDeps().producers.queue(QUEUES.birthdayScan).getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed']);
+  const jobs = await testDeps()
+    .producers.queue(QUEUES.birthdayScan)
+    .getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed']);
   return jobs.filter((j) => j !== undefined).map((j) => j.data);
 }
 

@@ -17,10 +17,18 @@ const db = () => testDeps().db;
 const WEBHOOK = 'https://hooks.slack.com/services/T0001/B0002/abcdWXYZ';
 const MASKED = 'https://hooks.slack.com/services/****WXYZ';
 
-const patchWs = (who: Session, id: string, body: object) => request(app()).patch(`/workspaces/${id}`).set(who.auth).send(body);
+const patchWs = (who: Session, id: string, body: object) =>
+  request(app()).patch(`/workspaces/${id}`).set(who.auth).send(body);
 
 async function registerWith(inviteToken: string) {
-  return request(app()).post('/auth/register').send({ email: `${unique()}@example.com`, password: PASSWORD, date_of_birth: '1990-01-01', invite_token: inviteToken });
+  return request(app())
+    .post('/auth/register')
+    .send({
+      email: `${unique()}@example.com`,
+      password: PASSWORD,
+      date_of_birth: '1990-01-01',
+      invite_token: inviteToken,
+    });
 }
 
 describe('GET /workspaces/', () => {
@@ -35,7 +43,9 @@ describe('GET /workspaces/', () => {
     const root = await superuser(app());
     const mine = (await request(app()).get('/workspaces/').set(a.member.auth).expect(200)).body as { id: string }[];
     expect(mine.map((w) => w.id)).to.deep.equal([a.workspaceId]);
-    const all = ((await request(app()).get('/workspaces/').set(root.auth).expect(200)).body as { id: string }[]).map((w) => w.id);
+    const all = ((await request(app()).get('/workspaces/').set(root.auth).expect(200)).body as { id: string }[]).map(
+      (w) => w.id,
+    );
     expect(all).to.include.members([a.workspaceId, b.workspaceId]);
     const bare = await request(app()).get('/workspaces').set(a.member.auth).redirects(0).expect(200);
     expect(bare.body).to.deep.equal(mine);
@@ -44,19 +54,25 @@ describe('GET /workspaces/', () => {
   it('masks the Slack webhook for every caller, and shows null when none is set', async () => {
     const t = await team(app());
     const root = await superuser(app());
-    expect((await request(app()).get(`/workspaces/${t.workspaceId}`).set(t.member.auth).expect(200)).body.slack_webhook).to.equal(null);
+    expect(
+      (await request(app()).get(`/workspaces/${t.workspaceId}`).set(t.member.auth).expect(200)).body.slack_webhook,
+    ).to.equal(null);
     const patched = await patchWs(t.owner, t.workspaceId, { slack_webhook: WEBHOOK }).expect(200);
     expect(patched.body.slack_webhook).to.equal(MASKED);
     for (const who of [t.owner, t.admin, t.member, root]) {
       const list = await request(app()).get('/workspaces/').set(who.auth).expect(200);
       const one = await request(app()).get(`/workspaces/${t.workspaceId}`).set(who.auth).expect(200);
-      expect((list.body as { id: string; slack_webhook: string }[]).find((w) => w.id === t.workspaceId)?.slack_webhook).to.equal(MASKED);
+      expect(
+        (list.body as { id: string; slack_webhook: string }[]).find((w) => w.id === t.workspaceId)?.slack_webhook,
+      ).to.equal(MASKED);
       expect(one.body.slack_webhook).to.equal(MASKED);
       expect(JSON.stringify([list.body, one.body])).to.not.contain('B0002');
     }
     // Stored whole for the worker that posts.
     expect(await getWorkspaceSlackWebhook(db(), t.workspaceId)).to.equal(WEBHOOK);
-    expect((await patchWs(t.owner, t.workspaceId, { slack_webhook: null }).expect(200)).body.slack_webhook).to.equal(null);
+    expect((await patchWs(t.owner, t.workspaceId, { slack_webhook: null }).expect(200)).body.slack_webhook).to.equal(
+      null,
+    );
   });
 });
 
@@ -64,10 +80,16 @@ describe('POST /workspaces/', () => {
   it('lets the platform admin create a workspace: 201, America/New_York by default, webhook masked', async () => {
     const root = await superuser(app());
     const name = unique('Made');
-    const res = await request(app()).post('/workspaces/').set(root.auth).send({ name, slack_webhook: WEBHOOK }).expect(201);
+    const res = await request(app())
+      .post('/workspaces/')
+      .set(root.auth)
+      .send({ name, slack_webhook: WEBHOOK })
+      .expect(201);
     expect(res.body).to.include({ name, timezone: 'America/New_York', slack_webhook: MASKED, slack_status: 'ok' });
     await request(app()).get(`/workspaces/${res.body.id}`).set(root.auth).expect(200);
-    const all = ((await request(app()).get('/workspaces/').set(root.auth).expect(200)).body as { id: string }[]).map((w) => w.id);
+    const all = ((await request(app()).get('/workspaces/').set(root.auth).expect(200)).body as { id: string }[]).map(
+      (w) => w.id,
+    );
     expect(all).to.include(res.body.id);
   });
 
@@ -85,7 +107,9 @@ describe('POST /workspaces/', () => {
     const res = await request(app()).post('/workspaces/').set(root.auth).send({ name: name.toUpperCase() }).expect(400);
     expect(res.body).to.deep.equal({ detail: 'WORKSPACE_ALREADY_EXISTS', code: 'WORKSPACE_ALREADY_EXISTS' });
     const racing = unique('Race');
-    const both = await Promise.all([0, 1, 2].map(() => request(app()).post('/workspaces/').set(root.auth).send({ name: racing })));
+    const both = await Promise.all(
+      [0, 1, 2].map(() => request(app()).post('/workspaces/').set(root.auth).send({ name: racing })),
+    );
     expect(both.map((r) => r.status).sort()).to.deep.equal([201, 400, 400]);
   });
 
@@ -100,11 +124,18 @@ describe('PATCH /workspaces/{id}', () => {
   it("lets the platform admin and the workspace's owner and admin change it", async () => {
     const t = await team(app());
     const root = await superuser(app());
-    for (const [who, tz] of [[t.owner, 'Europe/Paris'], [t.admin, 'Asia/Kolkata'], [root, 'UTC']] as const) {
+    for (const [who, tz] of [
+      [t.owner, 'Europe/Paris'],
+      [t.admin, 'Asia/Kolkata'],
+      [root, 'UTC'],
+    ] as const) {
       const name = unique('Renamed');
       const res = await patchWs(who, t.workspaceId, { name, timezone: tz, birthday_post_time: '08:30' }).expect(200);
       expect(res.body).to.include({ name, timezone: tz, birthday_post_time: '08:30' });
-      expect((await request(app()).get('/workspaces/').set(t.member.auth).expect(200)).body[0]).to.include({ name, timezone: tz });
+      expect((await request(app()).get('/workspaces/').set(t.member.auth).expect(200)).body[0]).to.include({
+        name,
+        timezone: tz,
+      });
     }
   });
 
@@ -116,10 +147,11 @@ describe('PATCH /workspaces/{id}', () => {
     expect(await db()('workspaces').where({ id: t.workspaceId }).first()).to.deep.equal(before);
   });
 
-  it('answers 400 WORKSPACE_ALREADY_EXISTS for another workspace\'s name in any case, but keeps its own', async () => {
+  it("answers 400 WORKSPACE_ALREADY_EXISTS for another workspace's name in any case, but keeps its own", async () => {
     const a = await team(app());
     const b = await team(app());
-    const bName = (await request(app()).get(`/workspaces/${b.workspaceId}`).set(b.owner.auth).expect(200)).body.name as string;
+    const bName = (await request(app()).get(`/workspaces/${b.workspaceId}`).set(b.owner.auth).expect(200)).body
+      .name as string;
     const res = await patchWs(a.owner, a.workspaceId, { name: bName.toUpperCase() }).expect(400);
     expect(res.body.code).to.equal('WORKSPACE_ALREADY_EXISTS');
     await patchWs(b.owner, b.workspaceId, { name: bName.toUpperCase() }).expect(200);
@@ -131,11 +163,17 @@ describe('PATCH /workspaces/{id}', () => {
       const res = await patchWs(t.owner, t.workspaceId, { timezone: tz }).expect(422);
       expect(res.body.detail[0].loc, tz).to.deep.equal(['body', 'timezone']);
     }
-    expect((await patchWs(t.owner, t.workspaceId, { timezone: 'Asia/Kolkata' }).expect(200)).body.timezone).to.equal('Asia/Kolkata');
+    expect((await patchWs(t.owner, t.workspaceId, { timezone: 'Asia/Kolkata' }).expect(200)).body.timezone).to.equal(
+      'Asia/Kolkata',
+    );
   });
 
   describe('slack_webhook', () => {
-    const accepted = ['https://hooks.slack.com/services/T0001/B0002/abcDEF123', 'https://hooks.slack.com:443/services/TABC/BXYZ/0aZ', 'http://127.0.0.1:9/services/T1/B2/loop'];
+    const accepted = [
+      'https://hooks.slack.com/services/T0001/B0002/abcDEF123',
+      'https://hooks.slack.com:443/services/TABC/BXYZ/0aZ',
+      'http://127.0.0.1:9/services/T1/B2/loop',
+    ];
     const refused = [
       'http://hooks.slack.com/services/T1/B1/xx',
       'https://evil.example/services/T1/B1/x',
@@ -154,7 +192,7 @@ describe('PATCH /workspaces/{id}', () => {
       'not a url',
     ];
 
-    it('is accepted over https on an allowed host with Slack\'s path, and over http on a listed loopback host outside production', async () => {
+    it("is accepted over https on an allowed host with Slack's path, and over http on a listed loopback host outside production", async () => {
       expect(getConfig().slackWebhookHosts).to.include('127.0.0.1');
       const t = await team(app());
       for (const url of accepted) {
@@ -175,20 +213,37 @@ describe('PATCH /workspaces/{id}', () => {
       expect(letThrough).to.deep.equal([]);
       expect(await getWorkspaceSlackWebhook(db(), t.workspaceId)).to.equal(WEBHOOK);
       const root = await superuser(app());
-      await request(app()).post('/workspaces/').set(root.auth).send({ name: unique('Bad'), slack_webhook: 'https://evil.example/services/T1/B1/x' }).expect(422);
+      await request(app())
+        .post('/workspaces/')
+        .set(root.auth)
+        .send({ name: unique('Bad'), slack_webhook: 'https://evil.example/services/T1/B1/x' })
+        .expect(422);
     });
 
     it('is stored as parsed, so the URL posted to is exactly the one checked', async () => {
       const t = await team(app());
-      await patchWs(t.owner, t.workspaceId, { slack_webhook: 'HTTPS://Hooks.Slack.com/x/../services/T1/B2/abcd' }).expect(200);
-      expect(await getWorkspaceSlackWebhook(db(), t.workspaceId)).to.equal('https://hooks.slack.com/services/T1/B2/abcd');
+      await patchWs(t.owner, t.workspaceId, {
+        slack_webhook: 'HTTPS://Hooks.Slack.com/x/../services/T1/B2/abcd',
+      }).expect(200);
+      expect(await getWorkspaceSlackWebhook(db(), t.workspaceId)).to.equal(
+        'https://hooks.slack.com/services/T1/B2/abcd',
+      );
     });
 
     it('refuses http even to a listed loopback host in production', () => {
       const hosts = { slackWebhookHosts: ['hooks.slack.com', '127.0.0.1'] };
-      expect(isAllowedSlackWebhook('http://127.0.0.1:9/services/T1/B2/x', { ...hosts, isProduction: false })).to.equal(true);
-      expect(isAllowedSlackWebhook('http://127.0.0.1:9/services/T1/B2/x', { ...hosts, isProduction: true })).to.equal(false);
-      expect(isAllowedSlackWebhook('http://127.0.0.1:9/services/T1/B2/x', { slackWebhookHosts: ['hooks.slack.com'], isProduction: false })).to.equal(false);
+      expect(isAllowedSlackWebhook('http://127.0.0.1:9/services/T1/B2/x', { ...hosts, isProduction: false })).to.equal(
+        true,
+      );
+      expect(isAllowedSlackWebhook('http://127.0.0.1:9/services/T1/B2/x', { ...hosts, isProduction: true })).to.equal(
+        false,
+      );
+      expect(
+        isAllowedSlackWebhook('http://127.0.0.1:9/services/T1/B2/x', {
+          slackWebhookHosts: ['hooks.slack.com'],
+          isProduction: false,
+        }),
+      ).to.equal(false);
     });
   });
 });
@@ -197,10 +252,18 @@ describe('DELETE /workspaces/{id}', () => {
   it('removes its invites, birthdays and memberships in one go, leaving its users without a workspace', async () => {
     const t = await team(app());
     const root = await superuser(app());
-    const unused = (await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(t.owner.auth).send({}).expect(201)).body.invite_token as string;
-    await request(app()).post('/birthdays/').set(t.owner.auth).send({ name: unique('Solo'), date_of_birth: '1985-06-07' }).expect(201);
+    const unused = (
+      await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(t.owner.auth).send({}).expect(201)
+    ).body.invite_token as string;
+    await request(app())
+      .post('/birthdays/')
+      .set(t.owner.auth)
+      .send({ name: unique('Solo'), date_of_birth: '1985-06-07' })
+      .expect(201);
     // Warm every listing cache the delete must clear.
-    for (const who of [t.owner, t.member]) for (const path of ['/users/', '/birthdays/', '/workspaces/']) await request(app()).get(path).set(who.auth).expect(200);
+    for (const who of [t.owner, t.member])
+      for (const path of ['/users/', '/birthdays/', '/workspaces/'])
+        await request(app()).get(path).set(who.auth).expect(200);
     await request(app()).get('/workspaces/').set(root.auth).expect(200);
 
     await request(app()).delete(`/workspaces/${t.workspaceId}`).set(t.owner.auth).expect(204);
@@ -215,7 +278,9 @@ describe('DELETE /workspaces/{id}', () => {
       expect(row).to.include({ workspace_id: null, role: null });
       expect(await db()('birthdays').where({ user_id: s.user.id }).first()).to.equal(undefined);
     }
-    const all = ((await request(app()).get('/workspaces/').set(root.auth).expect(200)).body as { id: string }[]).map((w) => w.id);
+    const all = ((await request(app()).get('/workspaces/').set(root.auth).expect(200)).body as { id: string }[]).map(
+      (w) => w.id,
+    );
     expect(all).to.not.include(t.workspaceId);
   });
 
@@ -228,25 +293,51 @@ describe('DELETE /workspaces/{id}', () => {
     }
     await request(app()).get(`/users/${t.owner.user.id}`).set(t.member.auth).expect(404);
     await request(app()).get(`/workspaces/${t.workspaceId}`).set(t.member.auth).expect(404);
-    const write = await request(app()).post('/birthdays/').set(t.member.auth).send({ name: 'Someone', date_of_birth: '1990-01-01' }).expect(403);
+    const write = await request(app())
+      .post('/birthdays/')
+      .set(t.member.auth)
+      .send({ name: 'Someone', date_of_birth: '1990-01-01' })
+      .expect(403);
     expect(write.body.code).to.equal('NO_WORKSPACE');
-    expect((await request(app()).get('/users/me').set(t.member.auth).expect(200)).body).to.include({ workspace_id: null, role: null });
+    expect((await request(app()).get('/users/me').set(t.member.auth).expect(200)).body).to.include({
+      workspace_id: null,
+      role: null,
+    });
   });
 
   it('detaches a user who joins while it is being deleted, role included', async () => {
     const t = await team(app());
-    const token = (await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(t.owner.auth).send({}).expect(201)).body.invite_token as string;
+    const token = (
+      await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(t.owner.auth).send({}).expect(201)
+    ).body.invite_token as string;
     // A registration, step by step: it has spent its invite when the delete starts, and adds its user after.
     const joining = await db().transaction();
     let joinerId = '';
     try {
-      await joining('workspace_invites').where({ token_hash: hashToken(token) }).update({ used_at: joining.fn.now() });
-      const deleting = request(app()).delete(`/workspaces/${t.workspaceId}`).set(t.owner.auth).then((r) => r);
-      await waitFor(async () => {
-        const { rows } = await db().raw<{ rows: { n: number }[] }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%workspace%'");
-        return (rows[0]?.n ?? 0) > 0;
-      }, { what: 'the delete to wait on the registration' });
-      joinerId = (await insertUser(joining, { email: `${unique()}@example.com`, password_hash: 'x', workspace_id: t.workspaceId, role: 'member' })).id;
+      await joining('workspace_invites')
+        .where({ token_hash: hashToken(token) })
+        .update({ used_at: joining.fn.now() });
+      const deleting = request(app())
+        .delete(`/workspaces/${t.workspaceId}`)
+        .set(t.owner.auth)
+        .then((r) => r);
+      await waitFor(
+        async () => {
+          const { rows } = await db().raw<{ rows: { n: number }[] }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%workspace%'",
+          );
+          return (rows[0]?.n ?? 0) > 0;
+        },
+        { what: 'the delete to wait on the registration' },
+      );
+      joinerId = (
+        await insertUser(joining, {
+          email: `${unique()}@example.com`,
+          password_hash: 'x',
+          workspace_id: t.workspaceId,
+          role: 'member',
+        })
+      ).id;
       await joining.commit();
       expect((await deleting).status).to.equal(204);
     } finally {
@@ -261,16 +352,26 @@ describe('DELETE /workspaces/{id}', () => {
     // Make the workspace's own DELETE fail after its members were detached, in the same transaction.
     await db().raw(`CREATE OR REPLACE FUNCTION nudge_test_refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF OLD.id = '${ws}' THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN OLD; END $$`);
-    await db().raw('CREATE TRIGGER nudge_test_refuse_delete BEFORE DELETE ON workspaces FOR EACH ROW EXECUTE FUNCTION nudge_test_refuse_delete()');
+    await db().raw(
+      'CREATE TRIGGER nudge_test_refuse_delete BEFORE DELETE ON workspaces FOR EACH ROW EXECUTE FUNCTION nudge_test_refuse_delete()',
+    );
     const { logger, lines } = memoryLogger();
     try {
-      await request(createApp({ ...testDeps(), logger })).delete(`/workspaces/${ws}`).set(t.owner.auth).expect(500);
+      await request(createApp({ ...testDeps(), logger }))
+        .delete(`/workspaces/${ws}`)
+        .set(t.owner.auth)
+        .expect(500);
     } finally {
       await db().raw('DROP TRIGGER nudge_test_refuse_delete ON workspaces');
       await db().raw('DROP FUNCTION nudge_test_refuse_delete()');
     }
-    expect(lines.some((l) => l.level === 'error' && String((l.err as Error | undefined)?.message).includes('refused by test'))).to.equal(true);
-    for (const s of [t.owner, t.admin, t.member]) expect(await db()('users').where({ id: s.user.id }).first()).to.include({ workspace_id: ws, role: s.user.role });
+    expect(
+      lines.some(
+        (l) => l.level === 'error' && String((l.err as Error | undefined)?.message).includes('refused by test'),
+      ),
+    ).to.equal(true);
+    for (const s of [t.owner, t.admin, t.member])
+      expect(await db()('users').where({ id: s.user.id }).first()).to.include({ workspace_id: ws, role: s.user.role });
     expect(await db()('birthdays').where({ workspace_id: ws })).to.have.length(3);
   });
 
@@ -301,16 +402,37 @@ describe('POST /workspaces/{id}/invites', () => {
   it('answers 403 to a member, and to an admin inviting an admin', async () => {
     const t = await team(app());
     await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(t.member.auth).send({}).expect(403);
-    await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(t.admin.auth).send({ role: 'admin' }).expect(403);
-    expect(await db()('workspace_invites').where({ workspace_id: t.workspaceId, created_by: t.member.user.id })).to.deep.equal([]);
-    expect(await db()('workspace_invites').where({ workspace_id: t.workspaceId, role: 'admin', created_by: t.admin.user.id })).to.deep.equal([]);
+    await request(app())
+      .post(`/workspaces/${t.workspaceId}/invites`)
+      .set(t.admin.auth)
+      .send({ role: 'admin' })
+      .expect(403);
+    expect(
+      await db()('workspace_invites').where({ workspace_id: t.workspaceId, created_by: t.member.user.id }),
+    ).to.deep.equal([]);
+    expect(
+      await db()('workspace_invites').where({
+        workspace_id: t.workspaceId,
+        role: 'admin',
+        created_by: t.admin.user.id,
+      }),
+    ).to.deep.equal([]);
   });
 
   it('gives a token that registers a user into the workspace with the invited role, from an owner or the platform admin', async () => {
     const t = await team(app());
     const root = await superuser(app());
-    for (const [who, role] of [[t.owner, 'admin'], [root, 'admin'], [t.admin, 'member'], [root, 'member']] as const) {
-      const inv = await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(who.auth).send({ role }).expect(201);
+    for (const [who, role] of [
+      [t.owner, 'admin'],
+      [root, 'admin'],
+      [t.admin, 'member'],
+      [root, 'member'],
+    ] as const) {
+      const inv = await request(app())
+        .post(`/workspaces/${t.workspaceId}/invites`)
+        .set(who.auth)
+        .send({ role })
+        .expect(201);
       const s = await signUp(app(), { invite_token: inv.body.invite_token as string });
       expect(s.user).to.include({ workspace_id: t.workspaceId, role });
     }
@@ -318,7 +440,11 @@ describe('POST /workspaces/{id}/invites', () => {
 
   it('answers 422 for a role other than member or admin', async () => {
     const t = await team(app());
-    const res = await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(t.owner.auth).send({ role: 'owner' }).expect(422);
+    const res = await request(app())
+      .post(`/workspaces/${t.workspaceId}/invites`)
+      .set(t.owner.auth)
+      .send({ role: 'owner' })
+      .expect(422);
     expect(res.body.detail[0].loc).to.deep.equal(['body', 'role']);
   });
 });

@@ -18,11 +18,18 @@ import {
   type BirthdayCandidate,
   type Db,
 } from '@nudge/db';
-import { candidateBirthMds, celebratedBirthMds, isPostTimeReached, localDateAt, renderBirthdayMessage } from '@nudge/domain';
+import {
+  candidateBirthMds,
+  celebratedBirthMds,
+  isPostTimeReached,
+  localDateAt,
+  renderBirthdayMessage,
+} from '@nudge/domain';
 import { QUEUES, jobIdFor, type Producers } from '@nudge/queue';
 import { dispatchJobOptions } from '../dispatch/retry-policy';
 
-export type SlackJobState = 'completed' | 'failed' | 'active' | 'delayed' | 'prioritized' | 'waiting' | 'waiting-children' | 'unknown';
+export type SlackJobState =
+  'completed' | 'failed' | 'active' | 'delayed' | 'prioritized' | 'waiting' | 'waiting-children' | 'unknown';
 
 /** The dispatch-slack queue as the scan needs it. */
 export interface SlackJobs {
@@ -72,13 +79,23 @@ export interface DueBirthdayPost {
   birthMds: number[];
 }
 
-const LIVE_STATES: ReadonlySet<SlackJobState> = new Set(['active', 'delayed', 'prioritized', 'waiting', 'waiting-children']);
+const LIVE_STATES: ReadonlySet<SlackJobState> = new Set([
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting',
+  'waiting-children',
+]);
 
 /**
  * Workspaces due a post at `now`: a usable webhook, a birthday on their local day (leap-day rule applied), the post
  * time passed (unless manual) and no post row for that day yet. Reads birthdays by birth_md only.
  */
-export async function findDueBirthdayPosts(db: Db, opts: BirthdayScanOptions, logger?: Logger): Promise<DueBirthdayPost[]> {
+export async function findDueBirthdayPosts(
+  db: Db,
+  opts: BirthdayScanOptions,
+  logger?: Logger,
+): Promise<DueBirthdayPost[]> {
   const candidates = await findBirthdayCandidates(db, candidateBirthMds(opts.now), { workspaceId: opts.workspaceId });
   const due: DueBirthdayPost[] = [];
   for (const workspace of candidates) {
@@ -89,10 +106,14 @@ export async function findDueBirthdayPosts(db: Db, opts: BirthdayScanOptions, lo
     }
     const birthMds = celebratedBirthMds(localDate, workspace.leap_day_rule);
     if (!workspace.birth_mds.some((md) => birthMds.includes(md))) continue;
-    if (!opts.manual && !isPostTimeReached(opts.now, localDate, workspace.birthday_post_time, workspace.timezone)) continue;
+    if (!opts.manual && !isPostTimeReached(opts.now, localDate, workspace.birthday_post_time, workspace.timezone))
+      continue;
     due.push({ workspace, localDate, birthMds });
   }
-  const taken = await findExistingBirthdayPosts(db, due.map((d) => ({ workspaceId: d.workspace.workspace_id, localDate: d.localDate })));
+  const taken = await findExistingBirthdayPosts(
+    db,
+    due.map((d) => ({ workspaceId: d.workspace.workspace_id, localDate: d.localDate })),
+  );
   return due.filter((d) => !taken.has(`${d.workspace.workspace_id}|${d.localDate}`));
 }
 
@@ -100,23 +121,35 @@ export async function findDueBirthdayPosts(db: Db, opts: BirthdayScanOptions, lo
  * Claims the day and inserts its notification, in one transaction. Answers the ids, or undefined when the day was
  * already claimed (another replica, a manual run) or nobody is celebrating after all.
  */
-export async function claimBirthdayDay(db: Db, due: DueBirthdayPost, now: Date): Promise<{ postId: string; notificationId: string } | undefined> {
+export async function claimBirthdayDay(
+  db: Db,
+  due: DueBirthdayPost,
+  now: Date,
+): Promise<{ postId: string; notificationId: string } | undefined> {
   const workspaceId = due.workspace.workspace_id;
   return db.transaction(async (trx) => {
     const birthdays = await listBirthdaysCelebrated(trx, workspaceId, due.birthMds);
     if (birthdays.length === 0) return undefined;
     // Concurrent claimers wait on the unique key here; all but the first get nothing back.
-    const post = await claimBirthdayPost(trx, workspaceId, { localDate: due.localDate, birthdayIds: birthdays.map((b) => b.id), claimedAt: now });
+    const post = await claimBirthdayPost(trx, workspaceId, {
+      localDate: due.localDate,
+      birthdayIds: birthdays.map((b) => b.id),
+      claimedAt: now,
+    });
     if (!post) return undefined;
     const notification = await insertNotification(trx, workspaceId, {
       kind: 'birthday',
       channel: 'slack',
       dedupe_key: `birthday:${workspaceId}:${due.localDate}`,
-      body: renderBirthdayMessage(birthdays.map((b) => b.name), due.workspace.birthday_message_template),
+      body: renderBirthdayMessage(
+        birthdays.map((b) => b.name),
+        due.workspace.birthday_message_template,
+      ),
       scheduled_for: now,
     });
     // The key is derived from the claim's own unique key, so this cannot be taken unless the claim was.
-    if (!notification) throw new Error(`birthday notification for ${workspaceId} ${due.localDate} already exists without its claim`);
+    if (!notification)
+      throw new Error(`birthday notification for ${workspaceId} ${due.localDate} already exists without its claim`);
     await attachBirthdayPostNotification(trx, workspaceId, post.id, notification.id);
     return { postId: post.id, notificationId: notification.id };
   });
@@ -127,9 +160,15 @@ export async function claimBirthdayDay(db: Db, due: DueBirthdayPost, now: Date):
  * exists in any state, so each enqueue uses the next id (jobIdFor(notification, n)) and removes a finished job
  * left under it. A claim whose local day is over is failed instead: a birthday is not posted the day after.
  */
-export async function reclaimStaleBirthdayPosts(deps: BirthdayScanDeps, now: Date, workspaceId?: string): Promise<number> {
+export async function reclaimStaleBirthdayPosts(
+  deps: BirthdayScanDeps,
+  now: Date,
+  workspaceId?: string,
+): Promise<number> {
   const { db, jobs, logger } = deps;
-  const stale = await findStaleBirthdayClaims(db, new Date(now.getTime() - deps.reclaimAfterSeconds * 1000), { workspaceId });
+  const stale = await findStaleBirthdayClaims(db, new Date(now.getTime() - deps.reclaimAfterSeconds * 1000), {
+    workspaceId,
+  });
   let reclaimed = 0;
   for (const post of stale) {
     const nid = post.notification_id;
@@ -161,7 +200,10 @@ export async function reclaimStaleBirthdayPosts(deps: BirthdayScanDeps, now: Dat
         await failNotification(trx, post.workspace_id, nid, 'expired');
         await setBirthdayPostStatus(trx, post.workspace_id, post.id, 'failed');
       });
-      logger.warn('birthday post expired before it could be sent', { workspaceId: post.workspace_id, notificationId: nid });
+      logger.warn('birthday post expired before it could be sent', {
+        workspaceId: post.workspace_id,
+        notificationId: nid,
+      });
       continue;
     }
     if (nextState !== 'unknown') await jobs.remove(nextId);
@@ -187,7 +229,11 @@ export async function runBirthdayScan(deps: BirthdayScanDeps, opts: BirthdayScan
       result.enqueued += 1;
     } catch (err) {
       // The claim is committed; the reclaimer enqueues it once reclaimAfterSeconds have passed.
-      logger.warn('could not enqueue a birthday post; it will be reclaimed', { err, workspaceId: due.workspace.workspace_id, notificationId: claim.notificationId });
+      logger.warn('could not enqueue a birthday post; it will be reclaimed', {
+        err,
+        workspaceId: due.workspace.workspace_id,
+        notificationId: claim.notificationId,
+      });
     }
   }
   result.reclaimed = await reclaimStaleBirthdayPosts(deps, opts.now, opts.workspaceId);

@@ -60,7 +60,12 @@ export interface DispatchDeps {
 }
 
 /** Fails the notification and what follows it without a try, and stops the job without retry. */
-async function failWithoutAttempt<M>(channel: DispatchChannel<M>, db: Db, n: NotificationRow, reason: string): Promise<never> {
+async function failWithoutAttempt<M>(
+  channel: DispatchChannel<M>,
+  db: Db,
+  n: NotificationRow,
+  reason: string,
+): Promise<never> {
   await db.transaction(async (trx) => {
     await failNotification(trx, n.workspace_id, n.id, reason);
     await channel.onSettled?.(trx, n, 'failed');
@@ -68,7 +73,11 @@ async function failWithoutAttempt<M>(channel: DispatchChannel<M>, db: Db, n: Not
   throw new UnrecoverableError(reason);
 }
 
-export async function dispatchNotification<M>(job: Job<NotificationJob>, channel: DispatchChannel<M>, deps: DispatchDeps): Promise<DispatchOutcome> {
+export async function dispatchNotification<M>(
+  job: Job<NotificationJob>,
+  channel: DispatchChannel<M>,
+  deps: DispatchDeps,
+): Promise<DispatchOutcome> {
   const { db } = deps;
   const n = await findNotificationForDispatch(db, job.data.notificationId);
   if (!n) return 'missing';
@@ -128,6 +137,11 @@ async function settleProviderError<M>(
     if (verdict.permanent) await channel.onPermanentFailure?.(trx, n, err);
   });
   if (verdict.permanent) await channel.afterPermanentFailure?.(n, err);
-  deps.logger.warn(`${channel.name} failed: ${verdict.reason}`, { notificationId: n.id, workspaceId: n.workspace_id, attempt, permanent: verdict.permanent });
+  deps.logger.warn(`${channel.name} failed: ${verdict.reason}`, {
+    notificationId: n.id,
+    workspaceId: n.workspace_id,
+    attempt,
+    permanent: verdict.permanent,
+  });
   throw new UnrecoverableError(verdict.reason);
 }

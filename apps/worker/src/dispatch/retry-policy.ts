@@ -31,7 +31,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /** The options a dispatch job is added with; the id is the notification's (see jobIdFor). */
-export function dispatchJobOptions(jobId: string, policy: Pick<RetryPolicy, 'attempts'> = DEFAULT_RETRY_POLICY): JobsOptions {
+export function dispatchJobOptions(
+  jobId: string,
+  policy: Pick<RetryPolicy, 'attempts'> = DEFAULT_RETRY_POLICY,
+): JobsOptions {
   return { jobId, attempts: policy.attempts, backoff: { type: DISPATCH_BACKOFF_TYPE } };
 }
 
@@ -39,9 +42,15 @@ export function dispatchJobOptions(jobId: string, policy: Pick<RetryPolicy, 'att
  * The delay before retry number `attemptsMade` (1 for the first retry): the error's Retry-After when it has one,
  * otherwise baseDelayMs × 2^(attemptsMade − 1) with ±jitter, capped at maxDelayMs.
  */
-export function retryDelay(attemptsMade: number, err: unknown, policy: RetryPolicy = DEFAULT_RETRY_POLICY, random: () => number = Math.random): number {
+export function retryDelay(
+  attemptsMade: number,
+  err: unknown,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  random: () => number = Math.random,
+): number {
   const retryAfterMs = (err as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
-  if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) return Math.round(retryAfterMs);
+  if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0)
+    return Math.round(retryAfterMs);
   const exponential = policy.baseDelayMs * 2 ** Math.max(0, attemptsMade - 1);
   const jittered = exponential * (1 - policy.jitter + 2 * policy.jitter * random());
   return Math.round(Math.min(policy.maxDelayMs, jittered));
@@ -59,11 +68,20 @@ export type RetryVerdict = { retry: true } | { retry: false; reason: string; per
  * permanent error, after the last try, or when Retry-After asks for more than maxRetryAfterMs; the reason is what
  * the notification records.
  */
-export function retryVerdict(err: ProviderError, attempt: number, attempts: number, policy: RetryPolicy = DEFAULT_RETRY_POLICY): RetryVerdict {
+export function retryVerdict(
+  err: ProviderError,
+  attempt: number,
+  attempts: number,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): RetryVerdict {
   if (!err.transient) return { retry: false, reason: err.code, permanent: true };
   if (err.retryAfterMs !== undefined && err.retryAfterMs > policy.maxRetryAfterMs) {
     const asked = Math.round(err.retryAfterMs / 1000);
-    return { retry: false, reason: `${err.code}: Retry-After ${asked} s is over the ${Math.round(policy.maxRetryAfterMs / 1000)} s limit`, permanent: false };
+    return {
+      retry: false,
+      reason: `${err.code}: Retry-After ${asked} s is over the ${Math.round(policy.maxRetryAfterMs / 1000)} s limit`,
+      permanent: false,
+    };
   }
   if (attempt >= attempts) return { retry: false, reason: err.code, permanent: false };
   return { retry: true };

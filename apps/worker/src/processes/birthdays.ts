@@ -11,7 +11,19 @@ runProcess({
   name: 'birthdays',
   queues: [
     consume({ queue: QUEUES.birthdayScan, concurrency: 1, process: birthdayScanProcessor }),
-    consume({ queue: QUEUES.dispatchSlack, concurrency: 10, process: slackPostProcessor, settings: { backoffStrategy: backoffStrategy() } }),
+    consume({
+      queue: QUEUES.dispatchSlack,
+      concurrency: 10,
+      process: slackPostProcessor,
+      settings: { backoffStrategy: backoffStrategy() },
+    }),
   ],
-  schedulers: [{ queue: QUEUES.birthdayScan, id: 'birthday-scan', everyMs: loadConfigOrExit().birthdayScanIntervalSeconds * 1000, data: {} }],
+  schedulers: [
+    {
+      queue: QUEUES.birthdayScan,
+      id: 'birthday-scan',
+      everyMs: loadConfigOrExit().birthdayScanIntervalSeconds * 1000,
+      data: {},
+    },
+  ],
 });

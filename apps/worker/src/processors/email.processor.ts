@@ -11,14 +11,21 @@ import type { WorkerContext } from '../runtime';
 export const RESET_TOKEN_TTL_MS = 3600_000;
 
 export function createEmailProcessor(adapter: EmailAdapter) {
-  return async (job: Job<EmailJob>, { config, logger }: WorkerContext): Promise<{ messageId: string } | { skipped: string }> => {
+  return async (
+    job: Job<EmailJob>,
+    { config, logger }: WorkerContext,
+  ): Promise<{ messageId: string } | { skipped: string }> => {
     if (job.data.kind !== 'password-reset') throw new UnrecoverableError(`unsupported email kind ${job.data.kind}`);
     const db = getDb();
     const user = await findUserById(db, job.data.userId);
     if (!user?.is_active) return { skipped: 'no active user' };
     // 32 random bytes: 256 bits, well over the 128 required.
     const token = randomToken(32);
-    await replacePasswordResetToken(db, { user_id: user.id, token_hash: hashToken(token), expires_at: new Date(Date.now() + RESET_TOKEN_TTL_MS) });
+    await replacePasswordResetToken(db, {
+      user_id: user.id,
+      token_hash: hashToken(token),
+      expires_at: new Date(Date.now() + RESET_TOKEN_TTL_MS),
+    });
     const link = `${config.resetPasswordUrl}?token=${encodeURIComponent(token)}`;
     try {
       const sent = await adapter.send({
@@ -29,7 +36,8 @@ export function createEmailProcessor(adapter: EmailAdapter) {
       logger.info('password-reset mail sent', { provider: sent.provider, messageId: sent.messageId });
       return { messageId: sent.messageId };
     } catch (err) {
-      if (isProviderError(err) && !err.transient) throw new UnrecoverableError(`${err.provider} refused the mail: ${err.code}`);
+      if (isProviderError(err) && !err.transient)
+        throw new UnrecoverableError(`${err.provider} refused the mail: ${err.code}`);
       throw err;
     }
   };

@@ -9,7 +9,10 @@ export const HOUSEKEEPING_EVERY_MS = 24 * 3600_000;
 export function createHousekeepingProcessor(overrides: { db?: Db; clock?: () => Date } = {}) {
   return async (_job: Job<Record<string, never>>, ctx: WorkerContext): Promise<PruneCounts> => {
     const now = (overrides.clock ?? (() => new Date()))();
-    const counts = await pruneExpiredAuthRows(overrides.db ?? getDb(), { now, batchSize: ctx.config.keyRotationBatchSize });
+    const counts = await pruneExpiredAuthRows(overrides.db ?? getDb(), {
+      now,
+      batchSize: ctx.config.keyRotationBatchSize,
+    });
     ctx.logger.info('housekeeping pruned expired auth rows', { ...counts });
     return counts;
   };

@@ -7,7 +7,15 @@
 //
 // Pacing: posts to one webhook go out at most one a second across every process, keyed by webhook rather than
 // workspace because two workspaces may share one hook.
-import { findWorkspaceById, getDb, getWorkspaceSlackWebhook, markSlackBroken, markSlackUndecryptable, settleBirthdayPostForNotification, type Db } from '@nudge/db';
+import {
+  findWorkspaceById,
+  getDb,
+  getWorkspaceSlackWebhook,
+  markSlackBroken,
+  markSlackUndecryptable,
+  settleBirthdayPostForNotification,
+  type Db,
+} from '@nudge/db';
 import { SlackWebhookAdapter } from '@nudge/channels';
 import { DecryptionError } from '@nudge/crypto';
 import type { Job, NotificationJob, Redis } from '@nudge/queue';
@@ -39,7 +47,10 @@ interface SlackMessage {
 }
 
 /** The Slack hooks of the dispatch skeleton. */
-export function slackChannel(deps: Pick<SlackPostDeps, 'db' | 'slack' | 'cache'>, logger: WorkerContext['logger']): DispatchChannel<SlackMessage> {
+export function slackChannel(
+  deps: Pick<SlackPostDeps, 'db' | 'slack' | 'cache'>,
+  logger: WorkerContext['logger'],
+): DispatchChannel<SlackMessage> {
   const { db } = deps;
   const flagUndecryptable = async (workspaceId: string) => {
     await markSlackUndecryptable(db, workspaceId);
@@ -80,8 +91,17 @@ export function slackChannel(deps: Pick<SlackPostDeps, 'db' | 'slack' | 'cache'>
   };
 }
 
-export function deliverSlackNotification(job: Job<NotificationJob>, deps: SlackPostDeps, { logger }: Pick<WorkerContext, 'logger'>): Promise<SlackPostOutcome> {
-  return dispatchNotification(job, slackChannel(deps, logger), { db: deps.db, pacer: deps.pacer, retry: deps.retry, logger });
+export function deliverSlackNotification(
+  job: Job<NotificationJob>,
+  deps: SlackPostDeps,
+  { logger }: Pick<WorkerContext, 'logger'>,
+): Promise<SlackPostOutcome> {
+  return dispatchNotification(job, slackChannel(deps, logger), {
+    db: deps.db,
+    pacer: deps.pacer,
+    retry: deps.retry,
+    logger,
+  });
 }
 
 /** The processor with its dependencies; tests pass their own database, pacing or retry policy. */

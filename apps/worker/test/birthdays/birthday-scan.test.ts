@@ -17,7 +17,8 @@ describe('the birthday scan', function () {
   after(() => h.close());
   afterEach(() => h.clear());
 
-  const texts = (hook: string | null) => h.slack.requestsTo(hook as string).map((r) => (r.body as { text: string }).text);
+  const texts = (hook: string | null) =>
+    h.slack.requestsTo(hook as string).map((r) => (r.body as { text: string }).text);
 
   describe('local day and post time', () => {
     it('posts only once the local post time has passed, on both sides of UTC', async () => {
@@ -94,10 +95,20 @@ describe('the birthday scan', function () {
       expect(await claimedOn('2028-02-29')).to.equal(2);
       expect(await claimedOn('2028-03-01')).to.equal(0);
 
-      const dates = async (id: string) => (await h.db('birthday_posts').where({ workspace_id: id }).orderBy('local_date').pluck('local_date')) as string[];
+      const dates = async (id: string) =>
+        (await h
+          .db('birthday_posts')
+          .where({ workspace_id: id })
+          .orderBy('local_date')
+          .pluck('local_date')) as string[];
       expect(await dates(feb28.id)).to.deep.equal(['2027-02-28', '2028-02-29']);
       expect(await dates(mar1.id)).to.deep.equal(['2027-03-01', '2028-02-29']);
-      for (const [ws, date] of [[feb28, '2027-02-28'], [mar1, '2027-03-01'], [feb28, '2028-02-29'], [mar1, '2028-02-29']] as const) {
+      for (const [ws, date] of [
+        [feb28, '2027-02-28'],
+        [mar1, '2027-03-01'],
+        [feb28, '2028-02-29'],
+        [mar1, '2028-02-29'],
+      ] as const) {
         expect((await h.settled(ws.id, date)).notification.status).to.equal('sent');
       }
       expect(texts(feb28.hook)).to.have.length(2);
@@ -108,13 +119,22 @@ describe('the birthday scan', function () {
   describe('the message', () => {
     it('is one post per workspace naming everyone, in bold, ordered by name, escaped', async () => {
       const ws = await h.workspace();
-      const ids = [await h.birthday(ws.id, 'Zoë', '1990-07-04'), await h.birthday(ws.id, 'adam', '1991-07-04'), await h.birthday(ws.id, 'Tom & <Jerry>', '1992-07-04')];
+      const ids = [
+        await h.birthday(ws.id, 'Zoë', '1990-07-04'),
+        await h.birthday(ws.id, 'adam', '1991-07-04'),
+        await h.birthday(ws.id, 'Tom & <Jerry>', '1992-07-04'),
+      ];
       await h.birthday(ws.id, 'Not Today', '1990-07-05');
       expect((await h.scan('2027-07-04T13:00:00Z')).claimed).to.equal(1);
       const { notification } = await h.settled(ws.id, '2027-07-04');
       const expected = ':partying_face: Happy Birthday, *adam*, *Tom &amp; &lt;Jerry&gt;* and *Zoë*! :tada:';
       expect(texts(ws.hook)).to.deep.equal([expected]);
-      expect(notification).to.include({ kind: 'birthday', channel: 'slack', body: expected, dedupe_key: `birthday:${ws.id}:2027-07-04` });
+      expect(notification).to.include({
+        kind: 'birthday',
+        channel: 'slack',
+        body: expected,
+        dedupe_key: `birthday:${ws.id}:2027-07-04`,
+      });
       expect((await h.post(ws.id, '2027-07-04'))?.birthday_ids).to.have.members(ids);
     });
 
@@ -139,7 +159,11 @@ describe('the birthday scan', function () {
         const [a, b] = await Promise.all([h.scan(now, {}, { db: db1 }), h.scan(now, {}, { db: db2 })]);
         expect(a.claimed + b.claimed).to.equal(1);
         await h.settled(ws.id, '2027-08-01');
-        expect(await h.scan(now, { manual: true, workspaceId: ws.id })).to.deep.equal({ claimed: 0, enqueued: 0, reclaimed: 0 });
+        expect(await h.scan(now, { manual: true, workspaceId: ws.id })).to.deep.equal({
+          claimed: 0,
+          enqueued: 0,
+          reclaimed: 0,
+        });
         expect(await h.scan(at('2027-08-01T20:00:00Z'))).to.deep.equal({ claimed: 0, enqueued: 0, reclaimed: 0 });
         expect(texts(ws.hook)).to.have.length(1);
         expect(await h.db('notifications').where({ workspace_id: ws.id })).to.have.length(1);
@@ -235,7 +259,11 @@ describe('the birthday scan', function () {
 
       const process = createBirthdayScanProcessor({ db: h.db, clock: () => now });
       // Ticks and manual runs other suites left in the shared queue are not this test's to run.
-      scanWorker = createWorker(QUEUES.birthdayScan, (job) => (job.data.workspaceId === ws.id ? process(job, h.ctx) : Promise.resolve(undefined)), { concurrency: 1 });
+      scanWorker = createWorker(
+        QUEUES.birthdayScan,
+        (job) => (job.data.workspaceId === ws.id ? process(job, h.ctx) : Promise.resolve(undefined)),
+        { concurrency: 1 },
+      );
       const queue = h.producers.queue(QUEUES.birthdayScan);
       const run = async () => {
         const job = await queue.add('manual', { manual: true, workspaceId: ws.id });

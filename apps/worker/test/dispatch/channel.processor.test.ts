@@ -10,7 +10,12 @@ import { SlackWebhookAdapter, type ProviderError } from '@nudge/channels';
 import { bullPrefix, createRedis, type NotificationJob } from '@nudge/queue';
 import { startFakeSlack, waitFor, type FakeSlack } from '@nudge/testing';
 import { dispatchNotification, type DispatchChannel } from '../../src/dispatch/channel.processor';
-import { backoffStrategy, DEFAULT_RETRY_POLICY, dispatchJobOptions, type RetryPolicy } from '../../src/dispatch/retry-policy';
+import {
+  backoffStrategy,
+  DEFAULT_RETRY_POLICY,
+  dispatchJobOptions,
+  type RetryPolicy,
+} from '../../src/dispatch/retry-policy';
 import { redisTargetPacer } from '../../src/dispatch/target-pacer';
 
 const FAST: RetryPolicy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 20, maxDelayMs: 200 };
@@ -61,13 +66,22 @@ describe('the channel processor skeleton', function () {
     slack = await startFakeSlack();
     const [ws] = await db('workspaces').insert({ name: name }).returning<{ id: string }[]>('id');
     workspaceId = ws!.id;
-    const deps = { db, pacer: redisTargetPacer(redis, { namespace: name, intervalMs: 50 }), retry: FAST, logger: winston.createLogger({ silent: true }) };
-    worker = new Worker<NotificationJob>(name, (job: Job<NotificationJob>) => dispatchNotification(job, channel, deps), {
-      connection: workerConnection,
-      prefix: bullPrefix(),
-      concurrency: 5,
-      settings: { backoffStrategy: backoffStrategy(FAST) },
-    });
+    const deps = {
+      db,
+      pacer: redisTargetPacer(redis, { namespace: name, intervalMs: 50 }),
+      retry: FAST,
+      logger: winston.createLogger({ silent: true }),
+    };
+    worker = new Worker<NotificationJob>(
+      name,
+      (job: Job<NotificationJob>) => dispatchNotification(job, channel, deps),
+      {
+        connection: workerConnection,
+        prefix: bullPrefix(),
+        concurrency: 5,
+        settings: { backoffStrategy: backoffStrategy(FAST) },
+      },
+    );
     worker.on('error', () => undefined);
   });
   after(async () => {
@@ -81,7 +95,12 @@ describe('the channel processor skeleton', function () {
 
   let n = 0;
   async function notification(opts: { hook?: boolean } = {}): Promise<{ row: NotificationRow; hook: string }> {
-    const row = (await insertNotification(db, workspaceId, { kind: 'reminder', channel: 'slack', dedupe_key: `${name}:${++n}`, body: `hello ${n}` }))!;
+    const row = (await insertNotification(db, workspaceId, {
+      kind: 'reminder',
+      channel: 'slack',
+      dedupe_key: `${name}:${++n}`,
+      body: `hello ${n}`,
+    }))!;
     const hook = slack.webhookUrl();
     if (opts.hook !== false) hooks.set(row.id, hook);
     return { row, hook };
@@ -91,12 +110,15 @@ describe('the channel processor skeleton', function () {
     return waitFor(
       async () => {
         const state = await queue.getJobState(job.id!);
-        return state === 'completed' || state === 'failed' ? ((await queue.getJob(job.id!))! as Job<NotificationJob, unknown>) : undefined;
+        return state === 'completed' || state === 'failed'
+          ? ((await queue.getJob(job.id!))! as Job<NotificationJob, unknown>)
+          : undefined;
       },
       { what: `job ${jobId} to finish` },
     );
   }
-  const outcomes = async (id: string) => (await listNotificationAttempts(db, workspaceId, id)).map((a) => [a.outcome, a.http_status, a.error]);
+  const outcomes = async (id: string) =>
+    (await listNotificationAttempts(db, workspaceId, id)).map((a) => [a.outcome, a.http_status, a.error]);
 
   it('sends, records the attempt, and sends nothing again when a job for the same notification runs twice', async () => {
     const { row, hook } = await notification();
@@ -107,7 +129,11 @@ describe('the channel processor skeleton', function () {
 
     expect(slack.requestsTo(hook)).to.have.length(1);
     expect(await outcomes(row.id)).to.deep.equal([['sent', 200, null]]);
-    expect(await findNotification(db, workspaceId, row.id)).to.include({ status: 'sent', provider: 'slack', attempts: 1 });
+    expect(await findNotification(db, workspaceId, row.id)).to.include({
+      status: 'sent',
+      provider: 'slack',
+      attempts: 1,
+    });
     expect(settled.filter(([id]) => id === row.id)).to.deep.equal([[row.id, 'sent']]);
   });
 
@@ -121,7 +147,11 @@ describe('the channel processor skeleton', function () {
     expect(job.failedReason).to.equal('no_service');
     expect(slack.requestsTo(hook)).to.have.length(1);
     expect(await outcomes(row.id)).to.deep.equal([['failed', 404, 'no_service']]);
-    expect(await findNotification(db, workspaceId, row.id)).to.include({ status: 'failed', last_error: 'no_service', attempts: 1 });
+    expect(await findNotification(db, workspaceId, row.id)).to.include({
+      status: 'failed',
+      last_error: 'no_service',
+      attempts: 1,
+    });
     expect(settled.filter(([id]) => id === row.id)).to.deep.equal([[row.id, 'failed']]);
     expect(permanent).to.deep.include([row.id, 'no_service']);
     expect(afterPermanent).to.include(row.id);

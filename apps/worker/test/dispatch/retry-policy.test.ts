@@ -1,21 +1,47 @@
 import { expect } from 'chai';
 import { PermanentProviderError, TransientProviderError } from '@nudge/channels';
-import { backoffStrategy, DEFAULT_RETRY_POLICY, dispatchJobOptions, DISPATCH_BACKOFF_TYPE, retryDelay, retryVerdict } from '../../src/dispatch/retry-policy';
+import {
+  backoffStrategy,
+  DEFAULT_RETRY_POLICY,
+  dispatchJobOptions,
+  DISPATCH_BACKOFF_TYPE,
+  retryDelay,
+  retryVerdict,
+} from '../../src/dispatch/retry-policy';
 
-const transient = (retryAfterMs?: number) => new TransientProviderError('busy', { provider: 'sandbox', code: retryAfterMs === undefined ? 'provider_unavailable' : 'rate_limited', status: retryAfterMs === undefined ? 503 : 429, retryAfterMs });
-const permanent = () => new PermanentProviderError('refused', { provider: 'sandbox', code: 'invalid_recipient', status: 400 });
+const transient = (retryAfterMs?: number) =>
+  new TransientProviderError('busy', {
+    provider: 'sandbox',
+    code: retryAfterMs === undefined ? 'provider_unavailable' : 'rate_limited',
+    status: retryAfterMs === undefined ? 503 : 429,
+    retryAfterMs,
+  });
+const permanent = () =>
+  new PermanentProviderError('refused', { provider: 'sandbox', code: 'invalid_recipient', status: 400 });
 
 describe('the dispatch retry policy', () => {
   it('defaults to 5 attempts, 1 s doubling, ±50% jitter, a 5 minute cap and a 15 minute Retry-After limit', () => {
-    expect(DEFAULT_RETRY_POLICY).to.deep.equal({ attempts: 5, baseDelayMs: 1000, jitter: 0.5, maxDelayMs: 300_000, maxRetryAfterMs: 900_000 });
-    expect(dispatchJobOptions('n1')).to.deep.equal({ jobId: 'n1', attempts: 5, backoff: { type: DISPATCH_BACKOFF_TYPE } });
+    expect(DEFAULT_RETRY_POLICY).to.deep.equal({
+      attempts: 5,
+      baseDelayMs: 1000,
+      jitter: 0.5,
+      maxDelayMs: 300_000,
+      maxRetryAfterMs: 900_000,
+    });
+    expect(dispatchJobOptions('n1')).to.deep.equal({
+      jobId: 'n1',
+      attempts: 5,
+      backoff: { type: DISPATCH_BACKOFF_TYPE },
+    });
   });
 
   it('doubles from the base delay, with jitter spanning ±50%', () => {
     const low = () => 0;
     const high = () => 1;
     const mid = () => 0.5;
-    expect([1, 2, 3, 4].map((n) => retryDelay(n, transient(), DEFAULT_RETRY_POLICY, mid))).to.deep.equal([1000, 2000, 4000, 8000]);
+    expect([1, 2, 3, 4].map((n) => retryDelay(n, transient(), DEFAULT_RETRY_POLICY, mid))).to.deep.equal([
+      1000, 2000, 4000, 8000,
+    ]);
     expect(retryDelay(1, transient(), DEFAULT_RETRY_POLICY, low)).to.equal(500);
     expect(retryDelay(1, transient(), DEFAULT_RETRY_POLICY, high)).to.equal(1500);
   });
@@ -52,16 +78,32 @@ describe('the dispatch retry policy', () => {
     });
 
     it('asks for no delay after the last try: the send fails instead', () => {
-      expect(retryVerdict(transient(), 5, 5)).to.deep.equal({ retry: false, reason: 'provider_unavailable', permanent: false });
-      expect(retryVerdict(transient(), 1, 1)).to.deep.equal({ retry: false, reason: 'provider_unavailable', permanent: false });
+      expect(retryVerdict(transient(), 5, 5)).to.deep.equal({
+        retry: false,
+        reason: 'provider_unavailable',
+        permanent: false,
+      });
+      expect(retryVerdict(transient(), 1, 1)).to.deep.equal({
+        retry: false,
+        reason: 'provider_unavailable',
+        permanent: false,
+      });
     });
 
     it('never retries a permanent error', () => {
-      expect(retryVerdict(permanent(), 1, 5)).to.deep.equal({ retry: false, reason: 'invalid_recipient', permanent: true });
+      expect(retryVerdict(permanent(), 1, 5)).to.deep.equal({
+        retry: false,
+        reason: 'invalid_recipient',
+        permanent: true,
+      });
     });
 
     it('fails at once when Retry-After asks for more than the limit', () => {
-      expect(retryVerdict(transient(901_000), 1, 5)).to.deep.equal({ retry: false, reason: 'rate_limited: Retry-After 901 s is over the 900 s limit', permanent: false });
+      expect(retryVerdict(transient(901_000), 1, 5)).to.deep.equal({
+        retry: false,
+        reason: 'rate_limited: Retry-After 901 s is over the 900 s limit',
+        permanent: false,
+      });
       expect(retryVerdict(transient(900_000), 1, 5)).to.deep.equal({ retry: true });
     });
   });

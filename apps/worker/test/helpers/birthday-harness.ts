@@ -19,7 +19,13 @@ import { SlackWebhookAdapter } from '@nudge/channels';
 import { createRedis, createWorker, Producers, QUEUES, type Redis, type Worker } from '@nudge/queue';
 import { createPrivateDatabase, startFakeSlack, waitFor, type FakeSlack } from '@nudge/testing';
 import type { WorkerContext } from '../../src/runtime';
-import { runBirthdayScan, slackJobsOn, type BirthdayScanDeps, type BirthdayScanOptions, type BirthdayScanResult } from '../../src/birthdays/birthday-scan.service';
+import {
+  runBirthdayScan,
+  slackJobsOn,
+  type BirthdayScanDeps,
+  type BirthdayScanOptions,
+  type BirthdayScanResult,
+} from '../../src/birthdays/birthday-scan.service';
 import { createSlackPostProcessor, slackPacer } from '../../src/processors/slack-post.processor';
 import { DEFAULT_RETRY_POLICY, backoffStrategy, type RetryPolicy } from '../../src/dispatch/retry-policy';
 
@@ -45,13 +51,21 @@ export interface BirthdayHarness {
   ctx: WorkerContext;
   dispatchWorkers: Worker[];
   scanDeps(overrides?: Partial<BirthdayScanDeps>): BirthdayScanDeps;
-  scan(now: Date | string, opts?: Omit<BirthdayScanOptions, 'now'>, overrides?: Partial<BirthdayScanDeps>): Promise<BirthdayScanResult>;
+  scan(
+    now: Date | string,
+    opts?: Omit<BirthdayScanOptions, 'now'>,
+    overrides?: Partial<BirthdayScanDeps>,
+  ): Promise<BirthdayScanResult>;
   workspace(opts?: WorkspaceOptions): Promise<{ id: string; hook: string | null }>;
   birthday(workspaceId: string, name: string, dateOfBirth: string): Promise<string>;
   post(workspaceId: string, localDate: string): Promise<BirthdayPostRow | undefined>;
   notification(workspaceId: string, localDate: string): Promise<NotificationRow | undefined>;
   /** Waits until the day's notification is final and answers it with its attempts. */
-  settled(workspaceId: string, localDate: string, timeoutMs?: number): Promise<{ notification: NotificationRow; attempts: NotificationAttemptRow[] }>;
+  settled(
+    workspaceId: string,
+    localDate: string,
+    timeoutMs?: number,
+  ): Promise<{ notification: NotificationRow; attempts: NotificationAttemptRow[] }>;
   clear(): Promise<void>;
   close(): Promise<void>;
 }
@@ -77,7 +91,10 @@ export async function startBirthdayHarness(opts: HarnessOptions = {}): Promise<B
   const adapter = new SlackWebhookAdapter({ timeoutMs: opts.slackTimeoutMs ?? 300 });
   const deliver = createSlackPostProcessor({ db, slack: adapter, retry, pacer: slackPacer(redis) });
   const dispatchWorkers = Array.from({ length: opts.dispatchWorkers ?? 2 }, () =>
-    createWorker(QUEUES.dispatchSlack, (job) => deliver(job, ctx), { concurrency: 5, settings: { backoffStrategy: backoffStrategy(retry) } }),
+    createWorker(QUEUES.dispatchSlack, (job) => deliver(job, ctx), {
+      concurrency: 5,
+      settings: { backoffStrategy: backoffStrategy(retry) },
+    }),
   );
   for (const w of dispatchWorkers) w.on('error', () => undefined);
 
@@ -104,7 +121,8 @@ export async function startBirthdayHarness(opts: HarnessOptions = {}): Promise<B
     ctx,
     dispatchWorkers,
     scanDeps,
-    scan: (now, scanOpts = {}, overrides = {}) => runBirthdayScan(scanDeps(overrides), { ...scanOpts, now: typeof now === 'string' ? new Date(now) : now }),
+    scan: (now, scanOpts = {}, overrides = {}) =>
+      runBirthdayScan(scanDeps(overrides), { ...scanOpts, now: typeof now === 'string' ? new Date(now) : now }),
     async workspace(w = {}) {
       const [row] = await db('workspaces')
         .insert({
@@ -122,7 +140,9 @@ export async function startBirthdayHarness(opts: HarnessOptions = {}): Promise<B
       return { id, hook };
     },
     async birthday(workspaceId, person, dateOfBirth) {
-      const [row] = await db('birthdays').insert({ workspace_id: workspaceId, name: person, date_of_birth: dateOfBirth }).returning<{ id: string }[]>('id');
+      const [row] = await db('birthdays')
+        .insert({ workspace_id: workspaceId, name: person, date_of_birth: dateOfBirth })
+        .returning<{ id: string }[]>('id');
       return row!.id;
     },
     post: (workspaceId, localDate) => findBirthdayPost(db, workspaceId, localDate),

@@ -27,12 +27,18 @@ describe('the housekeeping processor (housekeeping queue)', () => {
     pdb = await createPrivateDatabase('nudge_hk');
     db = pdb.db;
     userId = (await insertUser(db, { email: `hk-${randomUUID()}@example.com`, password_hash: 'x' })).id;
-    [{ id: workspaceId }] = (await db('workspaces').insert({ name: `hk-${randomUUID()}` }).returning('id')) as [{ id: string }];
+    [{ id: workspaceId }] = (await db('workspaces')
+      .insert({ name: `hk-${randomUUID()}` })
+      .returning('id')) as [{ id: string }];
     producers = new Producers();
     const ctx = { config: getConfig(), logger: getLogger(), producers };
     // A small batch size proves that a backlog larger than one batch is pruned in several rounds.
     const process = createHousekeepingProcessor({ db, clock: () => NOW });
-    worker = createWorker(QUEUES.housekeeping, (job) => process(job, { ...ctx, config: { ...ctx.config, keyRotationBatchSize: 2 } }), { concurrency: 1 });
+    worker = createWorker(
+      QUEUES.housekeeping,
+      (job) => process(job, { ...ctx, config: { ...ctx.config, keyRotationBatchSize: 2 } }),
+      { concurrency: 1 },
+    );
   });
   after(async () => {
     await worker.close();
@@ -60,17 +66,37 @@ describe('the housekeeping processor (housekeeping queue)', () => {
     await db('refresh_tokens').insert([
       { user_id: userId, family_id: family, token_version: 0, token_hash: token(), expires_at: past },
       // Revoked but not expired: reuse detection must still recognise it.
-      { user_id: userId, family_id: family, token_version: 0, token_hash: token(), expires_at: future, revoked_at: past },
+      {
+        user_id: userId,
+        family_id: family,
+        token_version: 0,
+        token_hash: token(),
+        expires_at: future,
+        revoked_at: past,
+      },
     ]);
 
     const queue = producers.queue(QUEUES.housekeeping);
     const job = await queue.add(QUEUES.housekeeping, {});
-    const counts = await waitFor(async () => (await queue.getJob(job.id ?? ''))?.returnvalue as unknown, { what: 'the housekeeping job to finish' });
-    expect(counts).to.deep.equal({ revoked_tokens: 3, password_reset_tokens: 2, workspace_invites: 2, refresh_tokens: 1 });
+    const counts = await waitFor(async () => (await queue.getJob(job.id ?? ''))?.returnvalue as unknown, {
+      what: 'the housekeeping job to finish',
+    });
+    expect(counts).to.deep.equal({
+      revoked_tokens: 3,
+      password_reset_tokens: 2,
+      workspace_invites: 2,
+      refresh_tokens: 1,
+    });
 
-    expect(await db('revoked_tokens').where({ user_id: userId }).count<{ count: number }[]>('* as count')).to.deep.equal([{ count: 1 }]);
-    expect(await db('password_reset_tokens').where({ user_id: userId }).count<{ count: number }[]>('* as count')).to.deep.equal([{ count: 1 }]);
-    expect(await db('workspace_invites').where({ workspace_id: workspaceId }).count<{ count: number }[]>('* as count')).to.deep.equal([{ count: 1 }]);
+    expect(
+      await db('revoked_tokens').where({ user_id: userId }).count<{ count: number }[]>('* as count'),
+    ).to.deep.equal([{ count: 1 }]);
+    expect(
+      await db('password_reset_tokens').where({ user_id: userId }).count<{ count: number }[]>('* as count'),
+    ).to.deep.equal([{ count: 1 }]);
+    expect(
+      await db('workspace_invites').where({ workspace_id: workspaceId }).count<{ count: number }[]>('* as count'),
+    ).to.deep.equal([{ count: 1 }]);
     const left = await db('refresh_tokens').where({ user_id: userId }).select('revoked_at');
     expect(left).to.have.length(1);
     expect(left[0]?.revoked_at).to.not.equal(null);

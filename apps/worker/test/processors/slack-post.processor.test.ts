@@ -25,7 +25,8 @@ describe('the Slack post processor (dispatch-slack)', function () {
     await h.birthday(ws.id, 'Ada', '1990-12-01');
     return ws;
   }
-  const outcomes = (attempts: { outcome: string; http_status: number | null; error: string | null }[]) => attempts.map((a) => [a.outcome, a.http_status, a.error]);
+  const outcomes = (attempts: { outcome: string; http_status: number | null; error: string | null }[]) =>
+    attempts.map((a) => [a.outcome, a.http_status, a.error]);
 
   it('posts, records the attempt and marks the notification and the post sent', async () => {
     const ws = await dueWorkspace();
@@ -75,7 +76,10 @@ describe('the Slack post processor (dispatch-slack)', function () {
     await h.scan(NOON);
     const { notification, attempts } = await h.settled(ws.id, DAY);
     expect(notification).to.include({ status: 'failed', attempts: 5, last_error: 'provider_unavailable' });
-    expect(outcomes(attempts)).to.deep.equal([...Array(4).fill(['retry', 503, 'provider_unavailable']), ['failed', 503, 'provider_unavailable']]);
+    expect(outcomes(attempts)).to.deep.equal([
+      ...Array(4).fill(['retry', 503, 'provider_unavailable']),
+      ['failed', 503, 'provider_unavailable'],
+    ]);
     expect(h.slack.requestsTo(ws.hook!)).to.have.length(5);
     expect((await h.post(ws.id, DAY))?.status).to.equal('failed');
     expect((await findWorkspaceById(h.db, ws.id))?.slack_status).to.equal('ok');
@@ -137,7 +141,10 @@ describe('the Slack post processor (dispatch-slack)', function () {
     const c = await dueWorkspace(shared);
     expect((await h.scan(NOON)).enqueued).to.equal(3);
     await Promise.all([a, b, c].map((ws) => h.settled(ws.id, DAY)));
-    const times = h.slack.requestsTo(shared).map((r) => r.at).sort((x, y) => x - y);
+    const times = h.slack
+      .requestsTo(shared)
+      .map((r) => r.at)
+      .sort((x, y) => x - y);
     expect(times).to.have.length(3);
     expect(times[1]! - times[0]!).to.be.at.least(1000);
     expect(times[2]! - times[1]!).to.be.at.least(1000);
@@ -176,7 +183,9 @@ describe('the Slack post processor (dispatch-slack)', function () {
       expect((await h.scan(NOON)).enqueued).to.equal(1);
       // A ciphertext copied from another workspace is bound to that row and does not decrypt here.
       const other = await h.workspace();
-      const foreign = (await h.db('workspaces').where({ id: other.id }).first<{ slack_webhook: string }>('slack_webhook')).slack_webhook;
+      const foreign = (
+        await h.db('workspaces').where({ id: other.id }).first<{ slack_webhook: string }>('slack_webhook')
+      ).slack_webhook;
       await h.db('workspaces').where({ id: ws.id }).update({ slack_webhook: foreign });
     } finally {
       await Promise.all(h.dispatchWorkers.map((w) => w.resume()));

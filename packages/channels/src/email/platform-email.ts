@@ -11,10 +11,22 @@ export type PlatformEmailConfig = Pick<Config, 'isProduction' | 'rootDir' | 'ema
   sendgrid: Pick<Config['sendgrid'], 'apiKey' | 'apiUrl'>;
 };
 
-export function createPlatformEmailAdapter(config: PlatformEmailConfig, { timeoutMs }: { timeoutMs?: number } = {}): EmailAdapter {
+export function createPlatformEmailAdapter(
+  config: PlatformEmailConfig,
+  { timeoutMs }: { timeoutMs?: number } = {},
+): EmailAdapter {
   const from = config.emailFrom;
-  if (config.sendgrid.apiKey) return new SendgridEmailAdapter({ apiKey: config.sendgrid.apiKey, apiUrl: config.sendgrid.apiUrl, from, timeoutMs });
+  if (config.sendgrid.apiKey)
+    return new SendgridEmailAdapter({
+      apiKey: config.sendgrid.apiKey,
+      apiUrl: config.sendgrid.apiUrl,
+      from,
+      timeoutMs,
+    });
   if (config.smtpUrl) return new SmtpEmailAdapter({ url: config.smtpUrl, from, timeoutMs });
-  if (config.isProduction) throw new ChannelNotConfiguredError('no email credentials: set SENDGRID_API_KEY or SMTP_URL (the sandbox is not allowed in production)');
+  if (config.isProduction)
+    throw new ChannelNotConfiguredError(
+      'no email credentials: set SENDGRID_API_KEY or SMTP_URL (the sandbox is not allowed in production)',
+    );
   return new SandboxEmailAdapter({ rootDir: config.rootDir, from, isProduction: false });
 }

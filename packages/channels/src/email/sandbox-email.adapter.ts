@@ -22,7 +22,8 @@ export class SandboxEmailAdapter implements EmailAdapter {
   private readonly composer: Transporter;
 
   constructor(options: SandboxEmailAdapterOptions) {
-    if (options.isProduction) throw new ChannelNotConfiguredError('the sandbox email driver is not allowed in production');
+    if (options.isProduction)
+      throw new ChannelNotConfiguredError('the sandbox email driver is not allowed in production');
     this.outboxDir = path.join(options.rootDir, '.nudge', 'outbox');
     this.from = options.from;
     this.composer = nodemailer.createTransport({ streamTransport: true, buffer: true });
@@ -42,7 +43,12 @@ export class SandboxEmailAdapter implements EmailAdapter {
       text: message.text,
       ...(message.html ? { html: message.html } : {}),
       messageId: `<${id}@sandbox.nudge.local>`,
-      headers: Object.fromEntries(Object.entries(message.customArgs ?? {}).map(([k, v]) => [`X-Nudge-Arg-${k.replace(/[^A-Za-z0-9_-]/g, '-')}`, v])),
+      headers: Object.fromEntries(
+        Object.entries(message.customArgs ?? {}).map(([k, v]) => [
+          `X-Nudge-Arg-${k.replace(/[^A-Za-z0-9_-]/g, '-')}`,
+          v,
+        ]),
+      ),
     })) as { message: Buffer };
     await fs.mkdir(this.outboxDir, { recursive: true, mode: 0o700 });
     // The outbox holds real addresses and text: readable by the owner only.

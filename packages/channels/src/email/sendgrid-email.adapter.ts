@@ -1,6 +1,12 @@
 // Email through SendGrid's v3 Mail Send API with the official SDK.
 import { MailService } from '@sendgrid/mail';
-import { PermanentProviderError, providerErrorFromNetwork, providerErrorFromStatus, scrub, type ProviderError } from '../errors';
+import {
+  PermanentProviderError,
+  providerErrorFromNetwork,
+  providerErrorFromStatus,
+  scrub,
+  type ProviderError,
+} from '../errors';
 import type { EmailAdapter, EmailMessage, EmailSendResult } from './email.types';
 
 export interface SendgridEmailAdapterOptions {
@@ -41,7 +47,11 @@ export class SendgridEmailAdapter implements EmailAdapter {
     this.mail.setApiKey(options.apiKey);
     this.mail.setTimeout(options.timeoutMs ?? 10_000);
     // After setApiKey, which resets the base URL to the region's.
-    if (options.apiUrl) (this.mail as unknown as { client: SendgridClient }).client.setDefaultRequest('baseUrl', options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`);
+    if (options.apiUrl)
+      (this.mail as unknown as { client: SendgridClient }).client.setDefaultRequest(
+        'baseUrl',
+        options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`,
+      );
   }
 
   async send(message: EmailMessage): Promise<EmailSendResult> {
@@ -72,9 +82,12 @@ export class SendgridEmailAdapter implements EmailAdapter {
     const e = err as Partial<SendgridResponseError> | null;
     if (e && typeof e.code === 'number' && e.response) {
       const headers = e.response.headers;
-      const items = (e.response.body as { errors?: Array<{ message?: string; field?: string | null }> } | undefined)?.errors ?? [];
+      const items =
+        (e.response.body as { errors?: Array<{ message?: string; field?: string | null }> } | undefined)?.errors ?? [];
       const detail = items.map((i) => (i.field ? `${i.field}: ${i.message ?? ''}` : (i.message ?? ''))).join('; ');
-      const badRecipient = items.some((i) => /^personalizations\.\d+\.(to|cc|bcc)/.test(i.field ?? '') || /valid address/i.test(i.message ?? ''));
+      const badRecipient = items.some(
+        (i) => /^personalizations\.\d+\.(to|cc|bcc)/.test(i.field ?? '') || /valid address/i.test(i.message ?? ''),
+      );
       return providerErrorFromStatus('sendgrid', e.code, {
         retryAfter: header(headers, 'retry-after') ?? resetToSeconds(header(headers, 'x-ratelimit-reset')),
         detail,
@@ -83,7 +96,10 @@ export class SendgridEmailAdapter implements EmailAdapter {
       });
     }
     // The SDK's own checks throw before any request (no recipient, a malformed argument): retrying cannot help.
-    return new PermanentProviderError(`sendgrid refused the message before sending: ${scrub(err instanceof Error ? err.message : String(err), secrets)}`, { provider: 'sendgrid', code: 'invalid_request' });
+    return new PermanentProviderError(
+      `sendgrid refused the message before sending: ${scrub(err instanceof Error ? err.message : String(err), secrets)}`,
+      { provider: 'sendgrid', code: 'invalid_request' },
+    );
   }
 }
 

@@ -1,6 +1,12 @@
 // Email through any SMTP server with nodemailer, configured by one URL (`smtp://user:pass@host:587`, `smtps://...:465`).
 import nodemailer, { type Transporter } from 'nodemailer';
-import { PermanentProviderError, TransientProviderError, providerErrorFromNetwork, scrub, type ProviderError } from '../errors';
+import {
+  PermanentProviderError,
+  TransientProviderError,
+  providerErrorFromNetwork,
+  scrub,
+  type ProviderError,
+} from '../errors';
 import type { EmailAdapter, EmailMessage, EmailSendResult } from './email.types';
 
 export interface SmtpEmailAdapterOptions {
@@ -26,10 +32,12 @@ export class SmtpEmailAdapter implements EmailAdapter {
 
   constructor(options: SmtpEmailAdapterOptions) {
     const url = new URL(options.url);
-    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error('SMTP URL must start with smtp:// or smtps://');
+    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
+      throw new Error('SMTP URL must start with smtp:// or smtps://');
     this.password = decodeURIComponent(url.password);
     const timeout = String(options.timeoutMs ?? 10_000);
-    for (const name of ['connectionTimeout', 'greetingTimeout', 'socketTimeout']) if (!url.searchParams.has(name)) url.searchParams.set(name, timeout);
+    for (const name of ['connectionTimeout', 'greetingTimeout', 'socketTimeout'])
+      if (!url.searchParams.has(name)) url.searchParams.set(name, timeout);
     this.transport = nodemailer.createTransport(url.toString());
     this.from = options.from;
   }
@@ -59,14 +67,25 @@ export class SmtpEmailAdapter implements EmailAdapter {
     const secrets = [this.password, message.to, message.text, message.subject];
     const reply = e.response ? `: ${scrub(e.response, secrets)}` : '';
     const details = { provider: 'smtp' as const, providerCode: e.responseCode ?? e.code };
-    if (e.code === 'EAUTH') return new PermanentProviderError(`smtp server refused the credentials${reply}`, { ...details, code: 'auth_failed' });
-    if (e.code === 'ETLS') return new PermanentProviderError('smtp TLS negotiation failed', { ...details, code: 'tls_failed' });
+    if (e.code === 'EAUTH')
+      return new PermanentProviderError(`smtp server refused the credentials${reply}`, {
+        ...details,
+        code: 'auth_failed',
+      });
+    if (e.code === 'ETLS')
+      return new PermanentProviderError('smtp TLS negotiation failed', { ...details, code: 'tls_failed' });
     // SMTP's own rule: 4xx replies are temporary, 5xx permanent.
     if (typeof e.responseCode === 'number' && e.responseCode >= 500) {
-      return new PermanentProviderError(`smtp server rejected the message (${e.responseCode})${reply}`, { ...details, code: e.code === 'EENVELOPE' ? 'invalid_recipient' : 'rejected' });
+      return new PermanentProviderError(`smtp server rejected the message (${e.responseCode})${reply}`, {
+        ...details,
+        code: e.code === 'EENVELOPE' ? 'invalid_recipient' : 'rejected',
+      });
     }
     if (typeof e.responseCode === 'number' && e.responseCode >= 400) {
-      return new TransientProviderError(`smtp server deferred the message (${e.responseCode})${reply}`, { ...details, code: 'provider_unavailable' });
+      return new TransientProviderError(`smtp server deferred the message (${e.responseCode})${reply}`, {
+        ...details,
+        code: 'provider_unavailable',
+      });
     }
     const network = providerErrorFromNetwork('smtp', err);
     if (network) return network;

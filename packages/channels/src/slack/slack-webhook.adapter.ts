@@ -3,7 +3,13 @@
 // redirects are never followed, and neither the URL nor the text ever appears in an error.
 import axios from 'axios';
 import { getConfig, type Config } from '@nudge/config';
-import { PermanentProviderError, providerErrorFromNetwork, providerErrorFromStatus, TransientProviderError, type ProviderError } from '../errors';
+import {
+  PermanentProviderError,
+  providerErrorFromNetwork,
+  providerErrorFromStatus,
+  TransientProviderError,
+  type ProviderError,
+} from '../errors';
 
 export interface SlackWebhookPolicy {
   /** Host names a webhook may point at, matched exactly (any port). */
@@ -12,19 +18,25 @@ export interface SlackWebhookPolicy {
   allowInsecureLoopback: boolean;
 }
 
-export function slackWebhookPolicy(config: Pick<Config, 'slackWebhookHosts' | 'isProduction'> = getConfig()): SlackWebhookPolicy {
+export function slackWebhookPolicy(
+  config: Pick<Config, 'slackWebhookHosts' | 'isProduction'> = getConfig(),
+): SlackWebhookPolicy {
   return { allowedHosts: config.slackWebhookHosts, allowInsecureLoopback: !config.isProduction };
 }
 
 export type SlackWebhookUrlProblem = 'invalid_url' | 'https_required' | 'host_not_allowed';
 
-const isLoopback = (host: string): boolean => host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 
 /**
  * Why a webhook URL may not be used, or undefined when it may: https:// (or http:// to a listed loopback host
  * outside production), no credentials in the URL, and a host name that is exactly one of the allowed hosts.
  */
-export function checkSlackWebhookUrl(url: string, policy: SlackWebhookPolicy = slackWebhookPolicy()): SlackWebhookUrlProblem | undefined {
+export function checkSlackWebhookUrl(
+  url: string,
+  policy: SlackWebhookPolicy = slackWebhookPolicy(),
+): SlackWebhookUrlProblem | undefined {
   let u: URL;
   try {
     u = new URL(url);
@@ -69,24 +81,29 @@ export class SlackWebhookAdapter {
    */
   async post(webhookUrl: string, text: string): Promise<SlackPostResult> {
     const problem = checkSlackWebhookUrl(webhookUrl, this.policy);
-    if (problem) throw new PermanentProviderError(`slack webhook URL refused: ${problem}`, { provider: 'slack', code: problem });
+    if (problem)
+      throw new PermanentProviderError(`slack webhook URL refused: ${problem}`, { provider: 'slack', code: problem });
 
     const started = Date.now();
     let res: { status: number; data: unknown; headers: Record<string, unknown> };
     try {
-      res = await axios.post(webhookUrl, { text }, {
-        headers: { 'content-type': 'application/json' },
-        timeout: this.timeoutMs,
-        // `timeout` covers the wait for an answer; the signal also bounds DNS and the TCP/TLS handshake.
-        signal: AbortSignal.timeout(this.timeoutMs),
-        maxRedirects: 0,
-        // A proxy from the environment would decide where the request really goes, after our host check.
-        proxy: false,
-        validateStatus: () => true,
-        responseType: 'text',
-        transformResponse: [(d: unknown) => d],
-        maxContentLength: 64 * 1024,
-      });
+      res = await axios.post(
+        webhookUrl,
+        { text },
+        {
+          headers: { 'content-type': 'application/json' },
+          timeout: this.timeoutMs,
+          // `timeout` covers the wait for an answer; the signal also bounds DNS and the TCP/TLS handshake.
+          signal: AbortSignal.timeout(this.timeoutMs),
+          maxRedirects: 0,
+          // A proxy from the environment would decide where the request really goes, after our host check.
+          proxy: false,
+          validateStatus: () => true,
+          responseType: 'text',
+          transformResponse: [(d: unknown) => d],
+          maxContentLength: 64 * 1024,
+        },
+      );
     } catch (err) {
       throw this.toNetworkError(err);
     }
@@ -97,7 +114,11 @@ export class SlackWebhookAdapter {
 
   private toHttpError(status: number, body: string, retryAfter: unknown): ProviderError {
     if (status >= 300 && status < 400) {
-      return new PermanentProviderError(`slack answered a redirect (${status}), which is not followed`, { provider: 'slack', code: 'redirect_not_followed', status });
+      return new PermanentProviderError(`slack answered a redirect (${status}), which is not followed`, {
+        provider: 'slack',
+        code: 'redirect_not_followed',
+        status,
+      });
     }
     const slackCode = SLACK_CODE.test(body) ? body : undefined;
     const err = providerErrorFromStatus('slack', status, { retryAfter, detail: slackCode });

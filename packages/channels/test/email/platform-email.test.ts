@@ -24,12 +24,22 @@ describe('createPlatformEmailAdapter', () => {
     sendgrid.reset();
     smtp.reset();
     rootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nudge-platform-email-'));
-    base = { isProduction: false, rootDir, emailFrom: 'noreply@nudge.test', smtpUrl: undefined, sendgrid: { apiKey: undefined, apiUrl: undefined } };
+    base = {
+      isProduction: false,
+      rootDir,
+      emailFrom: 'noreply@nudge.test',
+      smtpUrl: undefined,
+      sendgrid: { apiKey: undefined, apiUrl: undefined },
+    };
   });
   afterEach(() => fs.rmSync(rootDir, { recursive: true, force: true }));
 
   it('sends through SendGrid when a key is configured, even with an SMTP URL', async () => {
-    const adapter = createPlatformEmailAdapter({ ...base, smtpUrl: smtp.url, sendgrid: { apiKey: sendgrid.apiKey, apiUrl: sendgrid.url } });
+    const adapter = createPlatformEmailAdapter({
+      ...base,
+      smtpUrl: smtp.url,
+      sendgrid: { apiKey: sendgrid.apiKey, apiUrl: sendgrid.url },
+    });
     const result = await adapter.send(message);
     expect(result.provider).to.equal('sendgrid');
     expect(sendgrid.mails).to.have.length(1);
@@ -53,7 +63,10 @@ describe('createPlatformEmailAdapter', () => {
   });
 
   it('refuses to start without credentials in production', () => {
-    expect(() => createPlatformEmailAdapter({ ...base, isProduction: true })).to.throw(ChannelNotConfiguredError, /no email credentials/);
+    expect(() => createPlatformEmailAdapter({ ...base, isProduction: true })).to.throw(
+      ChannelNotConfiguredError,
+      /no email credentials/,
+    );
   });
 
   it('still uses real credentials in production', () => {

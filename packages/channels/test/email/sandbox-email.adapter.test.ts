@@ -11,7 +11,12 @@ describe('SandboxEmailAdapter', () => {
 
   it('writes each message as an .eml file in .nudge/outbox named by its id', async () => {
     const adapter = new SandboxEmailAdapter({ rootDir, from: 'noreply@nudge.test', isProduction: false });
-    const result = await adapter.send({ to: 'ada@example.com', subject: 'Your invoice', text: 'Please pay 25 EUR', customArgs: { notification_id: 'n-1' } });
+    const result = await adapter.send({
+      to: 'ada@example.com',
+      subject: 'Your invoice',
+      text: 'Please pay 25 EUR',
+      customArgs: { notification_id: 'n-1' },
+    });
     expect(result.provider).to.equal('sandbox');
     const file = path.join(rootDir, '.nudge', 'outbox', `${result.messageId}.eml`);
     const eml = fs.readFileSync(file, 'utf8');
@@ -30,6 +35,8 @@ describe('SandboxEmailAdapter', () => {
   });
 
   it('refuses to exist in production', () => {
-    expect(() => new SandboxEmailAdapter({ rootDir, from: 'noreply@nudge.test', isProduction: true })).to.throw(ChannelNotConfiguredError);
+    expect(() => new SandboxEmailAdapter({ rootDir, from: 'noreply@nudge.test', isProduction: true })).to.throw(
+      ChannelNotConfiguredError,
+    );
   });
 });

@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import { startFakeSendgrid, type FakeSendgrid, rejectionOf } from '@nudge/testing';
 import { PermanentProviderError, ProviderError, SendgridEmailAdapter, TransientProviderError } from '@nudge/channels';
 
-const message = { to: 'ada@example.com', subject: 'Invoice 7 is due', text: 'Please pay 25 EUR by Friday', html: '<p>Please pay</p>', customArgs: { notification_id: 'n-123' } };
+const message = {
+  to: 'ada@example.com',
+  subject: 'Invoice 7 is due',
+  text: 'Please pay 25 EUR by Friday',
+  html: '<p>Please pay</p>',
+  customArgs: { notification_id: 'n-123' },
+};
 
 async function failure(p: Promise<unknown>): Promise<ProviderError> {
   const err = await rejectionOf(p);
@@ -11,7 +17,8 @@ async function failure(p: Promise<unknown>): Promise<ProviderError> {
 }
 
 function expectNoSecrets(err: Error, fake: FakeSendgrid): void {
-  for (const secret of [fake.apiKey, message.to, message.text, message.subject]) expect(err.message).to.not.contain(secret);
+  for (const secret of [fake.apiKey, message.to, message.text, message.subject])
+    expect(err.message).to.not.contain(secret);
   expect(JSON.stringify(err)).to.not.contain(fake.apiKey);
 }
 
@@ -20,7 +27,12 @@ describe('SendgridEmailAdapter', () => {
   let adapter: SendgridEmailAdapter;
   beforeEach(async () => {
     fake = await startFakeSendgrid();
-    adapter = new SendgridEmailAdapter({ apiKey: fake.apiKey, apiUrl: fake.url, from: 'Nudge <noreply@nudge.test>', timeoutMs: 200 });
+    adapter = new SendgridEmailAdapter({
+      apiKey: fake.apiKey,
+      apiUrl: fake.url,
+      from: 'Nudge <noreply@nudge.test>',
+      timeoutMs: 200,
+    });
   });
   afterEach(() => fake.close());
 
@@ -64,7 +76,13 @@ describe('SendgridEmailAdapter', () => {
     fake.inject({ status: 429, retryAfterSeconds: 12 });
     const err = await failure(adapter.send(message));
     expect(err).to.be.instanceOf(TransientProviderError);
-    expect(err).to.include({ transient: true, code: 'rate_limited', status: 429, retryAfterMs: 12_000, provider: 'sendgrid' });
+    expect(err).to.include({
+      transient: true,
+      code: 'rate_limited',
+      status: 429,
+      retryAfterMs: 12_000,
+      provider: 'sendgrid',
+    });
     expectNoSecrets(err, fake);
   });
 
@@ -78,7 +96,18 @@ describe('SendgridEmailAdapter', () => {
   }
 
   it('turns a 400 into a permanent error, naming the field without the address', async () => {
-    fake.inject({ status: 400, body: { errors: [{ message: 'Does not contain a valid address: ada@example.com', field: 'personalizations.0.to.0.email', help: null }] } });
+    fake.inject({
+      status: 400,
+      body: {
+        errors: [
+          {
+            message: 'Does not contain a valid address: ada@example.com',
+            field: 'personalizations.0.to.0.email',
+            help: null,
+          },
+        ],
+      },
+    });
     const err = await failure(adapter.send(message));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err).to.include({ transient: false, code: 'invalid_recipient', status: 400 });
@@ -87,7 +116,11 @@ describe('SendgridEmailAdapter', () => {
   });
 
   it('turns a refused key into a permanent auth error that does not show the key', async () => {
-    const wrong = new SendgridEmailAdapter({ apiKey: 'SG.not-the-key.secretpart', apiUrl: fake.url, from: 'noreply@nudge.test' });
+    const wrong = new SendgridEmailAdapter({
+      apiKey: 'SG.not-the-key.secretpart',
+      apiUrl: fake.url,
+      from: 'noreply@nudge.test',
+    });
     const err = await failure(wrong.send(message));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err).to.include({ code: 'auth_failed', status: 401 });

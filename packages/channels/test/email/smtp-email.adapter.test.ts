@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { startFakeSmtp, type FakeSmtp, rejectionOf } from '@nudge/testing';
 import { PermanentProviderError, ProviderError, SmtpEmailAdapter, TransientProviderError } from '@nudge/channels';
 
-const message = { to: 'ada@example.com', subject: 'Reset your password', text: 'Open http://127.0.0.1/reset?t=abc', html: '<a href="http://127.0.0.1/reset?t=abc">Reset</a>' };
+const message = {
+  to: 'ada@example.com',
+  subject: 'Reset your password',
+  text: 'Open http://127.0.0.1/reset?t=abc',
+  html: '<a href="http://127.0.0.1/reset?t=abc">Reset</a>',
+};
 
 async function failure(p: Promise<unknown>): Promise<ProviderError> {
   const err = await rejectionOf(p);

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { rejectionOf, startFakeSlack, type FakeSlack } from '@nudge/testing';
-import { checkSlackWebhookUrl, slackWebhookPolicy, SlackWebhookAdapter, type ProviderError, type SlackWebhookPolicy } from '@nudge/channels';
+import {
+  checkSlackWebhookUrl,
+  slackWebhookPolicy,
+  SlackWebhookAdapter,
+  type ProviderError,
+  type SlackWebhookPolicy,
+} from '@nudge/channels';
 
 const testPolicy: SlackWebhookPolicy = { allowedHosts: ['hooks.slack.com', '127.0.0.1'], allowInsecureLoopback: true };
 
@@ -89,7 +95,10 @@ describe('SlackWebhookAdapter', () => {
   });
 
   it('refuses a host outside SLACK_WEBHOOK_HOSTS before connecting, without naming the URL', async () => {
-    const strict = new SlackWebhookAdapter({ timeoutMs: 300, policy: { allowedHosts: ['hooks.slack.com'], allowInsecureLoopback: true } });
+    const strict = new SlackWebhookAdapter({
+      timeoutMs: 300,
+      policy: { allowedHosts: ['hooks.slack.com'], allowInsecureLoopback: true },
+    });
     const hook = slack.webhookUrl();
     const err = await postError(strict, hook);
     expect(err.transient).to.equal(false);
@@ -103,14 +112,20 @@ describe('SlackWebhookAdapter', () => {
       expect(checkSlackWebhookUrl('https://hooks.slack.com/services/T/B/x', testPolicy)).to.equal(undefined);
       expect(checkSlackWebhookUrl('https://hooks.slack.com:8443/services/T/B/x', testPolicy)).to.equal(undefined);
       expect(checkSlackWebhookUrl('https://HOOKS.slack.com/services/T/B/x', testPolicy)).to.equal(undefined);
-      expect(checkSlackWebhookUrl('https://evil.hooks.slack.com/services/T/B/x', testPolicy)).to.equal('host_not_allowed');
-      expect(checkSlackWebhookUrl('https://hooks.slack.com.evil.example/services/T/B/x', testPolicy)).to.equal('host_not_allowed');
+      expect(checkSlackWebhookUrl('https://evil.hooks.slack.com/services/T/B/x', testPolicy)).to.equal(
+        'host_not_allowed',
+      );
+      expect(checkSlackWebhookUrl('https://hooks.slack.com.evil.example/services/T/B/x', testPolicy)).to.equal(
+        'host_not_allowed',
+      );
     });
 
     it('requires https, except http to a listed loopback host outside production', () => {
       expect(checkSlackWebhookUrl('http://hooks.slack.com/services/T/B/x', testPolicy)).to.equal('https_required');
       expect(checkSlackWebhookUrl('http://127.0.0.1:9/services/T/B/x', testPolicy)).to.equal(undefined);
-      expect(checkSlackWebhookUrl('http://127.0.0.1:9/services/T/B/x', { ...testPolicy, allowInsecureLoopback: false })).to.equal('https_required');
+      expect(
+        checkSlackWebhookUrl('http://127.0.0.1:9/services/T/B/x', { ...testPolicy, allowInsecureLoopback: false }),
+      ).to.equal('https_required');
     });
 
     it('refuses what is not an http(s) URL, and credentials in the URL', () => {

@@ -22,9 +22,12 @@ try {
     cipher: getFieldCipher(),
     batchSize: config.keyRotationBatchSize,
     maxBatches,
-    onBatch: (b) => process.stdout.write(`${b.table}.${b.column}: re-encrypted ${b.rows} rows (${b.totalRows} in all)\n`),
+    onBatch: (b) =>
+      process.stdout.write(`${b.table}.${b.column}: re-encrypted ${b.rows} rows (${b.totalRows} in all)\n`),
   });
-  process.stdout.write(`${JSON.stringify({ rows: result.rows, rows_per_second: result.rowsPerSecond, done: result.done })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ rows: result.rows, rows_per_second: result.rowsPerSecond, done: result.done })}\n`,
+  );
 } finally {
   await closeDb();
 }

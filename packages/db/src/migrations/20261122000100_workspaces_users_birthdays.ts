@@ -19,9 +19,15 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
   await knex.raw('CREATE UNIQUE INDEX workspaces_name_lower_unique ON workspaces (lower(name))');
-  await knex.raw("ALTER TABLE workspaces ADD CONSTRAINT workspaces_leap_day_rule_check CHECK (leap_day_rule IN ('feb28', 'mar1'))");
-  await knex.raw("ALTER TABLE workspaces ADD CONSTRAINT workspaces_slack_status_check CHECK (slack_status IN ('ok', 'broken'))");
-  await knex.raw("ALTER TABLE workspaces ADD CONSTRAINT workspaces_post_time_check CHECK (birthday_post_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$')");
+  await knex.raw(
+    "ALTER TABLE workspaces ADD CONSTRAINT workspaces_leap_day_rule_check CHECK (leap_day_rule IN ('feb28', 'mar1'))",
+  );
+  await knex.raw(
+    "ALTER TABLE workspaces ADD CONSTRAINT workspaces_slack_status_check CHECK (slack_status IN ('ok', 'broken'))",
+  );
+  await knex.raw(
+    "ALTER TABLE workspaces ADD CONSTRAINT workspaces_post_time_check CHECK (birthday_post_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$')",
+  );
 
   await knex.schema.createTable('users', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));

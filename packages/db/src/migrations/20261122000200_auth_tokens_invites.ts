@@ -46,7 +46,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.index(['workspace_id']);
   });
-  await knex.raw("ALTER TABLE workspace_invites ADD CONSTRAINT workspace_invites_role_check CHECK (role IN ('member', 'admin'))");
+  await knex.raw(
+    "ALTER TABLE workspace_invites ADD CONSTRAINT workspace_invites_role_check CHECK (role IN ('member', 'admin'))",
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

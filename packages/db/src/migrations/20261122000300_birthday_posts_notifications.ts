@@ -21,7 +21,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.index(['workspace_id', 'created_at']);
   });
-  await knex.raw("ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN ('birthday', 'reminder'))");
+  await knex.raw(
+    "ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN ('birthday', 'reminder'))",
+  );
   await knex.raw("ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('slack'))");
   await knex.raw(
     "ALTER TABLE notifications ADD CONSTRAINT notifications_status_check CHECK (status IN ('queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'undeliverable', 'cancelled'))",
@@ -38,7 +40,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.index(['notification_id', 'attempt']);
   });
-  await knex.raw("ALTER TABLE notification_attempts ADD CONSTRAINT notification_attempts_outcome_check CHECK (outcome IN ('sent', 'retry', 'failed'))");
+  await knex.raw(
+    "ALTER TABLE notification_attempts ADD CONSTRAINT notification_attempts_outcome_check CHECK (outcome IN ('sent', 'retry', 'failed'))",
+  );
 
   // The claim on a workspace's local day: the unique key is what makes two replicas, a manual run and a rerun post
   // once. The notification is SET NULL rather than CASCADE so that pruning notification history never frees a day
@@ -57,7 +61,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.unique(['workspace_id', 'local_date']);
   });
-  await knex.raw("ALTER TABLE birthday_posts ADD CONSTRAINT birthday_posts_status_check CHECK (status IN ('claimed', 'sent', 'failed'))");
+  await knex.raw(
+    "ALTER TABLE birthday_posts ADD CONSTRAINT birthday_posts_status_check CHECK (status IN ('claimed', 'sent', 'failed'))",
+  );
   // The reclaimer looks only at claims still open, a handful at any time.
   await knex.raw("CREATE INDEX birthday_posts_open_claims_idx ON birthday_posts (claimed_at) WHERE status = 'claimed'");
   await knex.raw('CREATE INDEX birthday_posts_notification_idx ON birthday_posts (notification_id)');

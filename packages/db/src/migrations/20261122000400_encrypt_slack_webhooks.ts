@@ -7,7 +7,11 @@ import { getFieldCipher } from '@nudge/crypto';
 const BATCH = 500;
 const ENCRYPTED = '^v[0-9]+:';
 
-async function rewrite(knex: Knex, match: '~' | '!~', transform: (value: string, rowId: string) => string): Promise<void> {
+async function rewrite(
+  knex: Knex,
+  match: '~' | '!~',
+  transform: (value: string, rowId: string) => string,
+): Promise<void> {
   let afterId: string | null = null;
   for (;;) {
     const q = knex('workspaces')
@@ -19,7 +23,9 @@ async function rewrite(knex: Knex, match: '~' | '!~', transform: (value: string,
     if (afterId !== null) q.andWhere('id', '>', afterId);
     const rows = (await q) as { id: string; slack_webhook: string }[];
     for (const row of rows) {
-      await knex('workspaces').where({ id: row.id }).update({ slack_webhook: transform(row.slack_webhook, row.id) });
+      await knex('workspaces')
+        .where({ id: row.id })
+        .update({ slack_webhook: transform(row.slack_webhook, row.id) });
     }
     if (rows.length < BATCH) return;
     afterId = rows[rows.length - 1]?.id ?? null;

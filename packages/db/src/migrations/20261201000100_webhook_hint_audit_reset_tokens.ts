@@ -24,7 +24,9 @@ export async function up(knex: Knex): Promise<void> {
     t.text('slack_webhook_hint');
   });
   await knex.raw('ALTER TABLE workspaces DROP CONSTRAINT workspaces_slack_status_check');
-  await knex.raw("ALTER TABLE workspaces ADD CONSTRAINT workspaces_slack_status_check CHECK (slack_status IN ('ok', 'broken', 'undecryptable'))");
+  await knex.raw(
+    "ALTER TABLE workspaces ADD CONSTRAINT workspaces_slack_status_check CHECK (slack_status IN ('ok', 'broken', 'undecryptable'))",
+  );
   const cipher = getFieldCipher();
   let afterId: string | null = null;
   for (;;) {
@@ -47,23 +49,31 @@ export async function up(knex: Knex): Promise<void> {
   }
 
   await knex.raw('ALTER TABLE audit_log DROP CONSTRAINT audit_log_workspace_id_foreign');
-  await knex.raw('ALTER TABLE audit_log ADD CONSTRAINT audit_log_workspace_id_foreign FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE SET NULL');
+  await knex.raw(
+    'ALTER TABLE audit_log ADD CONSTRAINT audit_log_workspace_id_foreign FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE SET NULL',
+  );
 
   // Older duplicates are spent, newest kept, before the rule can hold.
   await knex.raw(`UPDATE password_reset_tokens t SET used_at = now()
                   WHERE used_at IS NULL AND EXISTS (
                     SELECT 1 FROM password_reset_tokens n
                     WHERE n.user_id = t.user_id AND n.used_at IS NULL AND (n.created_at, n.id) > (t.created_at, t.id))`);
-  await knex.raw('CREATE UNIQUE INDEX password_reset_tokens_one_live_per_user ON password_reset_tokens (user_id) WHERE used_at IS NULL');
+  await knex.raw(
+    'CREATE UNIQUE INDEX password_reset_tokens_one_live_per_user ON password_reset_tokens (user_id) WHERE used_at IS NULL',
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP INDEX password_reset_tokens_one_live_per_user');
   await knex.raw('ALTER TABLE audit_log DROP CONSTRAINT audit_log_workspace_id_foreign');
-  await knex.raw('ALTER TABLE audit_log ADD CONSTRAINT audit_log_workspace_id_foreign FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE');
+  await knex.raw(
+    'ALTER TABLE audit_log ADD CONSTRAINT audit_log_workspace_id_foreign FOREIGN KEY (workspace_id) REFERENCES workspaces(id) ON DELETE CASCADE',
+  );
   await knex.raw("UPDATE workspaces SET slack_status = 'broken' WHERE slack_status = 'undecryptable'");
   await knex.raw('ALTER TABLE workspaces DROP CONSTRAINT workspaces_slack_status_check');
-  await knex.raw("ALTER TABLE workspaces ADD CONSTRAINT workspaces_slack_status_check CHECK (slack_status IN ('ok', 'broken'))");
+  await knex.raw(
+    "ALTER TABLE workspaces ADD CONSTRAINT workspaces_slack_status_check CHECK (slack_status IN ('ok', 'broken'))",
+  );
   await knex.schema.alterTable('workspaces', (t) => {
     t.dropColumn('slack_webhook_hint');
   });

@@ -34,13 +34,23 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
-  await knex.raw("ALTER TABLE clients ADD CONSTRAINT clients_preferred_channel_check CHECK (preferred_channel IN ('email', 'sms', 'whatsapp'))");
+  await knex.raw(
+    "ALTER TABLE clients ADD CONSTRAINT clients_preferred_channel_check CHECK (preferred_channel IN ('email', 'sms', 'whatsapp'))",
+  );
   // The import upserts by external_ref, else by email: each key is unique within a workspace where it decides.
-  await knex.raw('CREATE UNIQUE INDEX clients_workspace_external_ref_unique ON clients (workspace_id, external_ref) WHERE external_ref IS NOT NULL');
-  await knex.raw('CREATE UNIQUE INDEX clients_workspace_email_unique ON clients (workspace_id, lower(email)) WHERE email IS NOT NULL AND external_ref IS NULL');
+  await knex.raw(
+    'CREATE UNIQUE INDEX clients_workspace_external_ref_unique ON clients (workspace_id, external_ref) WHERE external_ref IS NOT NULL',
+  );
+  await knex.raw(
+    'CREATE UNIQUE INDEX clients_workspace_email_unique ON clients (workspace_id, lower(email)) WHERE email IS NOT NULL AND external_ref IS NULL',
+  );
   await knex.raw('CREATE INDEX clients_workspace_name_idx ON clients (workspace_id, lower(name), id)');
-  await knex.raw('CREATE INDEX clients_workspace_phone_hash_idx ON clients (workspace_id, phone_hash) WHERE phone_hash IS NOT NULL');
-  await knex.raw('CREATE INDEX clients_workspace_whatsapp_hash_idx ON clients (workspace_id, whatsapp_hash) WHERE whatsapp_hash IS NOT NULL');
+  await knex.raw(
+    'CREATE INDEX clients_workspace_phone_hash_idx ON clients (workspace_id, phone_hash) WHERE phone_hash IS NOT NULL',
+  );
+  await knex.raw(
+    'CREATE INDEX clients_workspace_whatsapp_hash_idx ON clients (workspace_id, whatsapp_hash) WHERE whatsapp_hash IS NOT NULL',
+  );
 
   // A workspace's own provider account for a channel: email by SendGrid or SMTP, SMS and WhatsApp by Twilio.
   // `credentials` is an encrypted JSON object (API key, SMTP URL, auth token); the sender identity is not secret.
@@ -63,11 +73,19 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
-  await knex.raw("ALTER TABLE channel_accounts ADD CONSTRAINT channel_accounts_channel_check CHECK (channel IN ('email', 'sms', 'whatsapp'))");
-  await knex.raw("ALTER TABLE channel_accounts ADD CONSTRAINT channel_accounts_provider_check CHECK (provider IN ('sendgrid', 'smtp', 'twilio'))");
-  await knex.raw("ALTER TABLE channel_accounts ADD CONSTRAINT channel_accounts_test_status_check CHECK (last_test_status IN ('queued', 'ok', 'failed'))");
+  await knex.raw(
+    "ALTER TABLE channel_accounts ADD CONSTRAINT channel_accounts_channel_check CHECK (channel IN ('email', 'sms', 'whatsapp'))",
+  );
+  await knex.raw(
+    "ALTER TABLE channel_accounts ADD CONSTRAINT channel_accounts_provider_check CHECK (provider IN ('sendgrid', 'smtp', 'twilio'))",
+  );
+  await knex.raw(
+    "ALTER TABLE channel_accounts ADD CONSTRAINT channel_accounts_test_status_check CHECK (last_test_status IN ('queued', 'ok', 'failed'))",
+  );
   // One active account per channel: adapter resolution must never have to choose.
-  await knex.raw('CREATE UNIQUE INDEX channel_accounts_one_active_per_channel ON channel_accounts (workspace_id, channel) WHERE is_active');
+  await knex.raw(
+    'CREATE UNIQUE INDEX channel_accounts_one_active_per_channel ON channel_accounts (workspace_id, channel) WHERE is_active',
+  );
 
   await knex.schema.createTable('reminders', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
@@ -98,11 +116,19 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
-  await knex.raw("ALTER TABLE reminders ADD CONSTRAINT reminders_type_check CHECK (type IN ('payment', 'deadline', 'notification'))");
-  await knex.raw("ALTER TABLE reminders ADD CONSTRAINT reminders_schedule_kind_check CHECK (schedule_kind IN ('once', 'recurring'))");
-  await knex.raw("ALTER TABLE reminders ADD CONSTRAINT reminders_status_check CHECK (status IN ('active', 'paused', 'completed', 'cancelled'))");
+  await knex.raw(
+    "ALTER TABLE reminders ADD CONSTRAINT reminders_type_check CHECK (type IN ('payment', 'deadline', 'notification'))",
+  );
+  await knex.raw(
+    "ALTER TABLE reminders ADD CONSTRAINT reminders_schedule_kind_check CHECK (schedule_kind IN ('once', 'recurring'))",
+  );
+  await knex.raw(
+    "ALTER TABLE reminders ADD CONSTRAINT reminders_status_check CHECK (status IN ('active', 'paused', 'completed', 'cancelled'))",
+  );
   await knex.raw("ALTER TABLE reminders ADD CONSTRAINT reminders_currency_check CHECK (currency ~ '^[A-Z]{3}$')");
-  await knex.raw("ALTER TABLE reminders ADD CONSTRAINT reminders_payment_amount_check CHECK (type <> 'payment' OR (amount IS NOT NULL AND amount > 0 AND currency IS NOT NULL))");
+  await knex.raw(
+    "ALTER TABLE reminders ADD CONSTRAINT reminders_payment_amount_check CHECK (type <> 'payment' OR (amount IS NOT NULL AND amount > 0 AND currency IS NOT NULL))",
+  );
   await knex.raw('CREATE INDEX reminders_workspace_created_idx ON reminders (workspace_id, created_at, id)');
 
   // Which clients a reminder goes to. Each assignment has its own next run: a 'recipient' schedule runs in each
@@ -117,7 +143,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.primary(['reminder_id', 'client_id']);
   });
-  await knex.raw('CREATE INDEX reminder_clients_due_idx ON reminder_clients (next_run_at) WHERE next_run_at IS NOT NULL');
+  await knex.raw(
+    'CREATE INDEX reminder_clients_due_idx ON reminder_clients (next_run_at) WHERE next_run_at IS NOT NULL',
+  );
   await knex.raw('CREATE INDEX reminder_clients_client_idx ON reminder_clients (client_id)');
 
   await knex.schema.alterTable('notifications', (t) => {
@@ -132,8 +160,12 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('enqueue_count').notNullable().defaultTo(0);
   });
   await knex.raw('ALTER TABLE notifications DROP CONSTRAINT notifications_channel_check');
-  await knex.raw("ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('slack', 'email', 'sms', 'whatsapp'))");
-  await knex.raw('CREATE INDEX notifications_reminder_idx ON notifications (reminder_id) WHERE reminder_id IS NOT NULL');
+  await knex.raw(
+    "ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('slack', 'email', 'sms', 'whatsapp'))",
+  );
+  await knex.raw(
+    'CREATE INDEX notifications_reminder_idx ON notifications (reminder_id) WHERE reminder_id IS NOT NULL',
+  );
   await knex.raw('CREATE INDEX notifications_client_idx ON notifications (client_id) WHERE client_id IS NOT NULL');
   // The reconciler looks only at notifications still queued, a handful at any time.
   await knex.raw("CREATE INDEX notifications_queued_idx ON notifications (created_at) WHERE status = 'queued'");
@@ -145,7 +177,15 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('ALTER TABLE notifications DROP CONSTRAINT notifications_channel_check');
   await knex.raw("ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('slack'))");
   await knex.schema.alterTable('notifications', (t) => {
-    t.dropColumns('reminder_id', 'client_id', 'occurrence_at', 'delivered_at', 'fallback_of', 'subject', 'enqueue_count');
+    t.dropColumns(
+      'reminder_id',
+      'client_id',
+      'occurrence_at',
+      'delivered_at',
+      'fallback_of',
+      'subject',
+      'enqueue_count',
+    );
   });
   await knex.schema.dropTable('reminder_clients');
   await knex.schema.dropTable('reminders');

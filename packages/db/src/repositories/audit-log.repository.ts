@@ -15,6 +15,10 @@ export async function insertAuditEntry(db: Conn, entry: AuditEntry): Promise<voi
   await db('audit_log').insert({ ...entry, details: JSON.stringify(entry.details ?? {}) });
 }
 
-export async function listAuditEntries(db: Conn, scope: WorkspaceScope, limit = 100): Promise<(AuditEntry & { id: string; created_at: Date })[]> {
+export async function listAuditEntries(
+  db: Conn,
+  scope: WorkspaceScope,
+  limit = 100,
+): Promise<(AuditEntry & { id: string; created_at: Date })[]> {
   return applyScope(db('audit_log'), scope).orderBy('created_at', 'desc').limit(limit);
 }

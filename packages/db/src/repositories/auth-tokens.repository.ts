@@ -14,12 +14,18 @@ export interface RefreshTokenRow {
   revoked_at: Date | null;
 }
 
-export async function insertRefreshToken(db: Conn, row: { user_id: string; family_id: string; token_hash: string; token_version: number; expires_at: Date }): Promise<void> {
+export async function insertRefreshToken(
+  db: Conn,
+  row: { user_id: string; family_id: string; token_hash: string; token_version: number; expires_at: Date },
+): Promise<void> {
   await db('refresh_tokens').insert(row);
 }
 
 /** Locks the row so two concurrent refreshes with one token cannot both rotate it. */
-export async function findRefreshTokenForUpdate(db: Knex.Transaction, tokenHash: string): Promise<RefreshTokenRow | undefined> {
+export async function findRefreshTokenForUpdate(
+  db: Knex.Transaction,
+  tokenHash: string,
+): Promise<RefreshTokenRow | undefined> {
   return db<RefreshTokenRow>('refresh_tokens').where({ token_hash: tokenHash }).forUpdate().first();
 }
 
@@ -28,7 +34,10 @@ export async function markRefreshTokenUsed(db: Conn, id: string): Promise<void> 
 }
 
 export async function revokeRefreshFamily(db: Conn, familyId: string): Promise<number> {
-  return db('refresh_tokens').where({ family_id: familyId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+  return db('refresh_tokens')
+    .where({ family_id: familyId })
+    .whereNull('revoked_at')
+    .update({ revoked_at: db.fn.now() });
 }
 
 /** Logout may name a refresh token too; it revokes that token's family if the token is the caller's. */
@@ -43,7 +52,10 @@ export async function revokeUserRefreshTokens(db: Conn, userId: string): Promise
   return db('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
 }
 
-export async function denyAccessToken(db: Conn, row: { jti: string; user_id: string; expires_at: Date }): Promise<void> {
+export async function denyAccessToken(
+  db: Conn,
+  row: { jti: string; user_id: string; expires_at: Date },
+): Promise<void> {
   await db('revoked_tokens').insert(row).onConflict('jti').ignore();
 }
 
@@ -55,7 +67,10 @@ export async function isAccessTokenDenied(db: Conn, jti: string): Promise<boolea
  * Keeps one live reset token per user: minting a new one (a resend, a retried job) replaces the live one. One
  * statement against the partial unique index, so two concurrent requests for one account cannot both insert.
  */
-export async function replacePasswordResetToken(db: Conn, row: { user_id: string; token_hash: string; expires_at: Date }): Promise<void> {
+export async function replacePasswordResetToken(
+  db: Conn,
+  row: { user_id: string; token_hash: string; expires_at: Date },
+): Promise<void> {
   await db.raw(
     `INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES (?, ?, ?)
      ON CONFLICT (user_id) WHERE used_at IS NULL

@@ -37,7 +37,11 @@ export interface BirthdayCandidate {
  * btree index) and joins each hit to its workspace, so it never reads users and never scans birthdays.
  * Exposed as a builder so a test can EXPLAIN it.
  */
-export function birthdayCandidatesQuery(db: Conn, birthMds: readonly number[], workspaceId?: string): Knex.QueryBuilder {
+export function birthdayCandidatesQuery(
+  db: Conn,
+  birthMds: readonly number[],
+  workspaceId?: string,
+): Knex.QueryBuilder {
   const q = db('birthdays as b')
     .join('workspaces as w', 'w.id', 'b.workspace_id')
     .whereRaw('b.birth_md = ANY(?::smallint[])', [[...birthMds]])
@@ -56,23 +60,37 @@ export function birthdayCandidatesQuery(db: Conn, birthMds: readonly number[], w
   return q;
 }
 
-export async function findBirthdayCandidates(db: Conn, birthMds: readonly number[], opts: { workspaceId?: string } = {}): Promise<BirthdayCandidate[]> {
+export async function findBirthdayCandidates(
+  db: Conn,
+  birthMds: readonly number[],
+  opts: { workspaceId?: string } = {},
+): Promise<BirthdayCandidate[]> {
   if (birthMds.length === 0) return [];
   const rows = (await birthdayCandidatesQuery(db, birthMds, opts.workspaceId)) as BirthdayCandidate[];
   return rows.map((r) => ({ ...r, birth_mds: r.birth_mds.map(Number) }));
 }
 
 /** Of the given (workspace, local date) pairs, those that already have a post row, as `<workspace_id>|<date>`. */
-export async function findExistingBirthdayPosts(db: Conn, pairs: readonly { workspaceId: string; localDate: string }[]): Promise<Set<string>> {
+export async function findExistingBirthdayPosts(
+  db: Conn,
+  pairs: readonly { workspaceId: string; localDate: string }[],
+): Promise<Set<string>> {
   if (pairs.length === 0) return new Set();
   const rows = await db<{ workspace_id: string; local_date: string }>('birthday_posts')
-    .whereRaw('(workspace_id, local_date) IN (SELECT * FROM unnest(?::uuid[], ?::date[]))', [pairs.map((p) => p.workspaceId), pairs.map((p) => p.localDate)])
+    .whereRaw('(workspace_id, local_date) IN (SELECT * FROM unnest(?::uuid[], ?::date[]))', [
+      pairs.map((p) => p.workspaceId),
+      pairs.map((p) => p.localDate),
+    ])
     .select('workspace_id', 'local_date');
   return new Set(rows.map((r) => `${r.workspace_id}|${r.local_date}`));
 }
 
 /** The birthdays a workspace celebrates among the given month-days (its local day's set), ordered by name. */
-export async function listBirthdaysCelebrated(db: Conn, workspaceId: string, birthMds: readonly number[]): Promise<{ id: string; name: string }[]> {
+export async function listBirthdaysCelebrated(
+  db: Conn,
+  workspaceId: string,
+  birthMds: readonly number[],
+): Promise<{ id: string; name: string }[]> {
   return db('birthdays')
     .where({ workspace_id: workspaceId })
     .whereRaw('birth_md = ANY(?::smallint[])', [[...birthMds]])
@@ -96,25 +114,56 @@ export async function claimBirthdayPost(
   return rows[0];
 }
 
-export async function attachBirthdayPostNotification(db: Conn, workspaceId: string, postId: string, notificationId: string): Promise<void> {
-  await db('birthday_posts').where({ id: postId, workspace_id: workspaceId }).update({ notification_id: notificationId, updated_at: db.fn.now() });
+export async function attachBirthdayPostNotification(
+  db: Conn,
+  workspaceId: string,
+  postId: string,
+  notificationId: string,
+): Promise<void> {
+  await db('birthday_posts')
+    .where({ id: postId, workspace_id: workspaceId })
+    .update({ notification_id: notificationId, updated_at: db.fn.now() });
 }
 
 /** Records that dispatch job number `enqueueCount - 1` was added at `at`. */
-export async function markBirthdayPostEnqueued(db: Conn, workspaceId: string, postId: string, enqueueCount: number, at: Date): Promise<void> {
+export async function markBirthdayPostEnqueued(
+  db: Conn,
+  workspaceId: string,
+  postId: string,
+  enqueueCount: number,
+  at: Date,
+): Promise<void> {
   await db('birthday_posts')
     .where({ id: postId, workspace_id: workspaceId })
-    .update({ enqueue_count: db.raw('GREATEST(enqueue_count, ?)', [enqueueCount]), enqueued_at: at, updated_at: db.fn.now() });
+    .update({
+      enqueue_count: db.raw('GREATEST(enqueue_count, ?)', [enqueueCount]),
+      enqueued_at: at,
+      updated_at: db.fn.now(),
+    });
 }
 
 /** Settles a claim that is still open; a post already settled (by its dispatch job, say) is left as it is. */
-export async function setBirthdayPostStatus(db: Conn, workspaceId: string, postId: string, status: Exclude<BirthdayPostStatus, 'claimed'>): Promise<void> {
-  await db('birthday_posts').where({ id: postId, workspace_id: workspaceId, status: 'claimed' }).update({ status, updated_at: db.fn.now() });
+export async function setBirthdayPostStatus(
+  db: Conn,
+  workspaceId: string,
+  postId: string,
+  status: Exclude<BirthdayPostStatus, 'claimed'>,
+): Promise<void> {
+  await db('birthday_posts')
+    .where({ id: postId, workspace_id: workspaceId, status: 'claimed' })
+    .update({ status, updated_at: db.fn.now() });
 }
 
 /** Settles the post that a notification carries (when the notification is a birthday post at all). */
-export async function settleBirthdayPostForNotification(db: Conn, workspaceId: string, notificationId: string, status: Exclude<BirthdayPostStatus, 'claimed'>): Promise<void> {
-  await db('birthday_posts').where({ notification_id: notificationId, workspace_id: workspaceId }).update({ status, updated_at: db.fn.now() });
+export async function settleBirthdayPostForNotification(
+  db: Conn,
+  workspaceId: string,
+  notificationId: string,
+  status: Exclude<BirthdayPostStatus, 'claimed'>,
+): Promise<void> {
+  await db('birthday_posts')
+    .where({ notification_id: notificationId, workspace_id: workspaceId })
+    .update({ status, updated_at: db.fn.now() });
 }
 
 export interface StaleBirthdayClaim extends BirthdayPostRow {
@@ -123,7 +172,11 @@ export interface StaleBirthdayClaim extends BirthdayPostRow {
 }
 
 /** Claims still open whose last enqueue (or the claim itself) is older than `olderThan`, across workspaces. */
-export async function findStaleBirthdayClaims(db: Conn, olderThan: Date, opts: { workspaceId?: string; limit?: number } = {}): Promise<StaleBirthdayClaim[]> {
+export async function findStaleBirthdayClaims(
+  db: Conn,
+  olderThan: Date,
+  opts: { workspaceId?: string; limit?: number } = {},
+): Promise<StaleBirthdayClaim[]> {
   const q = db('birthday_posts as p')
     .join('workspaces as w', 'w.id', 'p.workspace_id')
     .leftJoin('notifications as n', 'n.id', 'p.notification_id')
@@ -136,7 +189,11 @@ export async function findStaleBirthdayClaims(db: Conn, olderThan: Date, opts: {
   return q as Promise<StaleBirthdayClaim[]>;
 }
 
-export async function findBirthdayPost(db: Conn, workspaceId: string, localDate: string): Promise<BirthdayPostRow | undefined> {
+export async function findBirthdayPost(
+  db: Conn,
+  workspaceId: string,
+  localDate: string,
+): Promise<BirthdayPostRow | undefined> {
   return db<BirthdayPostRow>('birthday_posts').where({ workspace_id: workspaceId, local_date: localDate }).first();
 }
 

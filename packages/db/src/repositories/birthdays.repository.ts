@@ -47,19 +47,38 @@ export async function syncBirthdayForUser(db: Conn, user: UserRow): Promise<Sync
 }
 
 export async function listBirthdays(db: Conn, scope: WorkspaceScope): Promise<BirthdayRow[]> {
-  return applyScope(db<BirthdayRow>('birthdays').select(...COLUMNS, 'birth_md'), scope).orderBy([{ column: 'name' }, { column: 'id' }]);
+  return applyScope(db<BirthdayRow>('birthdays').select(...COLUMNS, 'birth_md'), scope).orderBy([
+    { column: 'name' },
+    { column: 'id' },
+  ]);
 }
 
 export async function findBirthday(db: Conn, scope: WorkspaceScope, id: string): Promise<BirthdayRow | undefined> {
-  return applyScope(db<BirthdayRow>('birthdays').select(...COLUMNS, 'birth_md').where({ id }), scope).first();
+  return applyScope(
+    db<BirthdayRow>('birthdays')
+      .select(...COLUMNS, 'birth_md')
+      .where({ id }),
+    scope,
+  ).first();
 }
 
-export async function insertStandaloneBirthday(db: Conn, workspaceId: string, b: { name: string; date_of_birth: string }): Promise<BirthdayRow> {
-  const [row] = await db<BirthdayRow>('birthdays').insert({ workspace_id: workspaceId, name: b.name, date_of_birth: b.date_of_birth }).returning([...COLUMNS, 'birth_md']);
+export async function insertStandaloneBirthday(
+  db: Conn,
+  workspaceId: string,
+  b: { name: string; date_of_birth: string },
+): Promise<BirthdayRow> {
+  const [row] = await db<BirthdayRow>('birthdays')
+    .insert({ workspace_id: workspaceId, name: b.name, date_of_birth: b.date_of_birth })
+    .returning([...COLUMNS, 'birth_md']);
   return row as BirthdayRow;
 }
 
-export async function updateBirthdayRow(db: Conn, workspaceId: string, id: string, patch: { name?: string; date_of_birth?: string }): Promise<BirthdayRow | undefined> {
+export async function updateBirthdayRow(
+  db: Conn,
+  workspaceId: string,
+  id: string,
+  patch: { name?: string; date_of_birth?: string },
+): Promise<BirthdayRow | undefined> {
   const [row] = await db<BirthdayRow>('birthdays')
     .where({ id, workspace_id: workspaceId })
     .update({ ...patch, updated_at: db.fn.now() as unknown as Date })
@@ -89,6 +108,8 @@ export async function usersWithBirthdays(db: Conn): Promise<UserRow[]> {
 export async function deleteOrphanBirthdays(db: Conn): Promise<number> {
   return db('birthdays as b')
     .whereNotNull('b.user_id')
-    .whereNotExists(db('users as u').whereRaw('u.id = b.user_id').whereNotNull('u.workspace_id').whereNotNull('u.date_of_birth'))
+    .whereNotExists(
+      db('users as u').whereRaw('u.id = b.user_id').whereNotNull('u.workspace_id').whereNotNull('u.date_of_birth'),
+    )
     .delete();
 }

@@ -30,8 +30,12 @@ async function pruneTable(db: Knex, table: keyof PruneCounts, now: Date, batchSi
 }
 
 /** Deletes what has expired or been used as of `now`, table by table, and says how many rows went from each. */
-export async function pruneExpiredAuthRows(db: Knex, { now = new Date(), batchSize = 1000 } = {}): Promise<PruneCounts> {
+export async function pruneExpiredAuthRows(
+  db: Knex,
+  { now = new Date(), batchSize = 1000 } = {},
+): Promise<PruneCounts> {
   const counts: PruneCounts = { revoked_tokens: 0, password_reset_tokens: 0, workspace_invites: 0, refresh_tokens: 0 };
-  for (const table of Object.keys(RULES) as (keyof PruneCounts)[]) counts[table] = await pruneTable(db, table, now, batchSize);
+  for (const table of Object.keys(RULES) as (keyof PruneCounts)[])
+    counts[table] = await pruneTable(db, table, now, batchSize);
   return counts;
 }

@@ -8,13 +8,23 @@ export interface InviteRow {
   expires_at: Date;
 }
 
-export async function insertInvite(db: Conn, workspaceId: string, row: { token_hash: string; role: 'member' | 'admin'; created_by: string; expires_at: Date }): Promise<InviteRow> {
-  const [inv] = await db('workspace_invites').insert({ ...row, workspace_id: workspaceId }).returning<InviteRow[]>(['id', 'workspace_id', 'role', 'expires_at']);
+export async function insertInvite(
+  db: Conn,
+  workspaceId: string,
+  row: { token_hash: string; role: 'member' | 'admin'; created_by: string; expires_at: Date },
+): Promise<InviteRow> {
+  const [inv] = await db('workspace_invites')
+    .insert({ ...row, workspace_id: workspaceId })
+    .returning<InviteRow[]>(['id', 'workspace_id', 'role', 'expires_at']);
   return inv as InviteRow;
 }
 
 /** Spends an invite atomically; a bad, expired or used one gives undefined. */
-export async function consumeInvite(db: Conn, tokenHash: string, userId: string | null): Promise<InviteRow | undefined> {
+export async function consumeInvite(
+  db: Conn,
+  tokenHash: string,
+  userId: string | null,
+): Promise<InviteRow | undefined> {
   const [inv] = await db('workspace_invites')
     .where({ token_hash: tokenHash })
     .whereNull('used_at')

@@ -4,11 +4,19 @@ import type { Conn } from '../connection';
 
 export type NotificationKind = 'birthday' | 'reminder';
 export type NotificationChannel = 'slack';
-export type NotificationStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'bounced' | 'undeliverable' | 'cancelled';
+export type NotificationStatus =
+  'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'bounced' | 'undeliverable' | 'cancelled';
 export type AttemptOutcome = 'sent' | 'retry' | 'failed';
 
 /** Statuses after which a dispatch job has nothing left to do. */
-export const FINAL_NOTIFICATION_STATUSES: readonly NotificationStatus[] = ['sent', 'delivered', 'failed', 'bounced', 'undeliverable', 'cancelled'];
+export const FINAL_NOTIFICATION_STATUSES: readonly NotificationStatus[] = [
+  'sent',
+  'delivered',
+  'failed',
+  'bounced',
+  'undeliverable',
+  'cancelled',
+];
 
 export function isFinalNotificationStatus(status: NotificationStatus): boolean {
   return FINAL_NOTIFICATION_STATUSES.includes(status);
@@ -52,7 +60,11 @@ export interface NewNotification {
 }
 
 /** Inserts a queued notification, or answers undefined when its dedupe key is already taken. */
-export async function insertNotification(db: Conn, workspaceId: string, n: NewNotification): Promise<NotificationRow | undefined> {
+export async function insertNotification(
+  db: Conn,
+  workspaceId: string,
+  n: NewNotification,
+): Promise<NotificationRow | undefined> {
   const [row] = await db<NotificationRow>('notifications')
     .insert({ workspace_id: workspaceId, status: 'queued', ...n })
     .onConflict('dedupe_key')
@@ -66,11 +78,19 @@ export async function findNotificationForDispatch(db: Conn, id: string): Promise
   return db<NotificationRow>('notifications').where({ id }).first();
 }
 
-export async function findNotification(db: Conn, workspaceId: string, id: string): Promise<NotificationRow | undefined> {
+export async function findNotification(
+  db: Conn,
+  workspaceId: string,
+  id: string,
+): Promise<NotificationRow | undefined> {
   return db<NotificationRow>('notifications').where({ id, workspace_id: workspaceId }).first();
 }
 
-export async function listNotificationAttempts(db: Conn, workspaceId: string, notificationId: string): Promise<NotificationAttemptRow[]> {
+export async function listNotificationAttempts(
+  db: Conn,
+  workspaceId: string,
+  notificationId: string,
+): Promise<NotificationAttemptRow[]> {
   return db<NotificationAttemptRow>('notification_attempts as a')
     .join('notifications as n', 'n.id', 'a.notification_id')
     .where({ 'n.workspace_id': workspaceId, 'a.notification_id': notificationId })
@@ -123,7 +143,9 @@ export async function recordNotificationAttempt(
       status,
       attempts: db.raw('GREATEST(attempts, ?)', [a.attempt]),
       last_error: a.outcome === 'sent' ? null : (a.error ?? null),
-      ...(sent ? { provider: sent.provider, provider_message_id: sent.providerMessageId ?? null, sent_at: sent.at } : {}),
+      ...(sent
+        ? { provider: sent.provider, provider_message_id: sent.providerMessageId ?? null, sent_at: sent.at }
+        : {}),
       updated_at: db.fn.now(),
     });
 }

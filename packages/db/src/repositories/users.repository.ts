@@ -23,7 +23,8 @@ export interface UserRow {
   updated_at: Date;
 }
 
-export type NewUser = Pick<UserRow, 'email' | 'password_hash'> & Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>>;
+export type NewUser = Pick<UserRow, 'email' | 'password_hash'> &
+  Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>>;
 export type UserPatch = Partial<Omit<UserRow, 'id' | 'created_at' | 'updated_at'>>;
 
 export async function findUserByEmail(db: Conn, email: string): Promise<UserRow | undefined> {
@@ -69,11 +70,17 @@ export async function deleteUserById(db: Conn, id: string): Promise<boolean> {
  * at once would otherwise both see two owners and leave none.
  */
 export async function countOwnersForUpdate(trx: Knex.Transaction, workspaceId: string): Promise<number> {
-  const rows = await trx('users').where({ workspace_id: workspaceId, role: 'owner' }).orderBy('id').forUpdate().select('id');
+  const rows = await trx('users')
+    .where({ workspace_id: workspaceId, role: 'owner' })
+    .orderBy('id')
+    .forUpdate()
+    .select('id');
   return rows.length;
 }
 
 /** Detaches every member from a workspace that is being deleted; no foreign-key rule can null the role. */
 export async function detachWorkspaceMembers(db: Conn, workspaceId: string): Promise<void> {
-  await db('users').where({ workspace_id: workspaceId }).update({ workspace_id: null, role: null, updated_at: db.fn.now() });
+  await db('users')
+    .where({ workspace_id: workspaceId })
+    .update({ workspace_id: null, role: null, updated_at: db.fn.now() });
 }

@@ -34,7 +34,9 @@ export async function findWorkspaceById(db: Conn, id: string): Promise<Workspace
 export async function getWorkspaceSlackWebhook(db: Conn, workspaceId: string): Promise<string | null> {
   const row = await db<WorkspaceRow>('workspaces').where({ id: workspaceId }).first('slack_webhook');
   // Stored encrypted, bound to this row; a value that fails to decrypt throws DecryptionError.
-  return row?.slack_webhook ? getFieldCipher().decrypt(row.slack_webhook, fieldContext(SLACK_WEBHOOK_COLUMN, workspaceId)) : null;
+  return row?.slack_webhook
+    ? getFieldCipher().decrypt(row.slack_webhook, fieldContext(SLACK_WEBHOOK_COLUMN, workspaceId))
+    : null;
 }
 
 /** Stores a new webhook URL (or clears it); a changed webhook is presumed working again. */
@@ -42,7 +44,12 @@ export async function setWorkspaceSlackWebhook(db: Conn, workspaceId: string, ur
   const stored = url === null ? null : getFieldCipher().encrypt(url, fieldContext(SLACK_WEBHOOK_COLUMN, workspaceId));
   await db('workspaces')
     .where({ id: workspaceId })
-    .update({ slack_webhook: stored, slack_webhook_hint: maskSlackWebhook(url), slack_status: 'ok', updated_at: db.fn.now() });
+    .update({
+      slack_webhook: stored,
+      slack_webhook_hint: maskSlackWebhook(url),
+      slack_status: 'ok',
+      updated_at: db.fn.now(),
+    });
 }
 
 /** The stored webhook no longer decrypts: kept as it is (a restored key may read it again), flagged for the owner. */
@@ -55,9 +62,25 @@ export async function markSlackBroken(db: Conn, workspaceId: string): Promise<vo
 }
 
 /** Every column but the webhook ciphertext; listings report only whether a webhook is set and its masked form. */
-const PUBLIC_COLUMNS = ['id', 'name', 'timezone', 'birthday_post_time', 'birthday_message_template', 'leap_day_rule', 'slack_status', 'slack_webhook_hint', 'sender_name', 'default_channels', 'currency', 'created_at', 'updated_at'] as const;
+const PUBLIC_COLUMNS = [
+  'id',
+  'name',
+  'timezone',
+  'birthday_post_time',
+  'birthday_message_template',
+  'leap_day_rule',
+  'slack_status',
+  'slack_webhook_hint',
+  'sender_name',
+  'default_channels',
+  'currency',
+  'created_at',
+  'updated_at',
+] as const;
 
-export type WorkspaceView = Omit<WorkspaceRow, 'slack_webhook' | 'slack_webhook_hint'> & { slack_webhook_masked: string | null };
+export type WorkspaceView = Omit<WorkspaceRow, 'slack_webhook' | 'slack_webhook_hint'> & {
+  slack_webhook_masked: string | null;
+};
 
 /** `<scheme>://<host>/services/****` and the URL's last 4 characters: enough to recognise, never enough to use. */
 export function maskSlackWebhook(url: string | null): string | null {
@@ -70,19 +93,45 @@ export function maskSlackWebhook(url: string | null): string | null {
   }
 }
 
-export type WorkspacePatch = Partial<Pick<WorkspaceRow, 'name' | 'timezone' | 'birthday_post_time' | 'birthday_message_template' | 'leap_day_rule' | 'slack_status' | 'sender_name' | 'default_channels' | 'currency'>>;
+export type WorkspacePatch = Partial<
+  Pick<
+    WorkspaceRow,
+    | 'name'
+    | 'timezone'
+    | 'birthday_post_time'
+    | 'birthday_message_template'
+    | 'leap_day_rule'
+    | 'slack_status'
+    | 'sender_name'
+    | 'default_channels'
+    | 'currency'
+  >
+>;
 
 function withHint({ slack_webhook_hint, ...row }: Omit<WorkspaceRow, 'slack_webhook'>): WorkspaceView {
   return { ...row, slack_webhook_masked: slack_webhook_hint };
 }
 
 export async function listWorkspaces(db: Conn, scope: WorkspaceScope): Promise<WorkspaceView[]> {
-  const rows = await applyScope(db<WorkspaceRow>('workspaces').select(...PUBLIC_COLUMNS), scope, 'id').orderBy([{ column: 'name' }, { column: 'id' }]);
+  const rows = await applyScope(db<WorkspaceRow>('workspaces').select(...PUBLIC_COLUMNS), scope, 'id').orderBy([
+    { column: 'name' },
+    { column: 'id' },
+  ]);
   return rows.map(withHint);
 }
 
-export async function findWorkspaceInScope(db: Conn, scope: WorkspaceScope, id: string): Promise<WorkspaceView | undefined> {
-  const row = await applyScope(db<WorkspaceRow>('workspaces').select(...PUBLIC_COLUMNS).where({ id }), scope, 'id').first();
+export async function findWorkspaceInScope(
+  db: Conn,
+  scope: WorkspaceScope,
+  id: string,
+): Promise<WorkspaceView | undefined> {
+  const row = await applyScope(
+    db<WorkspaceRow>('workspaces')
+      .select(...PUBLIC_COLUMNS)
+      .where({ id }),
+    scope,
+    'id',
+  ).first();
   return row ? withHint(row) : undefined;
 }
 
@@ -97,7 +146,9 @@ export async function insertWorkspace(db: Conn, ws: { id?: string; name: string 
 
 export async function updateWorkspace(db: Conn, id: string, patch: WorkspacePatch): Promise<void> {
   if (Object.keys(patch).length === 0) return;
-  await db('workspaces').where({ id }).update({ ...patch, updated_at: db.fn.now() });
+  await db('workspaces')
+    .where({ id })
+    .update({ ...patch, updated_at: db.fn.now() });
 }
 
 /**

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { birthdayCandidatesQuery, claimBirthdayPost, findBirthdayCandidates, insertNotification, type Db } from '@nudge/db';
+import {
+  birthdayCandidatesQuery,
+  claimBirthdayPost,
+  findBirthdayCandidates,
+  insertNotification,
+  type Db,
+} from '@nudge/db';
 import { candidateBirthMds } from '@nudge/domain';
 import { createPrivateDatabase, type PrivateDatabase } from '@nudge/testing';
 
@@ -44,10 +50,16 @@ describe('birthday posts repository', () => {
 
       const mds = candidateBirthMds(new Date('2027-06-15T12:00:00Z'));
       const { sql, bindings } = birthdayCandidatesQuery(db, mds).toSQL();
-      const { rows } = await db.raw<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }>(`EXPLAIN (FORMAT JSON) ${sql}`, bindings);
+      const { rows } = await db.raw<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }>(
+        `EXPLAIN (FORMAT JSON) ${sql}`,
+        bindings,
+      );
       const nodes = planNodes(rows[0]!['QUERY PLAN'][0].Plan);
 
-      expect(nodes.some((n) => n['Index Name'] === 'birthdays_birth_md_workspace_idx'), JSON.stringify(nodes.map((n) => n['Node Type']))).to.equal(true);
+      expect(
+        nodes.some((n) => n['Index Name'] === 'birthdays_birth_md_workspace_idx'),
+        JSON.stringify(nodes.map((n) => n['Node Type'])),
+      ).to.equal(true);
       const seqScans = nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
       expect(seqScans).not.to.include('birthdays');
       expect(seqScans).not.to.include('users');
@@ -66,7 +78,9 @@ describe('birthday posts repository', () => {
           { name: 'cand-broken', slack_webhook: 'https://hooks.slack.com/services/T/B/br', slack_status: 'broken' },
         ])
         .returning<{ id: string }[]>('id');
-      await db('birthdays').insert([ok, none, broken].map((w) => ({ workspace_id: w!.id, name: 'X', date_of_birth: '1990-12-25' })));
+      await db('birthdays').insert(
+        [ok, none, broken].map((w) => ({ workspace_id: w!.id, name: 'X', date_of_birth: '1990-12-25' })),
+      );
       const ids = (await findBirthdayCandidates(db, [1225])).map((c) => c.workspace_id);
       expect(ids).to.include(ok!.id);
       expect(ids).not.to.include(none!.id);
@@ -78,13 +92,33 @@ describe('birthday posts repository', () => {
     it('claims a workspace day once, and drops posts and notifications with their workspace', async () => {
       const [ws] = await db('workspaces').insert({ name: 'claim-once' }).returning<{ id: string }[]>('id');
       const wsId = ws!.id;
-      const first = await claimBirthdayPost(db, wsId, { localDate: '2027-06-15', birthdayIds: [], claimedAt: new Date() });
-      const second = await claimBirthdayPost(db, wsId, { localDate: '2027-06-15', birthdayIds: [], claimedAt: new Date() });
+      const first = await claimBirthdayPost(db, wsId, {
+        localDate: '2027-06-15',
+        birthdayIds: [],
+        claimedAt: new Date(),
+      });
+      const second = await claimBirthdayPost(db, wsId, {
+        localDate: '2027-06-15',
+        birthdayIds: [],
+        claimedAt: new Date(),
+      });
       expect(first?.status).to.equal('claimed');
       expect(second).to.equal(undefined);
-      const n = await insertNotification(db, wsId, { kind: 'birthday', channel: 'slack', dedupe_key: `birthday:${wsId}:2027-06-15`, body: 'hi' });
+      const n = await insertNotification(db, wsId, {
+        kind: 'birthday',
+        channel: 'slack',
+        dedupe_key: `birthday:${wsId}:2027-06-15`,
+        body: 'hi',
+      });
       expect(n?.status).to.equal('queued');
-      expect(await insertNotification(db, wsId, { kind: 'birthday', channel: 'slack', dedupe_key: `birthday:${wsId}:2027-06-15`, body: 'again' })).to.equal(undefined);
+      expect(
+        await insertNotification(db, wsId, {
+          kind: 'birthday',
+          channel: 'slack',
+          dedupe_key: `birthday:${wsId}:2027-06-15`,
+          body: 'again',
+        }),
+      ).to.equal(undefined);
 
       await db('workspaces').where({ id: wsId }).delete();
       expect(await db('birthday_posts').where({ workspace_id: wsId })).to.have.length(0);

@@ -34,7 +34,9 @@ export function formatBirthdayNames(names: readonly string[]): string {
 export function renderBirthdayMessage(names: readonly string[], template?: string | null): string {
   const text = template?.trim() ? template : DEFAULT_BIRTHDAY_TEMPLATE;
   const joined = formatBirthdayNames(names);
-  const rendered = text.replace(PLACEHOLDER, (whole, name: string) => (name === 'names' ? joined : name === 'count' ? String(names.length) : whole));
+  const rendered = text.replace(PLACEHOLDER, (whole, name: string) =>
+    name === 'names' ? joined : name === 'count' ? String(names.length) : whole,
+  );
   // Templates are validated when saved; this holds even for one stored before the rule existed.
   return stripEmailAddresses(rendered);
 }
@@ -44,10 +46,12 @@ export function renderBirthdayMessage(names: readonly string[], template?: strin
  * but `{names}` and `{count}`, be at most 500 characters long and hold no email address.
  */
 export function validateBirthdayTemplate(template: string): string | undefined {
-  if ([...template].length > BIRTHDAY_TEMPLATE_MAX_LENGTH) return `must be at most ${BIRTHDAY_TEMPLATE_MAX_LENGTH} characters long`;
+  if ([...template].length > BIRTHDAY_TEMPLATE_MAX_LENGTH)
+    return `must be at most ${BIRTHDAY_TEMPLATE_MAX_LENGTH} characters long`;
   if (!template.includes('{names}')) return 'must contain {names}';
   for (const [, name] of template.matchAll(PLACEHOLDER)) {
-    if (!ALLOWED_PLACEHOLDERS.has(name ?? '')) return `uses the unknown placeholder {${name}}; only {names} and {count} are allowed`;
+    if (!ALLOWED_PLACEHOLDERS.has(name ?? ''))
+      return `uses the unknown placeholder {${name}}; only {names} and {count} are allowed`;
   }
   if (new RegExp(EMAIL_LIKE.source).test(template)) return 'must not contain an email address';
   return undefined;

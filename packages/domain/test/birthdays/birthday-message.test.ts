@@ -8,7 +8,9 @@ describe('birthday message', () => {
     });
 
     it('bolds each name, orders them by name and joins them with commas and "and"', () => {
-      expect(renderBirthdayMessage(['Bob', 'alice'])).to.equal(':partying_face: Happy Birthday, *alice* and *Bob*! :tada:');
+      expect(renderBirthdayMessage(['Bob', 'alice'])).to.equal(
+        ':partying_face: Happy Birthday, *alice* and *Bob*! :tada:',
+      );
       expect(formatBirthdayNames(['Carol', 'Alice', 'Bob'])).to.equal('*Alice*, *Bob* and *Carol*');
       expect(formatBirthdayNames(['D', 'C', 'B', 'A'])).to.equal('*A*, *B*, *C* and *D*');
     });
@@ -24,7 +26,9 @@ describe('birthday message', () => {
     });
 
     it('fills a workspace template with {names} and {count}', () => {
-      expect(renderBirthdayMessage(['Bo', 'Al'], '{count} birthdays today: {names} :cake:')).to.equal('2 birthdays today: *Al* and *Bo* :cake:');
+      expect(renderBirthdayMessage(['Bo', 'Al'], '{count} birthdays today: {names} :cake:')).to.equal(
+        '2 birthdays today: *Al* and *Bo* :cake:',
+      );
       expect(renderBirthdayMessage(['Al'], '   ')).to.equal(':partying_face: Happy Birthday, *Al*! :tada:');
     });
 

@@ -1,6 +1,13 @@
 // A fake SendGrid v3 Mail Send API, plus a signer for the signed event webhook.
 import crypto from 'node:crypto';
-import { faultReply, retryAfterHeader, startHttpFake, type FaultControls, type FakeRequest, type Reply } from './http-fake';
+import {
+  faultReply,
+  retryAfterHeader,
+  startHttpFake,
+  type FaultControls,
+  type FakeRequest,
+  type Reply,
+} from './http-fake';
 
 export interface SendgridErrorItem {
   message: string;
@@ -28,11 +35,16 @@ export interface FakeSendgrid extends FaultControls {
   close: () => Promise<void>;
 }
 
-const errors = (message: string, field: string | null = null, help: string | null = null): { errors: SendgridErrorItem[] } => ({ errors: [{ message, field, help }] });
+const errors = (
+  message: string,
+  field: string | null = null,
+  help: string | null = null,
+): { errors: SendgridErrorItem[] } => ({ errors: [{ message, field, help }] });
 
 function defaultErrorBody(status: number): { errors: SendgridErrorItem[] } {
   if (status === 429) return errors('too many requests');
-  if (status === 400) return errors('Bad Request', null, 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html');
+  if (status === 400)
+    return errors('Bad Request', null, 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html');
   if (status === 401) return errors('The provided authorization grant is invalid, expired, or revoked');
   if (status === 403) return errors('access forbidden');
   return errors('internal error');
@@ -41,32 +53,64 @@ function defaultErrorBody(status: number): { errors: SendgridErrorItem[] } {
 /** The checks SendGrid makes that a client is most likely to trip over, with its field names. */
 function validate(body: Record<string, unknown>): Reply | undefined {
   const personalizations = body.personalizations as Array<{ to?: Array<{ email?: string }> }> | undefined;
-  if (!Array.isArray(personalizations) || personalizations.length === 0) return { status: 400, body: errors('The personalizations field is required and must have at least one personalization.', 'personalizations') };
-  if (!personalizations.every((p) => Array.isArray(p.to) && p.to.length > 0 && p.to.every((t) => typeof t.email === 'string' && t.email.includes('@')))) {
+  if (!Array.isArray(personalizations) || personalizations.length === 0)
+    return {
+      status: 400,
+      body: errors(
+        'The personalizations field is required and must have at least one personalization.',
+        'personalizations',
+      ),
+    };
+  if (
+    !personalizations.every(
+      (p) =>
+        Array.isArray(p.to) &&
+        p.to.length > 0 &&
+        p.to.every((t) => typeof t.email === 'string' && t.email.includes('@')),
+    )
+  ) {
     return { status: 400, body: errors('Does not contain a valid address.', 'personalizations.0.to') };
   }
   const from = body.from as { email?: string } | undefined;
-  if (!from || typeof from.email !== 'string' || !from.email.includes('@')) return { status: 400, body: errors('The from object must be provided for every email send.', 'from') };
+  if (!from || typeof from.email !== 'string' || !from.email.includes('@'))
+    return { status: 400, body: errors('The from object must be provided for every email send.', 'from') };
   const content = body.content as unknown[] | undefined;
-  if (!body.template_id && (!Array.isArray(content) || content.length === 0)) return { status: 400, body: errors('Unless a valid template_id is provided, the content parameter is required.', 'content') };
+  if (!body.template_id && (!Array.isArray(content) || content.length === 0))
+    return {
+      status: 400,
+      body: errors('Unless a valid template_id is provided, the content parameter is required.', 'content'),
+    };
   return undefined;
 }
 
 export async function startFakeSendgrid(opts: { apiKey?: string } = {}): Promise<FakeSendgrid> {
-  const apiKey = opts.apiKey ?? `SG.${crypto.randomBytes(11).toString('base64url')}.${crypto.randomBytes(32).toString('base64url')}`;
+  const apiKey =
+    opts.apiKey ?? `SG.${crypto.randomBytes(11).toString('base64url')}.${crypto.randomBytes(32).toString('base64url')}`;
   const mails: SendgridMail[] = [];
   const http = await startHttpFake(({ req, path, body, fault }) => {
     if (path !== '/v3/mail/send' || req.method !== 'POST') return { status: 404, body: errors('resource not found') };
     if (fault !== undefined && fault !== 'hang' && fault !== 'reset') {
       const f = faultReply(fault);
       const retry = f.status === 429 ? (f.retryAfterSeconds ?? 1) : f.retryAfterSeconds;
-      const rateHeaders: Record<string, string> = f.status === 429 ? { 'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + (retry ?? 1)) } : {};
-      return { status: f.status, headers: { ...rateHeaders, ...retryAfterHeader(retry), ...f.headers }, body: f.body ?? defaultErrorBody(f.status) };
+      const rateHeaders: Record<string, string> =
+        f.status === 429
+          ? {
+              'x-ratelimit-limit': '600',
+              'x-ratelimit-remaining': '0',
+              'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + (retry ?? 1)),
+            }
+          : {};
+      return {
+        status: f.status,
+        headers: { ...rateHeaders, ...retryAfterHeader(retry), ...f.headers },
+        body: f.body ?? defaultErrorBody(f.status),
+      };
     }
     const authorization = req.headers.authorization;
     if (!authorization) return { status: 401, body: errors('authorization required') };
     if (authorization !== `Bearer ${apiKey}`) return { status: 401, body: defaultErrorBody(401) };
-    if (!body || typeof body !== 'object') return { status: 400, body: errors('Bad Request', null, 'The request body must be JSON.') };
+    if (!body || typeof body !== 'object')
+      return { status: 400, body: errors('Bad Request', null, 'The request body must be JSON.') };
     const invalid = validate(body as Record<string, unknown>);
     if (invalid) return invalid;
     const messageId = crypto.randomBytes(16).toString('base64url');
@@ -102,7 +146,13 @@ export interface SendgridWebhookSigner {
 export function createSendgridWebhookSigner(): SendgridWebhookSigner {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const sign = (timestamp: string | number, rawBody: string | Buffer): string =>
-    crypto.sign('sha256', Buffer.concat([Buffer.from(String(timestamp)), Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody)]), privateKey).toString('base64');
+    crypto
+      .sign(
+        'sha256',
+        Buffer.concat([Buffer.from(String(timestamp)), Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody)]),
+        privateKey,
+      )
+      .toString('base64');
   return {
     publicKeyBase64Der: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
     sign,

@@ -1,7 +1,15 @@
 // A fake Slack incoming-webhook host: any /services/... path takes a JSON POST and answers 200 `ok`, or the error a
 // real hook gives, per path or for all paths, standing or for the next N posts.
 import crypto from 'node:crypto';
-import { faultReply, retryAfterHeader, startHttpFake, type FakeMode, type FakeRequest, type Fault, type Reply } from './http-fake';
+import {
+  faultReply,
+  retryAfterHeader,
+  startHttpFake,
+  type FakeMode,
+  type FakeRequest,
+  type Fault,
+  type Reply,
+} from './http-fake';
 
 /**
  * A Slack behaviour: `ok`, `hang`, `reset`, or a status, answered with Slack's body for it (429 `rate_limited` with
@@ -42,7 +50,9 @@ const SLACK_BODIES: Record<number, string> = {
 const REDIRECT_PATH = '/redirected/elsewhere';
 
 const alnum = (n: number, upper = true): string => {
-  const chars = upper ? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const chars = upper
+    ? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+    : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   return Array.from(crypto.randomBytes(n), (b) => chars[b % chars.length]).join('');
 };
 
@@ -55,12 +65,22 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       if (!path.startsWith('/services/') || req.method !== 'POST') return { status: 404, body: 'no_service' };
       if (fault !== undefined && fault !== 'hang' && fault !== 'reset') {
         const f = faultReply(fault);
-        if (f.status >= 300 && f.status < 400) return { status: f.status, headers: { location: `${baseUrl}${REDIRECT_PATH}`, ...f.headers }, body: f.body ?? '' };
+        if (f.status >= 300 && f.status < 400)
+          return {
+            status: f.status,
+            headers: { location: `${baseUrl}${REDIRECT_PATH}`, ...f.headers },
+            body: f.body ?? '',
+          };
         const retry = f.status === 429 ? (f.retryAfterSeconds ?? 1) : f.retryAfterSeconds;
-        return { status: f.status, headers: { ...retryAfterHeader(retry), ...f.headers }, body: f.body ?? SLACK_BODIES[f.status] ?? 'error' };
+        return {
+          status: f.status,
+          headers: { ...retryAfterHeader(retry), ...f.headers },
+          body: f.body ?? SLACK_BODIES[f.status] ?? 'error',
+        };
       }
       // What Slack itself refuses, whatever the mode.
-      if (body === undefined || typeof body !== 'object' || body === null || !raw) return { status: 400, body: 'invalid_payload' };
+      if (body === undefined || typeof body !== 'object' || body === null || !raw)
+        return { status: 400, body: 'invalid_payload' };
       const payload = body as { text?: unknown; blocks?: unknown; attachments?: unknown };
       if (!payload.text && !payload.blocks && !payload.attachments) return { status: 400, body: 'no_text' };
       return { status: 200, body: 'ok' };
@@ -74,7 +94,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     redirectPath: REDIRECT_PATH,
     webhookUrl(team) {
       // `T0ACME`, `acme` and `tacme` all become a valid team id; without one, a random team.
-      const t = (team ?? '').toUpperCase().replace(/[^A-Z0-9]/g, '').replace(/^T/, '') || alnum(8);
+      const t =
+        (team ?? '')
+          .toUpperCase()
+          .replace(/[^A-Z0-9]/g, '')
+          .replace(/^T/, '') || alnum(8);
       return `${http.url}/services/T${t}/B${alnum(10)}/${alnum(24, false)}`;
     },
     requestsTo: (hook) => http.requests.filter((r) => r.path === pathOf(hook)),

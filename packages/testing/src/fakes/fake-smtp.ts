@@ -59,7 +59,9 @@ export async function startFakeSmtp(opts: { user?: string; pass?: string } = {})
       const next = faults[0];
       if (!next) return callback();
       if (--next.remaining <= 0) faults.shift();
-      return callback(Object.assign(new Error(next.fault.message ?? 'Recipient refused'), { responseCode: next.fault.code }));
+      return callback(
+        Object.assign(new Error(next.fault.message ?? 'Recipient refused'), { responseCode: next.fault.code }),
+      );
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];

@@ -1,6 +1,13 @@
 // A fake Stripe API for Checkout Sessions, plus webhook signing as Stripe signs events.
 import crypto from 'node:crypto';
-import { faultReply, retryAfterHeader, startHttpFake, type FaultControls, type FakeRequest, type Reply } from './http-fake';
+import {
+  faultReply,
+  retryAfterHeader,
+  startHttpFake,
+  type FaultControls,
+  type FakeRequest,
+  type Reply,
+} from './http-fake';
 
 export interface CheckoutSession {
   id: string;
@@ -93,10 +100,19 @@ export function parseStripeForm(raw: string): Record<string, unknown> {
   return root;
 }
 
-const stripeError = (status: number, type: string, message: string, extra: Record<string, unknown> = {}): Reply => ({ status, body: { error: { type, message, ...extra } } });
+const stripeError = (status: number, type: string, message: string, extra: Record<string, unknown> = {}): Reply => ({
+  status,
+  body: { error: { type, message, ...extra } },
+});
 
 function defaultError(status: number): Reply {
-  if (status === 429) return stripeError(429, 'invalid_request_error', 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', { code: 'rate_limit' });
+  if (status === 429)
+    return stripeError(
+      429,
+      'invalid_request_error',
+      'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+      { code: 'rate_limit' },
+    );
   if (status === 401) return stripeError(401, 'invalid_request_error', 'Invalid API Key provided');
   if (status === 404) return stripeError(404, 'invalid_request_error', 'Unrecognized request URL');
   if (status >= 500) return stripeError(status, 'api_error', 'An unknown error occurred');
@@ -104,7 +120,9 @@ function defaultError(status: number): Reply {
 }
 
 function amountOf(params: Record<string, unknown>): { amount: number; currency: string | null } {
-  const items = (params.line_items as Array<{ quantity?: string; price_data?: { unit_amount?: string; currency?: string } }> | undefined) ?? [];
+  const items =
+    (params.line_items as
+      Array<{ quantity?: string; price_data?: { unit_amount?: string; currency?: string } }> | undefined) ?? [];
   let amount = 0;
   let currency: string | null = null;
   for (const item of items) {
@@ -127,17 +145,31 @@ export async function startFakeStripe(opts: { secretKey?: string; webhookSecret?
     const withId = (r: Reply): Reply => ({ ...r, headers: { 'request-id': requestId, ...r.headers } });
     if (fault !== undefined && fault !== 'hang' && fault !== 'reset') {
       const f = faultReply(fault);
-      return withId({ status: f.status, headers: { ...retryAfterHeader(f.retryAfterSeconds), ...f.headers }, body: f.body ?? defaultError(f.status).body });
+      return withId({
+        status: f.status,
+        headers: { ...retryAfterHeader(f.retryAfterSeconds), ...f.headers },
+        body: f.body ?? defaultError(f.status).body,
+      });
     }
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!auth) return withId(stripeError(401, 'invalid_request_error', 'You did not provide an API key.'));
-    if (auth !== secretKey) return withId(stripeError(401, 'invalid_request_error', `Invalid API Key provided: ${auth.slice(0, 8)}****${auth.slice(-4)}`));
+    if (auth !== secretKey)
+      return withId(
+        stripeError(401, 'invalid_request_error', `Invalid API Key provided: ${auth.slice(0, 8)}****${auth.slice(-4)}`),
+      );
 
     if (path === '/v1/checkout/sessions' && req.method === 'POST') {
       const key = req.headers['idempotency-key'] as string | undefined;
       const seen = key ? idempotent.get(key) : undefined;
       if (seen) {
-        if (seen.raw !== raw) return withId(stripeError(400, 'idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`));
+        if (seen.raw !== raw)
+          return withId(
+            stripeError(
+              400,
+              'idempotency_error',
+              `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+            ),
+          );
         return withId({ ...seen.reply, headers: { 'idempotent-replayed': 'true' } });
       }
       const params = parseStripeForm(raw);
@@ -172,9 +204,22 @@ export async function startFakeStripe(opts: { secretKey?: string; webhookSecret?
     const m = /^\/v1\/checkout\/sessions\/([^/]+)(\/expire)?$/.exec(path);
     if (m?.[1]) {
       const session = sessions.get(m[1]);
-      if (!session) return withId(stripeError(404, 'invalid_request_error', `No such checkout.session: '${m[1]}'`, { code: 'resource_missing', param: 'session' }));
+      if (!session)
+        return withId(
+          stripeError(404, 'invalid_request_error', `No such checkout.session: '${m[1]}'`, {
+            code: 'resource_missing',
+            param: 'session',
+          }),
+        );
       if (m[2] && req.method === 'POST') {
-        if (session.status !== 'open') return withId(stripeError(400, 'invalid_request_error', 'Only Checkout Sessions with a status in ["open"] can be expired.'));
+        if (session.status !== 'open')
+          return withId(
+            stripeError(
+              400,
+              'invalid_request_error',
+              'Only Checkout Sessions with a status in ["open"] can be expired.',
+            ),
+          );
         session.status = 'expired';
         session.url = null;
         return withId({ status: 200, body: session });

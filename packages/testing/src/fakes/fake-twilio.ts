@@ -1,6 +1,13 @@
 // A fake Twilio Programmable Messaging API (2010-04-01), plus signed status callbacks as Twilio sends them.
 import crypto from 'node:crypto';
-import { faultReply, retryAfterHeader, startHttpFake, type FaultControls, type FakeRequest, type Reply } from './http-fake';
+import {
+  faultReply,
+  retryAfterHeader,
+  startHttpFake,
+  type FaultControls,
+  type FakeRequest,
+  type Reply,
+} from './http-fake';
 
 export interface TwilioMessage {
   sid: string;
@@ -29,7 +36,10 @@ export interface FakeTwilio extends FaultControls {
 }
 
 const MORE_INFO = 'https://www.twilio.com/docs/errors/';
-const twilioError = (status: number, code: number, message: string): Reply => ({ status, body: { code, message, more_info: `${MORE_INFO}${code}`, status } });
+const twilioError = (status: number, code: number, message: string): Reply => ({
+  status,
+  body: { code, message, more_info: `${MORE_INFO}${code}`, status },
+});
 
 function defaultError(status: number): Reply {
   if (status === 429) return twilioError(429, 20429, 'Too Many Requests');
@@ -51,10 +61,18 @@ export function twilioSignature(authToken: string, url: string, params: Record<s
  * POSTs a form-encoded callback signed as Twilio signs it. The signature covers `url` (the public URL Twilio would
  * call); `postTo` sends it elsewhere, for an app listening on another address than its public one.
  */
-export async function statusCallback(url: string, params: Record<string, string>, authToken: string, { postTo }: { postTo?: string } = {}): Promise<Response> {
+export async function statusCallback(
+  url: string,
+  params: Record<string, string>,
+  authToken: string,
+  { postTo }: { postTo?: string } = {},
+): Promise<Response> {
   return fetch(postTo ?? url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(authToken, url, params) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilioSignature(authToken, url, params),
+    },
     body: new URLSearchParams(params).toString(),
     redirect: 'manual',
   });
@@ -103,7 +121,14 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     if (fault !== undefined && fault !== 'hang' && fault !== 'reset') {
       const f = faultReply(fault);
       const base = defaultError(f.status);
-      return { status: f.status, headers: { ...retryAfterHeader(f.status === 429 ? (f.retryAfterSeconds ?? 1) : f.retryAfterSeconds), ...f.headers }, body: f.body ?? base.body };
+      return {
+        status: f.status,
+        headers: {
+          ...retryAfterHeader(f.status === 429 ? (f.retryAfterSeconds ?? 1) : f.retryAfterSeconds),
+          ...f.headers,
+        },
+        body: f.body ?? base.body,
+      };
     }
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages(?:\/([^/]+))?\.json$/.exec(path);
     if (!m) return defaultError(404);
@@ -121,7 +146,13 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     if (!form.Body && !form.MediaUrl && !form.ContentSid) return twilioError(400, 21602, 'Message body is required.');
     if (/0000$/.test(form.To)) return twilioError(400, 21211, "The 'To' number is not a valid phone number.");
     if (/0001$/.test(form.To)) return twilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
-    const msg: TwilioMessage = { sid: `SM${crypto.randomBytes(16).toString('hex')}`, accountSid, form, status: 'queued', at: Date.now() };
+    const msg: TwilioMessage = {
+      sid: `SM${crypto.randomBytes(16).toString('hex')}`,
+      accountSid,
+      form,
+      status: 'queued',
+      at: Date.now(),
+    };
     messages.push(msg);
     bySid.set(msg.sid, msg);
     return { status: 201, body: messageJson(msg) };

@@ -7,7 +7,11 @@ import type { Socket } from 'node:net';
  * What a fake does instead of its normal answer. A bare status uses the provider's own error body for that status;
  * `hang` reads the request and never answers; `reset` destroys the connection.
  */
-export type Fault = number | 'hang' | 'reset' | { status: number; retryAfterSeconds?: number; body?: unknown; headers?: Record<string, string> };
+export type Fault =
+  | number
+  | 'hang'
+  | 'reset'
+  | { status: number; retryAfterSeconds?: number; body?: unknown; headers?: Record<string, string> };
 
 /** A fault, or `ok` for the fake's normal behaviour. */
 export type FakeMode = Fault | 'ok';
@@ -113,7 +117,12 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
 }
 
 /** Normalises a fault into status, Retry-After and an optional body override. */
-export function faultReply(fault: Exclude<Fault, 'hang' | 'reset'>): { status: number; retryAfterSeconds?: number; body?: unknown; headers?: Record<string, string> } {
+export function faultReply(fault: Exclude<Fault, 'hang' | 'reset'>): {
+  status: number;
+  retryAfterSeconds?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+} {
   return typeof fault === 'number' ? { status: fault } : fault;
 }
 
@@ -138,11 +147,31 @@ export async function startHttpFake(
         const raw = Buffer.concat(chunks).toString('utf8');
         const body = parseBody(raw, req.headers['content-type']);
         const fault = plan.take(scopeOf?.(u.pathname));
-        const record: FakeRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, raw, body, outcome: 'hang', at: Date.now() };
+        const record: FakeRequest = {
+          method: req.method ?? 'GET',
+          path: u.pathname,
+          query: u.searchParams,
+          headers: req.headers,
+          raw,
+          body,
+          outcome: 'hang',
+          at: Date.now(),
+        };
         requests.push(record);
         let reply: Reply | 'hang' | 'reset';
         try {
-          reply = fault === 'hang' || fault === 'reset' ? fault : await handle({ req, baseUrl: `http://127.0.0.1:${req.socket.localPort}`, path: u.pathname, query: u.searchParams, raw, body, fault });
+          reply =
+            fault === 'hang' || fault === 'reset'
+              ? fault
+              : await handle({
+                  req,
+                  baseUrl: `http://127.0.0.1:${req.socket.localPort}`,
+                  path: u.pathname,
+                  query: u.searchParams,
+                  raw,
+                  body,
+                  fault,
+                });
         } catch (err) {
           reply = { status: 500, body: { error: err instanceof Error ? err.message : String(err) } };
         }
@@ -155,7 +184,14 @@ export async function startHttpFake(
         record.outcome = reply.status;
         const isJson = reply.body !== undefined && typeof reply.body !== 'string';
         const payload = reply.body === undefined ? '' : isJson ? JSON.stringify(reply.body) : (reply.body as string);
-        const headers: Record<string, string> = { ...(isJson ? { 'content-type': 'application/json' } : reply.body !== undefined ? { 'content-type': 'text/plain; charset=utf-8' } : {}), ...reply.headers };
+        const headers: Record<string, string> = {
+          ...(isJson
+            ? { 'content-type': 'application/json' }
+            : reply.body !== undefined
+              ? { 'content-type': 'text/plain; charset=utf-8' }
+              : {}),
+          ...reply.headers,
+        };
         res.writeHead(reply.status, headers);
         res.end(payload);
       })();

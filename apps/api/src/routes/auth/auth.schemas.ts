@@ -27,6 +27,10 @@ export const logoutBody = Joi.object({ refresh_token: Joi.string().max(500) });
 export const forgotBody = Joi.object({ email: email().required() });
 export const resetBody = Joi.object({ token: Joi.string().max(500).required(), password: password().required() });
 
-export const tokenPair = answer({ access_token: Joi.string(), refresh_token: Joi.string(), token_type: Joi.string().valid('bearer') });
+export const tokenPair = answer({
+  access_token: Joi.string(),
+  refresh_token: Joi.string(),
+  token_type: Joi.string().valid('bearer'),
+});
 /** The answer of a request whose outcome is a sentence, `{detail}`. */
 export const detailOut = answer({ detail: Joi.string() });

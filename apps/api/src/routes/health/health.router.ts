@@ -2,7 +2,10 @@ import Joi from 'joi';
 import type { RouteSpec } from '../../http/route';
 import type { Services } from '../../services';
 
-const status = Joi.object({ status: Joi.string().valid('ok', 'down').required(), checks: Joi.object().pattern(Joi.string(), Joi.string().valid('ok', 'down')) });
+const status = Joi.object({
+  status: Joi.string().valid('ok', 'down').required(),
+  checks: Joi.object().pattern(Joi.string(), Joi.string().valid('ok', 'down')),
+});
 
 export function healthRoutes({ health }: Services): RouteSpec[] {
   return [
@@ -24,7 +27,10 @@ export function healthRoutes({ health }: Services): RouteSpec[] {
       summary: 'PostgreSQL and Redis answer within 1 s each',
       tags: ['operations'],
       access: 'public',
-      responses: { 200: { description: 'Ready', schema: status }, 503: { description: 'A dependency is down', schema: status } },
+      responses: {
+        200: { description: 'Ready', schema: status },
+        503: { description: 'A dependency is down', schema: status },
+      },
       handler: async (_req, res) => {
         const checks = await health.readiness(1000);
         const ok = checks.postgres === 'ok' && checks.redis === 'ok';

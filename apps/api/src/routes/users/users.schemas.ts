@@ -5,9 +5,18 @@ export type { RegisterInput } from '../../services/auth.service';
 const role = () => Joi.string().valid('owner', 'admin', 'member');
 
 export const userOut = answer({
-  id: uuid(), email: Joi.string(), name: Joi.string().allow(null), date_of_birth: Joi.string().allow(null), timezone: Joi.string(),
-  workspace_id: uuid().allow(null), role: role().allow(null), is_active: Joi.boolean(), is_superuser: Joi.boolean(), is_verified: Joi.boolean(),
-  created_at: Joi.date(), updated_at: Joi.date(),
+  id: uuid(),
+  email: Joi.string(),
+  name: Joi.string().allow(null),
+  date_of_birth: Joi.string().allow(null),
+  timezone: Joi.string(),
+  workspace_id: uuid().allow(null),
+  role: role().allow(null),
+  is_active: Joi.boolean(),
+  is_superuser: Joi.boolean(),
+  is_verified: Joi.boolean(),
+  created_at: Joi.date(),
+  updated_at: Joi.date(),
 });
 export const userList = Joi.array().items(userOut);
 

@@ -10,7 +10,10 @@ const SLACK_PATH = /^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+$/;
  * A Slack incoming-webhook URL that may be saved: the adapter's own outbound rules (https, or http to a listed
  * loopback host outside production; a host in SLACK_WEBHOOK_HOSTS; no credentials), plus Slack's path shape.
  */
-export function isAllowedSlackWebhook(value: string, config: Pick<Config, 'slackWebhookHosts' | 'isProduction'>): boolean {
+export function isAllowedSlackWebhook(
+  value: string,
+  config: Pick<Config, 'slackWebhookHosts' | 'isProduction'>,
+): boolean {
   if (checkSlackWebhookUrl(value, slackWebhookPolicy(config))) return false;
   const u = new URL(value);
   return !u.search && !u.hash && SLACK_PATH.test(u.pathname);
@@ -22,8 +25,12 @@ export function workspaceSchemas(config: Config) {
       .max(500)
       // Stored as parsed, so the adapter later posts to exactly the URL that was checked (no `\`, `..` or case
       // variants for another parser to read differently).
-      .custom((v: string, helpers) => (isAllowedSlackWebhook(v, config) ? new URL(v).href : helpers.error('slack.webhook')))
-      .messages({ 'slack.webhook': `"{{#label}}" must be an https Slack incoming-webhook URL (/services/T…/B…/…) on an allowed host (${config.slackWebhookHosts.join(', ')})` });
+      .custom((v: string, helpers) =>
+        isAllowedSlackWebhook(v, config) ? new URL(v).href : helpers.error('slack.webhook'),
+      )
+      .messages({
+        'slack.webhook': `"{{#label}}" must be an https Slack incoming-webhook URL (/services/T…/B…/…) on an allowed host (${config.slackWebhookHosts.join(', ')})`,
+      });
   const template = () =>
     Joi.string()
       .custom((v: string, helpers) => {
@@ -40,8 +47,12 @@ export function workspaceSchemas(config: Config) {
     leap_day_rule: Joi.string().valid('feb28', 'mar1'),
     slack_webhook: slackWebhook().allow(null),
     sender_name: Joi.string().trim().max(200).allow(null),
-    default_channels: Joi.array().items(Joi.string().valid('email', 'sms', 'whatsapp')).unique(),
-    currency: Joi.string().uppercase().pattern(/^[A-Z]{3}$/),
+    default_channels: Joi.array()
+      .items(Joi.string().valid('email', 'sms', 'whatsapp'))
+      .unique(),
+    currency: Joi.string()
+      .uppercase()
+      .pattern(/^[A-Z]{3}$/),
   };
   return {
     create: Joi.object({ ...fields, name: name().required() }),
@@ -52,10 +63,21 @@ export function workspaceSchemas(config: Config) {
 }
 
 export const workspaceOut = answer({
-  id: uuid(), name: Joi.string(), timezone: Joi.string(), birthday_post_time: Joi.string(), birthday_message_template: Joi.string().allow(null),
-  leap_day_rule: Joi.string().valid('feb28', 'mar1'), slack_webhook: Joi.string().allow(null).description('Masked: <scheme>://<host>/services/**** and the last 4 characters'),
-  slack_status: Joi.string().valid('ok', 'broken', 'undecryptable'), sender_name: Joi.string().allow(null), default_channels: Joi.array().items(Joi.string().valid('email', 'sms', 'whatsapp')),
-  currency: Joi.string().pattern(/^[A-Z]{3}$/), created_at: Joi.date(), updated_at: Joi.date(),
+  id: uuid(),
+  name: Joi.string(),
+  timezone: Joi.string(),
+  birthday_post_time: Joi.string(),
+  birthday_message_template: Joi.string().allow(null),
+  leap_day_rule: Joi.string().valid('feb28', 'mar1'),
+  slack_webhook: Joi.string()
+    .allow(null)
+    .description('Masked: <scheme>://<host>/services/**** and the last 4 characters'),
+  slack_status: Joi.string().valid('ok', 'broken', 'undecryptable'),
+  sender_name: Joi.string().allow(null),
+  default_channels: Joi.array().items(Joi.string().valid('email', 'sms', 'whatsapp')),
+  currency: Joi.string().pattern(/^[A-Z]{3}$/),
+  created_at: Joi.date(),
+  updated_at: Joi.date(),
 });
 export const workspaceList = Joi.array().items(workspaceOut);
 export const inviteOut = answer({ invite_token: Joi.string(), expires_at: Joi.date() });
