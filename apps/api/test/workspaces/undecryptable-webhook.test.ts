@@ -15,16 +15,22 @@ async function corruptWebhook(workspaceId: string): Promise<void> {
     .update({ slack_webhook: 'v99:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBB:CCCC' });
 }
 
+/** A team whose saved webhook's ciphertext has since become unreadable. */
+async function teamWithUnreadableWebhook() {
+  const app = testApp();
+  const t = await team(app);
+  await request(app)
+    .patch(`/workspaces/${t.workspaceId}`)
+    .set(t.owner.auth)
+    .send({ slack_webhook: WEBHOOK })
+    .expect(200);
+  await corruptWebhook(t.workspaceId);
+  return { app, t };
+}
+
 describe('a workspace whose Slack webhook no longer decrypts', () => {
   it('still answers GET, the listing, PATCH and invites, showing the stored hint', async () => {
-    const app = testApp();
-    const t = await team(app);
-    await request(app)
-      .patch(`/workspaces/${t.workspaceId}`)
-      .set(t.owner.auth)
-      .send({ slack_webhook: WEBHOOK })
-      .expect(200);
-    await corruptWebhook(t.workspaceId);
+    const { app, t } = await teamWithUnreadableWebhook();
     const one = await request(app).get(`/workspaces/${t.workspaceId}`).set(t.owner.auth).expect(200);
     expect(one.body.slack_webhook).to.equal(MASKED);
     const root = await superuser(app);
@@ -45,14 +51,7 @@ describe('a workspace whose Slack webhook no longer decrypts', () => {
   });
 
   it('shows slack_status "undecryptable" when so flagged, and can be overwritten or cleared', async () => {
-    const app = testApp();
-    const t = await team(app);
-    await request(app)
-      .patch(`/workspaces/${t.workspaceId}`)
-      .set(t.owner.auth)
-      .send({ slack_webhook: WEBHOOK })
-      .expect(200);
-    await corruptWebhook(t.workspaceId);
+    const { app, t } = await teamWithUnreadableWebhook();
     await getDb()('workspaces').where({ id: t.workspaceId }).update({ slack_status: 'undecryptable' });
     const flagged = await request(app).get(`/workspaces/${t.workspaceId}`).set(t.owner.auth).expect(200);
     expect(flagged.body.slack_status).to.equal('undecryptable');
@@ -73,14 +72,7 @@ describe('a workspace whose Slack webhook no longer decrypts', () => {
   });
 
   it('can be deleted by its owner', async () => {
-    const app = testApp();
-    const t = await team(app);
-    await request(app)
-      .patch(`/workspaces/${t.workspaceId}`)
-      .set(t.owner.auth)
-      .send({ slack_webhook: WEBHOOK })
-      .expect(200);
-    await corruptWebhook(t.workspaceId);
+    const { app, t } = await teamWithUnreadableWebhook();
     await request(app).delete(`/workspaces/${t.workspaceId}`).set(t.owner.auth).expect(204);
   });
 });
