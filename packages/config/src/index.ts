@@ -41,6 +41,8 @@ export interface Config {
     passwordCheckFailures: number;
     /** Failed logins per account (from any address) in an hour before the account brake slows further attempts. */
     accountFailures: number;
+    /** The account brake's first delay, doubled with each further failure. */
+    accountBrakeBaseSeconds: number;
     /** The account brake's longest delay between two evaluated attempts. */
     accountBrakeMaxSeconds: number;
     lockoutBaseSeconds: number;
@@ -229,6 +231,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
       resetPerHour: num('RATE_LIMIT_RESET_PER_HOUR'),
       passwordCheckFailures: num('RATE_LIMIT_PASSWORD_CHECK_FAILURES'),
       accountFailures: num('RATE_LIMIT_ACCOUNT_FAILURES'),
+      accountBrakeBaseSeconds: num('ACCOUNT_BRAKE_BASE_SECONDS'),
       accountBrakeMaxSeconds: num('ACCOUNT_BRAKE_MAX_SECONDS'),
       lockoutBaseSeconds: num('LOGIN_LOCKOUT_BASE_SECONDS'),
       resetCooldownSeconds: num('RESET_COOLDOWN_SECONDS'),

@@ -23,6 +23,7 @@ describe('packages/config', () => {
         resetPerHour: 20,
         passwordCheckFailures: 5,
         accountFailures: 20,
+        accountBrakeBaseSeconds: 1,
         accountBrakeMaxSeconds: 30,
         lockoutBaseSeconds: 60,
         resetCooldownSeconds: 60,

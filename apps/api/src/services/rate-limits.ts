@@ -82,9 +82,11 @@ export function lockoutSeconds(failures: number, rates: Config['rateLimits']): n
   return Math.ceil(Math.min(LOCKOUT_CAP_SECONDS, rates.lockoutBaseSeconds * 2 ** (failures - rates.loginFailures)));
 }
 
-/** The account brake's delay: 1 s at the limit, doubling with each failure after it, capped. */
+/** The account brake's delay: base × 2^(failures − limit) seconds, capped at ACCOUNT_BRAKE_MAX_SECONDS. */
 export function brakeSeconds(failures: number, rates: Config['rateLimits']): number {
-  return Math.ceil(Math.min(rates.accountBrakeMaxSeconds, 2 ** (failures - rates.accountFailures)));
+  return Math.ceil(
+    Math.min(rates.accountBrakeMaxSeconds, rates.accountBrakeBaseSeconds * 2 ** (failures - rates.accountFailures)),
+  );
 }
 
 /** A reserved login attempt; exactly one of its methods is called, once the attempt's outcome is known. */
