@@ -45,7 +45,16 @@ export async function startApi(): Promise<BenchApi> {
   const config: Config = {
     ...base,
     redisPrefix: `${base.redisPrefix}:bench${crypto.randomBytes(4).toString('hex')}`,
-    rateLimits: { ...base.rateLimits, loginFailures: 1e9, loginIpPerDay: 1e9 },
+    // Every limit out of reach: a bench's load all comes from 127.0.0.1, and measures the work behind the limits.
+    rateLimits: {
+      ...base.rateLimits,
+      loginFailures: 1e9,
+      loginIpPerDay: 1e9,
+      accountFailures: 1e9,
+      resetPerHour: 1e9,
+      forgotPerHour: 1e9,
+      registerPerHour: 1e9,
+    },
   };
   const db = getDb();
   const redis = createRedis('client');

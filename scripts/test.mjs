@@ -158,6 +158,7 @@ async function runTests(cleanups, extraArgs) {
     RATE_LIMIT_REGISTER_PER_HOUR: process.env.RATE_LIMIT_REGISTER_PER_HOUR || '100000',
     RATE_LIMIT_FORGOT_PER_HOUR: process.env.RATE_LIMIT_FORGOT_PER_HOUR || '100000',
     RATE_LIMIT_LOGIN_IP_PER_DAY: process.env.RATE_LIMIT_LOGIN_IP_PER_DAY || '100000',
+    RATE_LIMIT_RESET_PER_HOUR: process.env.RATE_LIMIT_RESET_PER_HOUR || '100000',
     LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
     // ...and what the run itself decides.
     ENV: 'test',

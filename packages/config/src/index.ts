@@ -35,7 +35,19 @@ export interface Config {
     loginIpPerDay: number;
     registerPerHour: number;
     forgotPerHour: number;
+    /** POST /auth/reset-password attempts per client address (IPv6 by /64) per hour. */
+    resetPerHour: number;
+    /** Wrong `current_password`s per user in 15 minutes before PATCH /users/me answers 429. */
+    passwordCheckFailures: number;
+    /** Failed logins per account (from any address) in an hour before the account brake slows further attempts. */
+    accountFailures: number;
+    /** The account brake's first delay, doubled with each further failure. */
+    accountBrakeBaseSeconds: number;
+    /** The account brake's longest delay between two evaluated attempts. */
+    accountBrakeMaxSeconds: number;
     lockoutBaseSeconds: number;
+    /** At most one reset mail per account in this many seconds. */
+    resetCooldownSeconds: number;
   };
   slackWebhookHosts: string[];
   slackTimeoutMs: number;
@@ -216,7 +228,13 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
       loginIpPerDay: num('RATE_LIMIT_LOGIN_IP_PER_DAY'),
       registerPerHour: num('RATE_LIMIT_REGISTER_PER_HOUR'),
       forgotPerHour: num('RATE_LIMIT_FORGOT_PER_HOUR'),
+      resetPerHour: num('RATE_LIMIT_RESET_PER_HOUR'),
+      passwordCheckFailures: num('RATE_LIMIT_PASSWORD_CHECK_FAILURES'),
+      accountFailures: num('RATE_LIMIT_ACCOUNT_FAILURES'),
+      accountBrakeBaseSeconds: num('ACCOUNT_BRAKE_BASE_SECONDS'),
+      accountBrakeMaxSeconds: num('ACCOUNT_BRAKE_MAX_SECONDS'),
       lockoutBaseSeconds: num('LOGIN_LOCKOUT_BASE_SECONDS'),
+      resetCooldownSeconds: num('RESET_COOLDOWN_SECONDS'),
     },
     slackWebhookHosts: list('SLACK_WEBHOOK_HOSTS'),
     slackTimeoutMs: num('SLACK_TIMEOUT_MS'),

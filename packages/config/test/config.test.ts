@@ -20,7 +20,13 @@ describe('packages/config', () => {
         loginIpPerDay: 100,
         registerPerHour: 10,
         forgotPerHour: 5,
+        resetPerHour: 20,
+        passwordCheckFailures: 5,
+        accountFailures: 20,
+        accountBrakeBaseSeconds: 1,
+        accountBrakeMaxSeconds: 30,
         lockoutBaseSeconds: 60,
+        resetCooldownSeconds: 60,
       });
       expect(c.slackWebhookHosts).to.deep.equal(['hooks.slack.com']);
       expect(c.birthdayScanIntervalSeconds).to.equal(300);

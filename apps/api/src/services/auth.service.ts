@@ -12,6 +12,8 @@ import {
   UniqueViolation,
   consumeInvite,
   consumePasswordResetToken,
+  discardPasswordResetTokens,
+  findLivePasswordResetToken,
   findRefreshTokenForUpdate,
   findUserByEmail,
   findUserById,
@@ -127,15 +129,16 @@ export class AuthService {
   /**
    * Unknown email, wrong password and inactive user all do one bcrypt compare and give the same answer. The limiter
    * reserves the attempt's points before bcrypt, so parallel guesses cannot all pass one check, and hears the outcome.
+   * It keys the account on the user the email matches, so every spelling of one account shares its limits.
    */
   async login(email: string, password: string, ip: string): Promise<TokenPair> {
     const { db, passwords, audit, limits } = this.deps;
-    const attempt = await limits.reserveLogin(email, ip);
+    const user = await findUserByEmail(db, email);
+    const attempt = await limits.reserveLogin({ email, userId: user?.id }, ip);
     let wrongPassword = false;
     let pair: TokenPair;
     try {
-      const user = await findUserByEmail(db, email);
-      const ok = await passwords.verify(password, user?.password_hash ?? (await passwords.dummyHash()));
+      const ok = await passwords.verifyLogin(password, user?.password_hash ?? (await passwords.dummyHash()));
       if (!user || !ok || !user.is_active) {
         await audit.event('login_failed', { userId: user?.id, ip, workspaceId: user?.workspace_id ?? null });
         wrongPassword = true;
@@ -188,23 +191,42 @@ export class AuthService {
     await audit.event('logout', { userId: principal.user.id, workspaceId: principal.user.workspace_id });
   }
 
-  /** Always succeeds for a well-formed email; only an active account gets a job, and the job carries only its id. */
+  /**
+   * Always succeeds for a well-formed email; only an active account gets a job, and the job carries only its id. An
+   * account gets at most one mail per RESET_COOLDOWN_SECONDS, so that no one can flood its owner's inbox, and the
+   * answer does not say whether this request was the one.
+   */
   async forgotPassword(email: string): Promise<void> {
-    const user = await findUserByEmail(this.deps.db, email);
+    const { db, limits, producers } = this.deps;
+    const user = await findUserByEmail(db, email);
     if (!user?.is_active) return;
-    await this.deps.producers.add(QUEUES.dispatchEmail, { kind: 'password-reset', userId: user.id });
+    if (!(await limits.claimResetMail(user.id))) return;
+    try {
+      await producers.add(QUEUES.dispatchEmail, { kind: 'password-reset', userId: user.id });
+    } catch (err) {
+      await limits.releaseResetMail(user.id).catch(() => undefined);
+      throw err;
+    }
   }
 
+  /**
+   * A bogus or spent token is refused after one indexed read and before any bcrypt work, so that resets cannot be
+   * used to keep the hashing pool busy. The token is then spent in the transaction that sets the password: of two
+   * concurrent uses, one wins.
+   */
   async resetPassword(token: string, password: string): Promise<void> {
     const { db, config, passwords, audit } = this.deps;
+    const tokenHash = hashToken(token);
+    if (!(await findLivePasswordResetToken(db, tokenHash))) throw new BadRequest('RESET_PASSWORD_BAD_TOKEN');
     const hash = await passwords.hash(password, config.bcryptCost);
     const userId = await db.transaction(async (trx) => {
-      const id = await consumePasswordResetToken(trx, hashToken(token));
+      const id = await consumePasswordResetToken(trx, tokenHash);
       if (!id) return undefined;
       const user = await findUserById(trx, id);
       if (!user) return undefined;
       await updateUser(trx, id, { password_hash: hash, token_version: user.token_version + 1 });
       await revokeUserRefreshTokens(trx, id);
+      await discardPasswordResetTokens(trx, id);
       return id;
     });
     if (!userId) throw new BadRequest('RESET_PASSWORD_BAD_TOKEN');

@@ -37,7 +37,7 @@ export function createServices(deps: AppDeps): Services {
   const cache = new ListingCache(redis, logger);
   const denylist = new TokenDenylist(db, redis, logger);
   const limits = new AuthRateLimits(redis, config, logger, audit);
-  const users = new UsersService({ db, config, passwords, cache, audit });
+  const users = new UsersService({ db, config, passwords, cache, audit, limits });
   return {
     config,
     limits,

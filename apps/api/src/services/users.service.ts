@@ -6,6 +6,7 @@ import {
   type UserPatch,
   countOwnersForUpdate,
   deleteUserById,
+  discardPasswordResetTokens,
   findUserByEmail,
   findUserInScope,
   findWorkspaceInScope,
@@ -22,6 +23,7 @@ import type { Passwords } from '../auth/passwords';
 import { BadRequest, Conflict, Forbidden, NotFound, ValidationFailed } from '../errors/domain-errors';
 import { ALL_KEY, type ListingCache } from '@nudge/cache';
 import type { AuditLog } from './audit';
+import type { AuthRateLimits } from './rate-limits';
 
 const PROFILE_FIELDS = ['name', 'date_of_birth', 'timezone'] as const;
 const MANAGER_FIELDS = [...PROFILE_FIELDS, 'role', 'is_active'] as const;
@@ -64,7 +66,14 @@ function withoutSecrets({ password_hash: _hash, token_version: _version, ...user
 
 export class UsersService {
   constructor(
-    private readonly deps: { db: Db; config: Config; passwords: Passwords; cache: ListingCache; audit: AuditLog },
+    private readonly deps: {
+      db: Db;
+      config: Config;
+      passwords: Passwords;
+      cache: ListingCache;
+      audit: AuditLog;
+      limits: AuthRateLimits;
+    },
   ) {}
 
   async listOwn(p: Principal): Promise<UserListing[]> {
@@ -90,8 +99,12 @@ export class UsersService {
   async updateMe(p: Principal, input: UpdateMeInput): Promise<UserRow> {
     const me = p.user;
     if (input.email !== undefined || input.password !== undefined) {
-      if (!(await this.deps.passwords.verify(input.current_password ?? '', me.password_hash)))
-        throw new BadRequest('UPDATE_USER_INVALID_PASSWORD');
+      // Whoever holds a stolen access token could otherwise guess the password here without limit.
+      const { limits, passwords } = this.deps;
+      const ok = await limits.checkPassword(me.id, () =>
+        passwords.verifyCurrent(input.current_password ?? '', me.password_hash),
+      );
+      if (!ok) throw new BadRequest('UPDATE_USER_INVALID_PASSWORD');
     }
     const { current_password: _ignored, ...changes } = input;
     return this.apply(me, changes);
@@ -222,6 +235,8 @@ export class UsersService {
     // A password change or a deactivation kills every token the user holds.
     const revokes = input.password !== undefined || (input.is_active === false && target.is_active);
     if (revokes) patch.token_version = target.token_version + 1;
+    // A reset link mailed before a new password or to a former address must not work any more.
+    const voidsResetLinks = input.password !== undefined || (input.email !== undefined && input.email !== target.email);
     let updated: UserRow;
     try {
       updated = await db.transaction(async (trx) => {
@@ -229,6 +244,7 @@ export class UsersService {
         const row = await updateUser(trx, target.id, patch);
         await syncBirthdayForUser(trx, row);
         if (revokes) await revokeUserRefreshTokens(trx, target.id);
+        if (voidsResetLinks) await discardPasswordResetTokens(trx, target.id);
         return row;
       });
     } catch (err) {

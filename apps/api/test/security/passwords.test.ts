@@ -58,7 +58,10 @@ describe('password hashing in the API', () => {
     const pool = createPasswordPool({ maxThreads: 1, maxQueue: 1 });
     try {
       // Compares against a cost-10 hash take tens of milliseconds: a burst finds the one thread busy.
-      const passwords = createPasswords(10, { hash: (p, c) => pool.hash(p, c), verify: (p, h) => pool.verify(p, h) });
+      const passwords = createPasswords(10, {
+        hash: (p, c, lane) => pool.hash(p, c, lane),
+        verify: (p, h, lane) => pool.verify(p, h, lane),
+      });
       // The 503s are logged as errors; keep them off the console.
       const { app, config } = appWith({ trustedProxies: ['loopback'] }, { passwords, logger: memoryLogger().logger });
       const ip = clientIp();

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Config } from '@nudge/config';
 import { createRedis } from '@nudge/queue';
-import { loginAccountKey } from '../../src/services/rate-limits';
+import { accountKey, loginAccountKey } from '../../src/services/rate-limits';
 import { testApp, testDeps, signUp, unique, PASSWORD } from '../helpers';
 import { appWith, clientIp, limiterKey } from './security-helpers';
 
@@ -32,9 +32,11 @@ describe('auth rate limits', () => {
     let app: Express;
     let config: Config;
     let email: string;
+    let userId: string;
     let ip: string;
-    const lockKey = () => limiterKey(config, 'lockout', loginAccountKey(email, ip));
-    const countKey = () => limiterKey(config, 'consecutive', loginAccountKey(email, ip));
+    const pairKey = () => loginAccountKey(accountKey({ email, userId }), ip);
+    const lockKey = () => limiterKey(config, 'lockout', pairKey());
+    const countKey = () => limiterKey(config, 'consecutive', pairKey());
     const fail = () => loginAs(app, ip, email, 'wrong-password');
     const succeed = () => loginAs(app, ip, email, PASSWORD);
 
@@ -43,7 +45,7 @@ describe('auth rate limits', () => {
         trustedProxies: LOOPBACK,
         rateLimits: { loginFailures: 3, lockoutBaseSeconds: 2 },
       }));
-      email = (await signUp(testApp())).user.email;
+      ({ email, id: userId } = (await signUp(testApp())).user);
       ip = clientIp();
     });
 

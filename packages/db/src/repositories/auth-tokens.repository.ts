@@ -79,6 +79,24 @@ export async function replacePasswordResetToken(
   );
 }
 
+/**
+ * The user a live (unused, unexpired) reset token belongs to, without spending it: an index read that lets a reset
+ * refuse a bogus token before any bcrypt work. consumePasswordResetToken still decides who gets to use it.
+ */
+export async function findLivePasswordResetToken(db: Conn, tokenHash: string): Promise<string | undefined> {
+  const row = await db('password_reset_tokens')
+    .where({ token_hash: tokenHash })
+    .whereNull('used_at')
+    .where('expires_at', '>', db.fn.now())
+    .first<{ user_id: string } | undefined>('user_id');
+  return row?.user_id;
+}
+
+/** Kills a user's pending reset links: their password or email changed, so a link mailed before must not work. */
+export async function discardPasswordResetTokens(db: Conn, userId: string): Promise<number> {
+  return db('password_reset_tokens').where({ user_id: userId }).whereNull('used_at').delete();
+}
+
 /** Spends a reset token atomically: only one caller can ever get the user id back. */
 export async function consumePasswordResetToken(db: Conn, tokenHash: string): Promise<string | undefined> {
   const [row] = await db('password_reset_tokens')

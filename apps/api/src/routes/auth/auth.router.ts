@@ -52,7 +52,10 @@ export function authRoutes({ auth, limits }: Services): RouteSpec[] {
       responses: {
         200: { description: 'A token pair', schema: tokenPair },
         400: { description: 'LOGIN_BAD_CREDENTIALS' },
-        429: { description: 'Locked out, or too many failures from this IP' },
+        429: {
+          description:
+            'Locked out for this (account, client), the account braked after many failures from anywhere, or too many failures from this client',
+        },
         503: { description: 'The password-hashing pool is full' },
       },
       handler: async (req, res) => {
@@ -112,10 +115,12 @@ export function authRoutes({ auth, limits }: Services): RouteSpec[] {
       summary: 'Set a new password with a reset token',
       tags,
       access: 'public',
+      before: [limits.reset],
       schemas: { body: resetBody },
       responses: {
         200: { description: 'Password changed', schema: detailOut },
         400: { description: 'RESET_PASSWORD_BAD_TOKEN' },
+        429: { description: 'Too many attempts from this client' },
         503: { description: 'The password-hashing pool is full' },
       },
       handler: async (req, res) => {

@@ -29,6 +29,7 @@ export function usersRoutes({ users }: Services): RouteSpec[] {
       responses: {
         200: { description: 'The updated caller', schema: userOut },
         400: { description: 'UPDATE_USER_INVALID_PASSWORD, UPDATE_USER_EMAIL_ALREADY_EXISTS' },
+        429: { description: 'Too many wrong current_password answers for this user (RATE_LIMITED, Retry-After)' },
         503: { description: 'The password-hashing pool is full' },
       },
       handler: async (req, res) => {
