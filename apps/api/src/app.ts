@@ -10,7 +10,8 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { accessLog, requestId } from './http/request-context';
 import { applyTransport } from './http/transport';
 import { createServices } from './services';
-import { createMetrics, mountOperations } from './http/operations';
+import { createMetrics, instrumentRedisCircuit, mountOperations } from './http/operations';
+import { circuitFor } from '@nudge/queue';
 import { mountResetPasswordPage } from './pages/reset-password.page';
 
 export function createApp(deps: AppDeps): express.Express {
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): express.Express {
   applyTransport(app, config);
 
   const services = createServices(deps);
+  instrumentRedisCircuit(metrics.registry, circuitFor(deps.redis), logger);
   const routes = allRoutes(services);
   const api = buildRouter(routes, services.guards);
   const spec = buildOpenApi(routes, { title: 'Nudge API', version: '0.1.0' });

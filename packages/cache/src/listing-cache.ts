@@ -3,9 +3,11 @@
 // Deleting is not enough on its own: a read that loaded the rows before the write could store them after the
 // delete. So every invalidation also bumps a generation counter, and a load stores its rows only if the
 // generations it saw before loading are still current (one Lua script, atomic in Redis).
-// With Redis down, listings come from PostgreSQL and a warning is logged. The workers invalidate through it too,
-// when they change what a listing shows (a workspace's slack_status).
-import { appKey, type Redis } from '@nudge/queue';
+// With Redis down, listings come from PostgreSQL and a warning is logged. Given the API's Redis circuit, the cache
+// is skipped outright while the circuit is not closed (the circuit logs and counts that, once per outage), and it is
+// flushed before the circuit closes, since invalidations made during the outage never reached it. The workers
+// invalidate through it too, when they change what a listing shows (a workspace's slack_status).
+import { appKey, type Redis, type RedisCircuit } from '@nudge/queue';
 import type { Logger } from '@nudge/logger';
 
 export type ListingKind = 'users' | 'birthdays' | 'workspaces';
@@ -36,7 +38,34 @@ export class ListingCache {
     private readonly redis: Redis,
     private readonly logger: Logger,
     private readonly ttlSeconds = 300,
-  ) {}
+    private readonly circuit?: RedisCircuit,
+  ) {
+    circuit?.beforeClosing('listing-cache', () => this.flush());
+  }
+
+  /** A read from Redis, or the fallback when Redis is unavailable. */
+  private async read<T>(warning: string, op: () => Promise<T>, fallback: () => T): Promise<T> {
+    if (this.circuit) return this.circuit.read('cache', op, fallback);
+    try {
+      return await op();
+    } catch (err) {
+      this.logger.warn(warning, { err: (err as Error).message });
+      return fallback();
+    }
+  }
+
+  /** A write to Redis that may be lost: a cache entry, or an invalidation of a cache that cannot be read either. */
+  private async write(warning: string, op: () => Promise<unknown>): Promise<void> {
+    if (this.circuit) {
+      await this.circuit.write('cache', op);
+      return;
+    }
+    try {
+      await op();
+    } catch (err) {
+      this.logger.warn(warning, { err: (err as Error).message });
+    }
+  }
 
   key(kind: ListingKind, scopeKey: string): string {
     return appKey('cache', kind, scopeKey);
@@ -60,18 +89,21 @@ export class ListingCache {
   ): Promise<T> {
     const key = this.key(kind, scopeKey);
     const generations = [this.kindGeneration(kind), this.scopeGeneration(kind, scopeKey)] as const;
-    let seen: [string, string];
-    try {
-      const [raw, kindGen, scopeGen] = await this.redis.mget(key, ...generations);
-      if (raw) {
-        const entry = JSON.parse(raw) as Entry<T>;
-        if (!freshness || (entry.tz && entry.stamp === freshness.stampFor(entry.tz))) return entry.data;
-      }
-      seen = [kindGen ?? '0', scopeGen ?? '0'];
-    } catch (err) {
-      this.logger.warn(`listing cache unavailable, reading ${kind} from PostgreSQL`, { err: (err as Error).message });
-      return freshness ? (await freshness.load()).data : load();
-    }
+    const cached = await this.read<{ hit: T } | { seen: [string, string] } | null>(
+      `listing cache unavailable, reading ${kind} from PostgreSQL`,
+      async () => {
+        const [raw, kindGen, scopeGen] = await this.redis.mget(key, ...generations);
+        if (raw) {
+          const entry = JSON.parse(raw) as Entry<T>;
+          if (!freshness || (entry.tz && entry.stamp === freshness.stampFor(entry.tz))) return { hit: entry.data };
+        }
+        return { seen: [kindGen ?? '0', scopeGen ?? '0'] };
+      },
+      () => null,
+    );
+    if (cached === null) return freshness ? (await freshness.load()).data : load();
+    if ('hit' in cached) return cached.hit;
+    const { seen } = cached;
     let entry: Entry<T>;
     if (freshness) {
       const { tz, data } = await freshness.load();
@@ -79,12 +111,10 @@ export class ListingCache {
     } else {
       entry = { data: await load() };
     }
-    try {
-      // A write that invalidated this listing while it loaded bumped a generation: then the rows are not stored.
-      await this.redis.eval(STORE_IF_CURRENT, 3, key, ...generations, JSON.stringify(entry), this.ttlSeconds, ...seen);
-    } catch (err) {
-      this.logger.warn(`listing cache unavailable, ${kind} not cached`, { err: (err as Error).message });
-    }
+    // A write that invalidated this listing while it loaded bumped a generation: then the rows are not stored.
+    await this.write(`listing cache unavailable, ${kind} not cached`, () =>
+      this.redis.eval(STORE_IF_CURRENT, 3, key, ...generations, JSON.stringify(entry), this.ttlSeconds, ...seen),
+    );
     return entry.data;
   }
 
@@ -93,17 +123,16 @@ export class ListingCache {
     const kinds = Array.isArray(kind) ? kind : [kind];
     const ids = [...new Set(workspaceIds.filter((w): w is string => !!w)), ALL_KEY];
     const keys = kinds.flatMap((k) => ids.map((id) => this.key(k, id)));
-    const tx = this.redis.multi();
-    for (const k of kinds)
-      for (const id of ids)
-        tx.incr(this.scopeGeneration(k, id)).expire(this.scopeGeneration(k, id), GENERATION_TTL_SECONDS);
-    tx.del(...keys);
-    try {
-      await tx.exec();
-    } catch (err) {
-      // A cache we cannot reach cannot serve stale data either; the TTL bounds it once Redis is back.
-      this.logger.warn('listing cache unavailable for invalidation', { err: (err as Error).message });
-    }
+    // A cache we cannot reach cannot serve stale data either; once Redis is back, the circuit's flush (or else the
+    // TTL) bounds it.
+    await this.write('listing cache unavailable for invalidation', () => {
+      const tx = this.redis.multi();
+      for (const k of kinds)
+        for (const id of ids)
+          tx.incr(this.scopeGeneration(k, id)).expire(this.scopeGeneration(k, id), GENERATION_TTL_SECONDS);
+      tx.del(...keys);
+      return tx.exec();
+    });
   }
 
   private async keysOf(kind: ListingKind): Promise<string[]> {
@@ -120,15 +149,20 @@ export class ListingCache {
 
   /** Deletes every cached listing of these kinds, for writes that touch many workspaces at once. */
   async invalidateAll(kinds: ListingKind[]): Promise<void> {
-    try {
-      const tx = this.redis.multi();
-      for (const k of kinds) tx.incr(this.kindGeneration(k)).expire(this.kindGeneration(k), GENERATION_TTL_SECONDS);
-      await tx.exec();
-      const keys = (await Promise.all(kinds.map((k) => this.keysOf(k)))).flat();
-      if (keys.length) await this.redis.del(...keys);
-    } catch (err) {
-      this.logger.warn('listing cache unavailable for invalidation', { err: (err as Error).message });
-    }
+    await this.write('listing cache unavailable for invalidation', () => this.dropAll(kinds));
+  }
+
+  /** Drops every cached listing; throws when Redis fails, so the circuit stays open until it is done. */
+  flush(): Promise<void> {
+    return this.dropAll(['users', 'birthdays', 'workspaces']);
+  }
+
+  private async dropAll(kinds: ListingKind[]): Promise<void> {
+    const tx = this.redis.multi();
+    for (const k of kinds) tx.incr(this.kindGeneration(k)).expire(this.kindGeneration(k), GENERATION_TTL_SECONDS);
+    await tx.exec();
+    const keys = (await Promise.all(kinds.map((k) => this.keysOf(k)))).flat();
+    if (keys.length) await this.redis.del(...keys);
   }
 
   /** Every cached listing of a kind, joined across workspaces, or null when none is cached. */

@@ -20,6 +20,8 @@ export interface Config {
   databaseUrl: string;
   redisUrl: string;
   redisPrefix: string;
+  /** How long the API's (and producers') Redis commands may take before failing; never a BullMQ worker's. */
+  redisCommandTimeoutMs: number;
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
@@ -209,6 +211,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     databaseUrl: str('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/nudge',
     redisUrl: str('REDIS_URL') ?? 'redis://127.0.0.1:6379',
     redisPrefix: str('REDIS_PREFIX') ?? 'nudge',
+    redisCommandTimeoutMs: num('REDIS_COMMAND_TIMEOUT_MS'),
     jwtSecret: str('JWT_SECRET') ?? '',
     accessTokenTtlSeconds: num('ACCESS_TOKEN_TTL_SECONDS'),
     refreshTokenTtlDays: num('REFRESH_TOKEN_TTL_DAYS'),

@@ -22,6 +22,7 @@ export const schema = Joi.object({
   PUBLIC_BASE_URL: url(['http', 'https']),
   DATABASE_URL: url(['postgres', 'postgresql']),
   REDIS_URL: url(['redis', 'rediss']),
+  REDIS_COMMAND_TIMEOUT_MS: int(50, 1000),
   REDIS_PREFIX: Joi.string()
     .pattern(/^[A-Za-z0-9_-]+$/)
     .default('nudge'),

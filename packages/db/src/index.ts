@@ -2,6 +2,7 @@ export * from './connection';
 export * from './db-errors';
 export { knexConfig, processKnexConfig } from './knex-config';
 export * from './scope';
+export * from './paging';
 export * from './repositories/users.repository';
 export * from './repositories/workspaces.repository';
 export * from './repositories/birthdays.repository';

@@ -9,10 +9,13 @@ export function redisOptions(role: ConnectionRole): RedisOptions {
   if (role === 'worker') {
     return { maxRetriesPerRequest: null, enableReadyCheck: false, retryStrategy: (n) => Math.min(n * 200, 5000) };
   }
+  // The command timeout bounds what one request pays when Redis stops answering without dropping the connection;
+  // the API's circuit (circuit.ts) then spares the requests after it.
+  const timeout = getConfig().redisCommandTimeoutMs;
   const failFast: RedisOptions = {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    commandTimeout: 2000,
+    commandTimeout: timeout,
     retryStrategy: (n) => Math.min(n * 200, 2000),
   };
   // BullMQ's Queue waits for the connection to be ready itself, so a producer may refuse to queue commands

@@ -2,6 +2,7 @@ export * from './names';
 export * from './payloads';
 export * from './options';
 export * from './connection';
+export * from './circuit';
 export * from './producers';
 export * from './workers';
 export type { Job, Worker, Queue } from 'bullmq';

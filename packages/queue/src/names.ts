@@ -12,6 +12,8 @@ export const QUEUES = {
   dispatchWhatsapp: 'dispatch-whatsapp',
   /** reminders: the daily prune of expired tokens and invites. */
   housekeeping: 'housekeeping',
+  /** reminders: the tick that queues the reset mails the API kept in PostgreSQL while Redis was down. */
+  resetOutbox: 'password-reset-outbox',
   /** billing: Stripe Checkout sessions, Stripe events, the nightly sweep. */
   billingCheckout: 'billing-checkout',
   stripeEvents: 'stripe-events',
@@ -29,6 +31,7 @@ export const PROCESS_QUEUES = {
     QUEUES.dispatchSms,
     QUEUES.dispatchWhatsapp,
     QUEUES.housekeeping,
+    QUEUES.resetOutbox,
   ],
   billing: [QUEUES.billingCheckout, QUEUES.stripeEvents, QUEUES.stripeSweep],
 } as const satisfies Record<string, readonly QueueName[]>;

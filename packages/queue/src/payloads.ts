@@ -26,6 +26,7 @@ export interface JobPayloads {
   [QUEUES.dispatchSms]: NotificationJob;
   [QUEUES.dispatchWhatsapp]: NotificationJob;
   [QUEUES.housekeeping]: Record<string, never>;
+  [QUEUES.resetOutbox]: Record<string, never>;
   [QUEUES.billingCheckout]: CheckoutJob;
   [QUEUES.stripeEvents]: StripeEventJob;
   [QUEUES.stripeSweep]: Record<string, never>;

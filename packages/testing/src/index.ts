@@ -3,3 +3,4 @@ export * from './processes';
 export * from './fakes';
 export * from './ports';
 export * from './private-database';
+export * from './pausable-proxy';

@@ -1,5 +1,6 @@
 // Bearer authentication with passport-jwt. Every protected request checks the signature (HS256 only), audience,
-// expiry and token type, then that the user is active, the token version is current and the jti is not denied.
+// expiry and token type, then that the user is active, the token version is current, and neither the jti nor its
+// refresh family (sid) is denied.
 import type { RequestHandler } from 'express';
 import passport from 'passport';
 import { Strategy as JwtStrategy, ExtractJwt, type VerifiedCallback } from 'passport-jwt';
@@ -30,7 +31,7 @@ export function createAuthenticator(
           if (!isAccessClaims(payload)) return done(null, false);
           const user = await findUserById(db, payload.sub);
           if (!user?.is_active || user.token_version !== payload.tv) return done(null, false);
-          if (await denylist.isDenied(payload.jti)) return done(null, false);
+          if (await denylist.isDenied(payload.jti, payload.sid)) return done(null, false);
           const principal: Principal = { user, claims: payload };
           return done(null, principal);
         })().catch((err: unknown) => done(err, false));

@@ -1,10 +1,11 @@
 // Operations endpoints served at the root only: Prometheus metrics and the queue dashboard (platform admins).
 import type { Express, RequestHandler } from 'express';
-import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, Histogram, collectDefaultMetrics } from 'prom-client';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { QUEUES, type Producers } from '@nudge/queue';
+import { QUEUES, type Producers, type RedisCircuit, type RedisCircuitState } from '@nudge/queue';
+import type { Logger } from '@nudge/logger';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
@@ -27,6 +28,39 @@ export function createMetrics(registry = new Registry()): { registry: Registry; 
     next();
   };
   return { registry, middleware };
+}
+
+const CIRCUIT_STATES: Record<RedisCircuitState, number> = { closed: 0, open: 1, recovering: 2 };
+
+/**
+ * The Redis circuit on /metrics and in the log: its state as a gauge, each operation a fallback served as a counter
+ * by component (cache, rate_limits, denylist), and one log line per transition, never one per request.
+ */
+export function instrumentRedisCircuit(registry: Registry, circuit: RedisCircuit, logger: Logger): void {
+  new Gauge({
+    name: 'redis_circuit_state',
+    help: "The API's Redis circuit: 0 closed (Redis in use), 1 open (fallbacks in use), 2 recovering (reloading)",
+    registers: [registry],
+    collect() {
+      this.set(CIRCUIT_STATES[circuit.state]);
+    },
+  });
+  const fallbacks = new Counter({
+    name: 'redis_fallback_total',
+    help: 'Operations served without Redis while its circuit was not closed, or after a Redis failure, by component',
+    labelNames: ['component'],
+    registers: [registry],
+  });
+  circuit.on('fallback', (component) => fallbacks.inc({ component }));
+  circuit.on('transition', (state, reason) => {
+    if (state === 'open')
+      logger.error(
+        `Redis circuit open (${reason}): listings from PostgreSQL, rate limits in memory, denylist from PostgreSQL`,
+      );
+    else if (state === 'recovering') logger.warn('Redis answers again: reloading the denylist and flushing the cache');
+    else logger.info('Redis circuit closed: Redis in use again');
+  });
+  circuit.on('recoveryFailed', (err) => logger.error('Redis circuit recovery failed; stays open', { err }));
 }
 
 export function enableProcessMetrics(registry: Registry): void {

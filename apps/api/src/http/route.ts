@@ -154,3 +154,9 @@ export function buildRouter(routes: RouteSpec[], guards: AccessGuards): express.
 export function pathId(req: Request): string {
   return req.valid.params.id as string;
 }
+
+/** The page a collection route was asked for, as validated by pageQuery. */
+export function pageRequest(req: Request): { limit: number; cursor?: string } {
+  const { limit, cursor } = req.valid.query as { limit: number; cursor?: string };
+  return { limit, cursor };
+}

@@ -2,6 +2,7 @@
 import Joi from 'joi';
 import { isTimezone } from '@nudge/config';
 import { PASSWORD_MAX_BYTES } from '@nudge/crypto';
+import { decodeCursor } from '@nudge/db';
 
 export const uuid = () =>
   Joi.string()
@@ -53,3 +54,18 @@ export const name = () => Joi.string().trim().min(1).max(200);
 /** An answer's object, as its serializer writes it: every key is always there (null when it has no value). */
 export const answer = (keys: Record<string, Joi.Schema>) =>
   Joi.object(Object.fromEntries(Object.entries(keys).map(([k, s]) => [k, s.required()])));
+
+/** The query of a paged collection: `limit` 1–200 (50), and the opaque `cursor` a previous page answered. */
+export const pageQuery = (extra: Record<string, Joi.Schema> = {}) =>
+  Joi.object({
+    ...extra,
+    limit: Joi.number().integer().min(1).max(200).default(50),
+    cursor: Joi.string()
+      .max(500)
+      .custom((v: string, helpers) => (decodeCursor(v) ? v : helpers.error('cursor.invalid')))
+      .messages({ 'cursor.invalid': '"{{#label}}" is not a cursor this collection answered' }),
+  });
+
+/** A page of a collection: its items, and the cursor of the next page (null on the last). */
+export const pageOf = (item: Joi.Schema) =>
+  answer({ items: Joi.array().items(item), next_cursor: Joi.string().allow(null) });

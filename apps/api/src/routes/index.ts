@@ -7,6 +7,7 @@ import { authRoutes } from './auth/auth.router';
 import { usersRoutes } from './users/users.router';
 import { workspacesRoutes } from './workspaces/workspaces.router';
 import { birthdaysRoutes } from './birthdays/birthdays.router';
+import { auditRoutes } from './audit/audit.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -16,5 +17,6 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...workspacesRoutes(services),
     ...birthdaysRoutes(services),
     ...utilsRoutes(services),
+    ...auditRoutes(services),
   ];
 }

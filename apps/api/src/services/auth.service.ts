@@ -21,6 +21,7 @@ import {
   insertRefreshToken,
   insertUser,
   insertWorkspace,
+  keepPasswordResetRequest,
   markRefreshTokenUsed,
   revokeRefreshFamily,
   revokeRefreshFamilyOfToken,
@@ -171,11 +172,18 @@ export class AuthService {
       return { ok: true as const, user, family: row.family_id, refresh };
     });
     if (!outcome.ok) {
-      if (outcome.reused)
-        await this.deps.audit.event('refresh_reuse_revoked_family', {
-          userId: outcome.reused.user_id,
-          workspaceId: null,
+      if (outcome.reused) {
+        const { user_id: userId, family_id: family } = outcome.reused;
+        // The family's access tokens die with its refresh tokens.
+        await this.deps.denylist.denyFamilies([family]);
+        await this.deps.audit.event('refresh_reuse_detected', {
+          userId,
+          workspaceId: (await findUserById(this.deps.db, userId))?.workspace_id ?? null,
+          targetType: 'refresh_family',
+          targetId: family,
+          details: { family },
         });
+      }
       throw new Unauthorized('Invalid refresh token', 'REFRESH_TOKEN_INVALID');
     }
     return this.pair(outcome.user, outcome.family, outcome.refresh);
@@ -185,27 +193,41 @@ export class AuthService {
     const { db, denylist, audit } = this.deps;
     await denylist.deny(principal.claims.jti, principal.user.id, principal.claims.exp);
     await revokeRefreshFamily(db, principal.claims.sid);
+    const families = [principal.claims.sid];
     if (refreshToken) {
-      await revokeRefreshFamilyOfToken(db, principal.user.id, hashToken(refreshToken));
+      const other = await revokeRefreshFamilyOfToken(db, principal.user.id, hashToken(refreshToken));
+      if (other) families.push(other);
     }
+    await denylist.denyFamilies(families);
     await audit.event('logout', { userId: principal.user.id, workspaceId: principal.user.workspace_id });
   }
 
   /**
    * Always succeeds for a well-formed email; only an active account gets a job, and the job carries only its id. An
    * account gets at most one mail per RESET_COOLDOWN_SECONDS, so that no one can flood its owner's inbox, and the
-   * answer does not say whether this request was the one.
+   * answer does not say whether this request was the one. With the queue unreachable the request is kept in
+   * PostgreSQL, and the reminders process queues it once Redis is back: the answer is the same 202 either way.
    */
   async forgotPassword(email: string): Promise<void> {
-    const { db, limits, producers } = this.deps;
+    const { db, limits } = this.deps;
     const user = await findUserByEmail(db, email);
     if (!user?.is_active) return;
     if (!(await limits.claimResetMail(user.id))) return;
+    await this.queueResetMail(user.id);
+  }
+
+  private async queueResetMail(userId: string): Promise<void> {
+    const { producers, config, db, logger } = this.deps;
     try {
-      await producers.add(QUEUES.dispatchEmail, { kind: 'password-reset', userId: user.id });
+      await withTimeout(
+        producers.add(QUEUES.dispatchEmail, { kind: 'password-reset', userId }),
+        config.redisCommandTimeoutMs,
+      );
     } catch (err) {
-      await limits.releaseResetMail(user.id).catch(() => undefined);
-      throw err;
+      logger.warn('reset mail not queued (Redis unavailable); kept in PostgreSQL for the reminders process', {
+        err: (err as Error).message,
+      });
+      await keepPasswordResetRequest(db, userId);
     }
   }
 
@@ -230,8 +252,9 @@ export class AuthService {
       return id;
     });
     if (!userId) throw new BadRequest('RESET_PASSWORD_BAD_TOKEN');
-    await this.deps.cache.invalidate('users', [(await findUserById(db, userId))?.workspace_id]);
-    await audit.event('password_reset', { userId, workspaceId: null });
+    const workspaceId = (await findUserById(db, userId))?.workspace_id ?? null;
+    await this.deps.cache.invalidate('users', [workspaceId]);
+    await audit.event('password_reset', { userId, workspaceId, targetType: 'user', targetId: userId });
   }
 
   private async issuePair(user: UserRow, family: string): Promise<TokenPair> {
@@ -255,5 +278,20 @@ export class AuthService {
   private pair(user: UserRow, family: string, refresh: string): TokenPair {
     const { token } = signAccessToken(this.deps.key, this.deps.config.accessTokenTtlSeconds, user, family);
     return { access_token: token, refresh_token: refresh, token_type: 'bearer' };
+  }
+}
+
+/** Rejects when `work` takes longer than `ms` (a queue whose Redis accepts the connection but never answers). */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -15,6 +15,8 @@ import { WorkspacesService } from './workspaces.service';
 import { BirthdaysService } from './birthdays.service';
 import { HealthService } from './health.service';
 import { UtilsService } from './utils.service';
+import { AuditService } from './audit.service';
+import { circuitFor } from '@nudge/queue';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -26,6 +28,7 @@ export interface Services {
   birthdays: BirthdaysService;
   health: HealthService;
   utils: UtilsService;
+  audit: AuditService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -34,9 +37,12 @@ export function createServices(deps: AppDeps): Services {
   const key = signingKey(config.jwtSecret);
   const passwords = deps.passwords ?? createPasswords(config.bcryptCost);
   const audit = new AuditLog(db, logger);
-  const cache = new ListingCache(redis, logger);
-  const denylist = new TokenDenylist(db, redis, logger);
-  const limits = new AuthRateLimits(redis, config, logger, audit);
+  // One circuit per Redis client: while it is open the cache is skipped, the rate limits use their in-memory
+  // insurance limiters and the denylist reads PostgreSQL.
+  const circuit = circuitFor(redis);
+  const cache = new ListingCache(redis, logger, undefined, circuit);
+  const denylist = new TokenDenylist(db, circuit, config.accessTokenTtlSeconds);
+  const limits = new AuthRateLimits(circuit.gated('rate_limits'), config, logger, audit);
   const users = new UsersService({ db, config, passwords, cache, audit, limits });
   return {
     config,
@@ -47,6 +53,7 @@ export function createServices(deps: AppDeps): Services {
     birthdays: new BirthdaysService({ db, cache, users }),
     health: new HealthService({ db, redis }),
     utils: new UtilsService({ db, producers, cache }),
+    audit: new AuditService({ db }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

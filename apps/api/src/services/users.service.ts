@@ -196,6 +196,8 @@ export class UsersService {
     // Only an owner grants or removes ownership, or changes an owner at all.
     if ((target.role === 'owner' || input.role === 'owner') && p.user.role !== 'owner') return new Set();
     const managing = new Set<string>(MANAGER_FIELDS);
+    // Owners grant admin; admins grant member only: the same rule as for invites.
+    if (input.role === 'admin' && p.user.role !== 'owner') managing.delete('role');
     // Taking a member's role away would leave them in the workspace without one; removing them is DELETE.
     if (input.role === null) managing.delete('role');
     return managing;

@@ -14,8 +14,13 @@ import {
   findWorkspaceInScope,
   insertInvite,
   insertWorkspace,
+  listPendingInvites,
   listWorkspaces,
   lockWorkspaceForDelete,
+  revokeInvite,
+  type Page,
+  type PageRequest,
+  type PendingInvite,
   setWorkspaceSlackWebhook,
   updateWorkspace,
 } from '@nudge/db';
@@ -48,7 +53,7 @@ export class WorkspacesService {
     return ws;
   }
 
-  async create(input: WorkspaceInput & { name: string }): Promise<WorkspaceView> {
+  async create(p: Principal, input: WorkspaceInput & { name: string }): Promise<WorkspaceView> {
     const { db, cache } = this.deps;
     if (await findWorkspaceByName(db, input.name)) throw new BadRequest('WORKSPACE_ALREADY_EXISTS');
     const { slack_webhook, ...fields } = input;
@@ -60,6 +65,7 @@ export class WorkspacesService {
       }),
     );
     await cache.invalidate('workspaces', [id]);
+    if (slack_webhook) await this.auditWebhook(p, id, slack_webhook);
     return this.load(ALL_WORKSPACES, id);
   }
 
@@ -82,13 +88,16 @@ export class WorkspacesService {
     );
     // The birthday order depends on the workspace's timezone; the template and names show in listings too.
     await cache.invalidate(['workspaces', 'birthdays'], [id]);
+    if (slack_webhook !== undefined) await this.auditWebhook(p, id, slack_webhook);
     return this.get(p, id);
   }
 
+  /** Owner-only (or the platform admin): an admin manages the workspace but may not end it. */
   async remove(p: Principal, id: string): Promise<void> {
     const { db, cache } = this.deps;
     await this.get(p, id);
-    if (!isManagerOf(p, id)) throw new Forbidden();
+    if (!isManagerOf(p, id) || !(p.user.is_superuser || p.user.role === 'owner'))
+      throw new Forbidden('Only an owner may delete a workspace');
     await db.transaction(async (trx) => {
       // Locked first, so that no one joins between the detach and the delete: the foreign key would null their
       // workspace_id on the delete but leave their role behind.
@@ -129,6 +138,38 @@ export class WorkspacesService {
       details: { role },
     });
     return { invite_token: token, expires_at: invite.expires_at };
+  }
+
+  /** The invites that can still be used, for the workspace's managers; members get 403. */
+  async listInvites(p: Principal, id: string, page: PageRequest): Promise<Page<PendingInvite>> {
+    await this.get(p, id);
+    if (!isManagerOf(p, id)) throw new Forbidden();
+    return listPendingInvites(this.deps.db, id, page);
+  }
+
+  /** Revokes an unused invite; another workspace's (or a spent one) is 404. */
+  async revokeInvite(p: Principal, id: string, inviteId: string): Promise<void> {
+    await this.get(p, id);
+    if (!isManagerOf(p, id)) throw new Forbidden();
+    const invite = await revokeInvite(this.deps.db, id, inviteId);
+    if (!invite) throw new NotFound();
+    await this.deps.audit.event('invite_revoked', {
+      userId: p.user.id,
+      workspaceId: id,
+      targetType: 'invite',
+      targetId: invite.id,
+      details: { role: invite.role },
+    });
+  }
+
+  /** A webhook set, replaced or cleared: recorded without the webhook itself (a credential). */
+  private async auditWebhook(p: Principal, id: string, webhook: string | null): Promise<void> {
+    await this.deps.audit.event(webhook === null ? 'webhook_cleared' : 'webhook_set', {
+      userId: p.user.id,
+      workspaceId: id,
+      targetType: 'workspace',
+      targetId: id,
+    });
   }
 }
 

@@ -320,7 +320,7 @@ describe('the birthday listing cache', () => {
     });
   });
 
-  it('serves listings from PostgreSQL, and logs a warning, while Redis is down', async function () {
+  it('serves listings from PostgreSQL, and logs the outage once, while Redis is down', async function () {
     this.timeout(60_000);
     const owner = await signUp(app, { workspace_name: unique('ws'), name: 'Owner' });
     const guest = await add(owner, 'Guest', '1980-02-02');
@@ -330,7 +330,8 @@ describe('the birthday listing cache', () => {
     try {
       const res = await request(offline).get('/birthdays/').set(owner.auth).expect(200);
       expect((res.body as Row[]).map((b) => b.id)).to.include(guest.id);
-      expect(lines.some((l) => l.level === 'warn' && /listing cache unavailable/.test(l.message))).to.equal(true);
+      // Logged once, when the API's Redis circuit opens, not once per request.
+      expect(lines.filter((l) => /^Redis circuit open/.test(l.message))).to.have.length(1);
       expect(
         ((await request(offline).get('/users/').set(owner.auth).expect(200)).body as Row[]).map((u) => u.id),
       ).to.deep.equal([owner.user.id]);

@@ -11,6 +11,9 @@ interface Fixture {
   b: Team;
   standaloneA: string;
   standaloneB: string;
+  /** An unused invite of each workspace, for the routes that take an invite id. */
+  inviteA: string;
+  inviteB: string;
 }
 
 /** The id a route's `:id` takes, in the given team, for a caller who is not its owner. */
@@ -21,6 +24,9 @@ function idFor(path: string, t: Team, standalone: string): string {
   throw new Error(`no tenancy case for ${path}: add one to tenancy.test.ts`);
 }
 
+/** Reads that only the workspace's owners and admins may make: a member gets 403, not 200. */
+const MANAGER_READS = new Set(['/workspaces/:id/invites']);
+
 const BODIES: Record<string, object> = {
   '/users/:id': { name: 'Changed' },
   '/workspaces/:id': { name: 'Changed Name' },
@@ -28,8 +34,8 @@ const BODIES: Record<string, object> = {
   '/birthdays/:id': { name: 'Changed' },
 };
 
-function call(method: string, path: string, id: string, who: Session) {
-  const url = path.replace(':id', id);
+function call(method: string, path: string, id: string, who: Session, inviteId?: string) {
+  const url = path.replace(':id', id).replace(':invite_id', inviteId ?? '00000000-0000-4000-8000-000000000000');
   const r = request(testApp())[method as 'get'](url).set(who.auth);
   return method === 'get' || method === 'delete' ? r : r.send(BODIES[path] ?? {});
 }
@@ -54,6 +60,14 @@ describe('tenancy', () => {
         .expect(201);
       fx[key] = res.body.id as string;
     }
+    for (const [t, key] of [
+      [fx.a, 'inviteA'],
+      [fx.b, 'inviteB'],
+    ] as const) {
+      await request(testApp()).post(`/workspaces/${t.workspaceId}/invites`).set(t.owner.auth).send({}).expect(201);
+      const page = await request(testApp()).get(`/workspaces/${t.workspaceId}/invites`).set(t.owner.auth).expect(200);
+      fx[key] = (page.body.items as { id: string }[])[0]?.id as string;
+    }
   });
 
   it('covers every id-taking route', () => {
@@ -67,7 +81,7 @@ describe('tenancy', () => {
     const not404: string[] = [];
     for (const r of idRoutes()) {
       for (const who of [fx.a.owner, fx.a.admin, fx.a.member]) {
-        const res = await call(r.method, r.path, idFor(r.path, fx.b, fx.standaloneB), who);
+        const res = await call(r.method, r.path, idFor(r.path, fx.b, fx.standaloneB), who, fx.inviteB);
         if (res.status < 400) successes.push(`${r.method.toUpperCase()} ${r.path} as ${who.user.role}: ${res.status}`);
         else if (res.status !== 404)
           not404.push(`${r.method.toUpperCase()} ${r.path} as ${who.user.role}: ${res.status}`);
@@ -78,12 +92,18 @@ describe('tenancy', () => {
     // B is intact.
     await request(testApp()).get(`/workspaces/${fx.b.workspaceId}`).set(fx.b.member.auth).expect(200);
     await request(testApp()).get(`/users/${fx.b.admin.user.id}`).set(fx.b.member.auth).expect(200);
+    const invites = await request(testApp()).get(`/workspaces/${fx.b.workspaceId}/invites`).set(fx.b.owner.auth);
+    expect((invites.body.items as { id: string }[]).map((i) => i.id)).to.include(fx.inviteB);
+  });
+
+  it("answers 404 for another workspace's invite named under one's own workspace", async () => {
+    await call('delete', '/workspaces/:id/invites/:invite_id', fx.a.workspaceId, fx.a.owner, fx.inviteB).expect(404);
   });
 
   it("refuses a member every write on their own workspace's other rows", async () => {
     const successes: string[] = [];
     for (const r of idRoutes().filter((x) => x.method !== 'get')) {
-      const res = await call(r.method, r.path, idFor(r.path, fx.a, fx.standaloneA), fx.a.member);
+      const res = await call(r.method, r.path, idFor(r.path, fx.a, fx.standaloneA), fx.a.member, fx.inviteA);
       if (res.status < 400) successes.push(`${r.method.toUpperCase()} ${r.path}: ${res.status}`);
       else expect(res.status, `${r.method.toUpperCase()} ${r.path}`).to.equal(403);
     }
@@ -92,13 +112,17 @@ describe('tenancy', () => {
 
   it("lets a member read their own workspace's rows", async () => {
     for (const r of idRoutes().filter((x) => x.method === 'get')) {
-      await call(r.method, r.path, idFor(r.path, fx.a, fx.standaloneA), fx.a.member).expect(200);
+      const id = idFor(r.path, fx.a, fx.standaloneA);
+      if (MANAGER_READS.has(r.path)) {
+        await call(r.method, r.path, id, fx.a.member).expect(403);
+        await call(r.method, r.path, id, fx.a.admin).expect(200);
+      } else await call(r.method, r.path, id, fx.a.member).expect(200);
     }
   });
 
   it('answers 422 for a malformed id', async () => {
     for (const r of idRoutes()) {
-      const res = await call(r.method, r.path, 'not-a-uuid', fx.a.owner);
+      const res = await call(r.method, r.path, 'not-a-uuid', fx.a.owner, fx.inviteA);
       expect(res.status, `${r.method.toUpperCase()} ${r.path}`).to.equal(422);
       expect(res.body.detail[0].loc).to.deep.equal(['path', 'id']);
     }

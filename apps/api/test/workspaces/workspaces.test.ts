@@ -287,7 +287,7 @@ describe('DELETE /workspaces/{id}', () => {
   it('leaves its former users seeing no tenant data: empty lists, 404 for ids, 403 NO_WORKSPACE for writes', async () => {
     const t = await team(app());
     await request(app()).get('/users/').set(t.member.auth).expect(200);
-    await request(app()).delete(`/workspaces/${t.workspaceId}`).set(t.admin.auth).expect(204);
+    await request(app()).delete(`/workspaces/${t.workspaceId}`).set(t.owner.auth).expect(204);
     for (const path of ['/users/', '/birthdays/', '/workspaces/']) {
       expect((await request(app()).get(path).set(t.member.auth).expect(200)).body, path).to.deep.equal([]);
     }
@@ -381,6 +381,8 @@ describe('DELETE /workspaces/{id}', () => {
     const root = await superuser(app());
     const res = await request(app()).delete(`/workspaces/${a.workspaceId}`).set(a.member.auth).expect(403);
     expect(res.body.code).to.equal('FORBIDDEN');
+    // An admin manages the workspace but may not end it.
+    await request(app()).delete(`/workspaces/${a.workspaceId}`).set(a.admin.auth).expect(403);
     await request(app()).delete(`/workspaces/${b.workspaceId}`).set(a.owner.auth).expect(404);
     expect(await db()('workspaces').whereIn('id', [a.workspaceId, b.workspaceId])).to.have.length(2);
     await request(app()).delete(`/workspaces/${a.workspaceId}`).set(root.auth).expect(204);
@@ -446,5 +448,78 @@ describe('POST /workspaces/{id}/invites', () => {
       .send({ role: 'owner' })
       .expect(422);
     expect(res.body.detail[0].loc).to.deep.equal(['body', 'role']);
+  });
+});
+
+describe('GET /workspaces/{id}/invites', () => {
+  const invite = async (who: Session, ws: string, role = 'member') =>
+    (await request(app()).post(`/workspaces/${ws}/invites`).set(who.auth).send({ role }).expect(201)).body
+      .invite_token as string;
+
+  it('lists the pending invites, newest first, paged, without their tokens', async () => {
+    const t = await team(app());
+    const tokens = [await invite(t.owner, t.workspaceId, 'admin'), await invite(t.admin, t.workspaceId)];
+    // A spent invite is not pending.
+    await registerWith(await invite(t.owner, t.workspaceId));
+    const first = await request(app())
+      .get(`/workspaces/${t.workspaceId}/invites?limit=1`)
+      .set(t.admin.auth)
+      .expect(200);
+    expect(first.body.items).to.have.length(1);
+    expect(first.body.items[0]).to.have.all.keys('id', 'role', 'created_by', 'created_at', 'expires_at');
+    expect(first.body.items[0]).to.include({ role: 'member', created_by: t.admin.user.id });
+    expect(first.body.next_cursor).to.be.a('string');
+    const second = await request(app())
+      .get(`/workspaces/${t.workspaceId}/invites`)
+      .query({ limit: 1, cursor: first.body.next_cursor as string })
+      .set(t.owner.auth)
+      .expect(200);
+    expect(second.body.items[0]).to.include({ role: 'admin', created_by: t.owner.user.id });
+    expect(second.body.next_cursor).to.equal(null);
+    const text = JSON.stringify([first.body, second.body]);
+    for (const token of tokens) {
+      expect(text).to.not.contain(token);
+      expect(text).to.not.contain(hashToken(token));
+    }
+  });
+
+  it('answers 403 to a member and 422 for a cursor it did not give', async () => {
+    const t = await team(app());
+    await request(app()).get(`/workspaces/${t.workspaceId}/invites`).set(t.member.auth).expect(403);
+    const res = await request(app())
+      .get(`/workspaces/${t.workspaceId}/invites?cursor=bm9wZQ`)
+      .set(t.owner.auth)
+      .expect(422);
+    expect(res.body.detail[0].loc).to.deep.equal(['query', 'cursor']);
+  });
+});
+
+describe('DELETE /workspaces/{id}/invites/{invite_id}', () => {
+  it('revokes an invite: 204, it no longer registers, and a second revoke is 404', async () => {
+    const t = await team(app());
+    const token = (
+      await request(app()).post(`/workspaces/${t.workspaceId}/invites`).set(t.owner.auth).send({}).expect(201)
+    ).body.invite_token as string;
+    const row = (await db()('workspace_invites')
+      .where({ token_hash: hashToken(token) })
+      .first()) as { id: string };
+    await request(app()).delete(`/workspaces/${t.workspaceId}/invites/${row.id}`).set(t.member.auth).expect(403);
+    await request(app()).delete(`/workspaces/${t.workspaceId}/invites/${row.id}`).set(t.admin.auth).expect(204);
+    expect((await registerWith(token)).body.code).to.equal('REGISTER_INVALID_INVITE_TOKEN');
+    await request(app()).delete(`/workspaces/${t.workspaceId}/invites/${row.id}`).set(t.owner.auth).expect(404);
+  });
+
+  it("answers 404 for another workspace's invite, which stays usable", async () => {
+    const a = await team(app());
+    const b = await team(app());
+    const token = (
+      await request(app()).post(`/workspaces/${b.workspaceId}/invites`).set(b.owner.auth).send({}).expect(201)
+    ).body.invite_token as string;
+    const row = (await db()('workspace_invites')
+      .where({ token_hash: hashToken(token) })
+      .first()) as { id: string };
+    await request(app()).delete(`/workspaces/${a.workspaceId}/invites/${row.id}`).set(a.owner.auth).expect(404);
+    await request(app()).delete(`/workspaces/${b.workspaceId}/invites/${row.id}`).set(a.owner.auth).expect(404);
+    expect((await registerWith(token)).status).to.equal(201);
   });
 });

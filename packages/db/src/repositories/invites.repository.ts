@@ -1,5 +1,6 @@
 // Workspace invites: single use, expiring, stored hashed.
 import type { Conn } from '../connection';
+import { pageNewestFirst, type Page, type PageRequest } from '../paging';
 
 export interface InviteRow {
   id: string;
@@ -36,4 +37,40 @@ export async function consumeInvite(
 
 export async function setInviteUsedBy(db: Conn, tokenHash: string, userId: string): Promise<void> {
   await db('workspace_invites').where({ token_hash: tokenHash }).update({ used_by: userId });
+}
+
+/** A pending invite as its workspace's managers see it: never its token (only the hash is stored anyway). */
+export interface PendingInvite {
+  id: string;
+  role: 'member' | 'admin';
+  created_by: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
+/** A page of a workspace's invites that can still be used (unused and unexpired), newest first. */
+export async function listPendingInvites(
+  db: Conn,
+  workspaceId: string,
+  page: PageRequest,
+): Promise<Page<PendingInvite>> {
+  return pageNewestFirst<PendingInvite>(
+    db('workspace_invites')
+      .select('id', 'role', 'created_by', 'created_at', 'expires_at')
+      .where({ workspace_id: workspaceId })
+      .whereNull('used_at')
+      .where('expires_at', '>', db.fn.now()),
+    page,
+    'workspace_invites',
+  );
+}
+
+/** Deletes an unused invite of this workspace; undefined when there is none (another workspace's, or spent). */
+export async function revokeInvite(db: Conn, workspaceId: string, inviteId: string): Promise<InviteRow | undefined> {
+  const [inv] = await db('workspace_invites')
+    .where({ id: inviteId, workspace_id: workspaceId })
+    .whereNull('used_at')
+    .delete()
+    .returning<InviteRow[]>(['id', 'workspace_id', 'role', 'expires_at']);
+  return inv;
 }

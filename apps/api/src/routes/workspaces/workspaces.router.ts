@@ -1,9 +1,16 @@
-import { pathId, type RouteSpec } from '../../http/route';
+import { pageRequest, pathId, type RouteSpec } from '../../http/route';
 import type { Services } from '../../services';
 import { principalOf } from '../../auth/authenticate';
-import { idParams } from '../../http/schemas';
-import { inviteOut, workspaceList, workspaceOut, workspaceSchemas } from './workspaces.schemas';
-import { serializeWorkspace } from './workspaces.serializers';
+import { idParams, pageQuery } from '../../http/schemas';
+import {
+  inviteOut,
+  inviteParams,
+  pendingInvitePage,
+  workspaceList,
+  workspaceOut,
+  workspaceSchemas,
+} from './workspaces.schemas';
+import { serializeInvite, serializeWorkspace } from './workspaces.serializers';
 import type { WorkspaceInput } from '../../services/workspaces.service';
 
 export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] {
@@ -35,7 +42,11 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       handler: async (req, res) => {
         res
           .status(201)
-          .json(serializeWorkspace(await workspaces.create(req.valid.body as WorkspaceInput & { name: string })));
+          .json(
+            serializeWorkspace(
+              await workspaces.create(principalOf(req), req.valid.body as WorkspaceInput & { name: string }),
+            ),
+          );
       },
     },
     {
@@ -71,11 +82,11 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
     {
       method: 'delete',
       path: '/workspaces/:id',
-      summary: 'Delete a workspace and everything in it; its users stay, without a workspace',
+      summary: 'Delete a workspace and everything in it (its owner); its users stay, without a workspace',
       tags,
       access: 'user',
       schemas: { params: idParams },
-      responses: { 204: { description: 'Deleted' }, 403: { description: "Not the workspace's owner or admin" } },
+      responses: { 204: { description: 'Deleted' }, 403: { description: "Not the workspace's owner" } },
       handler: async (req, res) => {
         await workspaces.remove(principalOf(req), pathId(req));
         res.status(204).end();
@@ -103,6 +114,39 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
               (req.valid.body as { role: 'member' | 'admin' }).role,
             ),
           );
+      },
+    },
+    {
+      method: 'get',
+      path: '/workspaces/:id/invites',
+      summary: 'The invites that can still be used (never their tokens), newest first',
+      tags,
+      access: 'user',
+      schemas: { params: idParams, query: pageQuery() },
+      responses: {
+        200: { description: 'A page of pending invites', schema: pendingInvitePage },
+        403: { description: 'Not its owner or admin' },
+      },
+      handler: async (req, res) => {
+        const page = await workspaces.listInvites(principalOf(req), pathId(req), pageRequest(req));
+        res.json({ items: page.items.map(serializeInvite), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      method: 'delete',
+      path: '/workspaces/:id/invites/:invite_id',
+      summary: 'Revoke an unused invite',
+      tags,
+      access: 'user',
+      schemas: { params: inviteParams },
+      responses: {
+        204: { description: 'Revoked' },
+        403: { description: 'Not its owner or admin' },
+        404: { description: "No such unused invite in this workspace (or another workspace's)" },
+      },
+      handler: async (req, res) => {
+        await workspaces.revokeInvite(principalOf(req), pathId(req), String(req.valid.params.invite_id));
+        res.status(204).end();
       },
     },
   ];

@@ -3,7 +3,7 @@ import type { Config } from '@nudge/config';
 import { validateBirthdayTemplate } from '@nudge/domain';
 // The Slack URL rule only: apps/api may use @nudge/channels for URL rules, signature checks and Stripe onboarding.
 import { checkSlackWebhookUrl, slackWebhookPolicy } from '@nudge/channels';
-import { answer, name, postTime, timezone, uuid } from '../../http/schemas';
+import { answer, name, pageOf, postTime, timezone, uuid } from '../../http/schemas';
 
 const SLACK_PATH = /^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+$/;
 /**
@@ -81,3 +81,12 @@ export const workspaceOut = answer({
 });
 export const workspaceList = Joi.array().items(workspaceOut);
 export const inviteOut = answer({ invite_token: Joi.string(), expires_at: Joi.date() });
+export const pendingInviteOut = answer({
+  id: uuid(),
+  role: Joi.string().valid('member', 'admin'),
+  created_by: uuid().allow(null),
+  created_at: Joi.date(),
+  expires_at: Joi.date(),
+});
+export const pendingInvitePage = pageOf(pendingInviteOut);
+export const inviteParams = Joi.object({ id: uuid().required(), invite_id: uuid().required() });

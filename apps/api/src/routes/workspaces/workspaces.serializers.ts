@@ -1,5 +1,5 @@
 // The wire shape of a workspace, applied by the routes to whatever the workspaces service returns.
-import type { WorkspaceView } from '@nudge/db';
+import type { PendingInvite, WorkspaceView } from '@nudge/db';
 
 /** A workspace as the API shows it: the webhook only ever masked. */
 export function serializeWorkspace(w: WorkspaceView) {
@@ -20,3 +20,8 @@ export function serializeWorkspace(w: WorkspaceView) {
   };
 }
 export type WorkspaceOut = ReturnType<typeof serializeWorkspace>;
+
+/** A pending invite: who made it and when it lapses, never its token. */
+export function serializeInvite(i: PendingInvite) {
+  return { id: i.id, role: i.role, created_by: i.created_by, created_at: i.created_at, expires_at: i.expires_at };
+}
