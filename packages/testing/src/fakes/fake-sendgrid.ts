@@ -164,7 +164,7 @@ export async function startFakeSendgrid(opts: { apiKey?: string } = {}): Promise
     signer,
     eventFor(mail, event, extra = {}) {
       const found = typeof mail === 'string' ? mails.find((m) => m.messageId === mail) : mail;
-      if (!found) throw new Error(`fake sendgrid: no mail ${String(mail)}`);
+      if (!found) throw new Error(`fake sendgrid: no mail ${typeof mail === 'string' ? mail : mail.messageId}`);
       const defaults: Record<string, unknown> =
         event === 'bounce'
           ? { reason: '550 5.1.1 The email account that you tried to reach does not exist.', type: 'bounce' }
