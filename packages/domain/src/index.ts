@@ -5,4 +5,4 @@ export * from './birthdays/birthday-message';
 export * from './post-time';
 export * from './messaging/email-body';
 export * from './messaging/opt-out-keyword';
-export * from './messaging/sms-segments';
+export * from './sms-segments';
