@@ -103,6 +103,12 @@ const BAD: BadCase[] = [
     rule: 'api-uses-channels-narrowly',
   },
   {
+    shows: 'the API importing a Twilio adapter beside the signature check',
+    file: 'apps/api/src/routes/webhooks/webhooks.router.ts',
+    text: "import { verifyTwilioSignature, TwilioSmsAdapter } from '@nudge/channels';\n",
+    rule: 'api-uses-channels-narrowly',
+  },
+  {
     shows: 'the API importing all of @nudge/channels',
     file: 'apps/api/src/services/workspaces.service.ts',
     text: "import * as channels from '@nudge/channels';\nexport { channels };\n",
@@ -149,6 +155,11 @@ const GOOD: { shows: string; file: string; text: string }[] = [
     shows: 'packages/config reading process.env',
     file: 'packages/config/src/index.ts',
     text: 'export const raw = process.env;\n',
+  },
+  {
+    shows: 'the API importing the webhook signature checks',
+    file: 'apps/api/src/routes/webhooks/webhooks.router.ts',
+    text: "import { verifyTwilioSignature, verifySendgridEventSignature, SENDGRID_SIGNATURE_HEADER } from '@nudge/channels';\n",
   },
   {
     shows: 'the API importing the Slack URL rule',

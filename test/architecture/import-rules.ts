@@ -102,8 +102,19 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     says: 'apps/api imports from @nudge/channels only signature checks, URL rules and Stripe onboarding.',
     from: /^apps\/api\//,
     forbids: /^@nudge\/channels$/,
-    // The Slack webhook URL rule; signature checks and Stripe onboarding join when their routes land.
-    allowNames: ['checkSlackWebhookUrl', 'slackWebhookPolicy', 'SlackWebhookPolicy', 'SlackWebhookUrlProblem'],
+    // The Slack webhook URL rule, and the Twilio and SendGrid webhook signature checks (with the SendGrid header
+    // names and Twilio's address-error rule for status callbacks); Stripe onboarding joins when its routes land.
+    allowNames: [
+      'checkSlackWebhookUrl',
+      'slackWebhookPolicy',
+      'SlackWebhookPolicy',
+      'SlackWebhookUrlProblem',
+      'verifyTwilioSignature',
+      'isTwilioAddressError',
+      'verifySendgridEventSignature',
+      'SENDGRID_SIGNATURE_HEADER',
+      'SENDGRID_TIMESTAMP_HEADER',
+    ],
   },
   {
     id: 'only-config-reads-env',

@@ -6,8 +6,10 @@ export type ProviderName = 'sendgrid' | 'smtp' | 'sandbox' | 'twilio' | 'slack' 
 
 /**
  * Stable codes. Transient: `timeout`, `network`, `rate_limited`, `provider_unavailable`. Permanent: `auth_failed`,
- * `invalid_request`, `invalid_recipient`, `recipient_opted_out`, `not_found`, `rejected`. Adapters may add
- * provider-specific ones (a Slack hook's `channel_archived`, say).
+ * `invalid_request`, `invalid_recipient` (the address itself is bad: undeliverable), `recipient_opted_out` (the
+ * provider holds an opt-out for it, Twilio 21610), `template_required` (WhatsApp outside the 24-hour session
+ * window, Twilio 63016: a template or another channel can still reach the person), `not_found`, `rejected`.
+ * Adapters may add provider-specific ones (a Slack hook's `channel_archived`, say).
  */
 export type ProviderErrorCode =
   | 'timeout'
@@ -18,6 +20,7 @@ export type ProviderErrorCode =
   | 'invalid_request'
   | 'invalid_recipient'
   | 'recipient_opted_out'
+  | 'template_required'
   | 'not_found'
   | 'rejected'
   | (string & {});
@@ -29,6 +32,8 @@ export interface ProviderErrorDetails {
   retryAfterMs?: number;
   /** The provider's own error code (Twilio 21211, an SMTP reply code...), when it gave one. */
   providerCode?: string | number;
+  /** The address itself is bad, so no retry or resend to it can work. Defaults to `code === 'invalid_recipient'`. */
+  undeliverable?: boolean;
 }
 
 export abstract class ProviderError extends Error {
@@ -38,12 +43,15 @@ export abstract class ProviderError extends Error {
   readonly status?: number;
   readonly retryAfterMs?: number;
   readonly providerCode?: string | number;
+  /** A permanent failure caused by the address itself (a dispatcher ends it `undeliverable`, not `failed`). */
+  readonly undeliverable: boolean;
 
   constructor(message: string, details: ProviderErrorDetails) {
     super(message);
     this.name = new.target.name;
     this.provider = details.provider;
     this.code = details.code;
+    this.undeliverable = details.undeliverable ?? details.code === 'invalid_recipient';
     if (details.status !== undefined) this.status = details.status;
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
     if (details.providerCode !== undefined) this.providerCode = details.providerCode;
@@ -70,6 +78,17 @@ export class ChannelNotConfiguredError extends Error {
 
 export function isProviderError(err: unknown): err is ProviderError {
   return err instanceof ProviderError;
+}
+
+/**
+ * What a notification's `last_error` keeps: the stable code, then the provider and its own code (or the HTTP status
+ * when it gave none), e.g. `invalid_recipient (twilio 21211)`, `provider_unavailable (sendgrid 503)`. Never any
+ * text from the provider, so it holds no address. An error that is not a ProviderError is `internal_error`.
+ */
+export function lastErrorOf(err: unknown): string {
+  if (!isProviderError(err)) return 'internal_error';
+  const own = err.providerCode ?? err.status;
+  return own === undefined ? `${err.code} (${err.provider})` : `${err.code} (${err.provider} ${own})`;
 }
 
 /**
@@ -105,12 +124,14 @@ export function providerErrorFromStatus(
     code,
     providerCode,
     secrets,
+    undeliverable,
   }: {
     retryAfter?: unknown;
     detail?: string;
     code?: ProviderErrorCode;
     providerCode?: string | number;
     secrets?: Array<string | undefined>;
+    undeliverable?: boolean;
   } = {},
 ): ProviderError {
   const suffix = detail ? `: ${scrub(detail, secrets)}` : '';
@@ -139,6 +160,7 @@ export function providerErrorFromStatus(
     code: code ?? fallback,
     status,
     providerCode,
+    undeliverable,
   });
 }
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  lastErrorOf,
   PermanentProviderError,
   TransientProviderError,
   parseRetryAfter,
@@ -35,5 +36,35 @@ describe('provider errors', () => {
     expect(scrub('bad <ada@example.com> and +1 555 123 4567, key SG.abc.def', ['SG.abc.def'])).to.equal(
       'bad <[address]> and [number], key [redacted]',
     );
+  });
+
+  it('marks invalid_recipient undeliverable by default, and nothing else unless told', () => {
+    const details = { provider: 'twilio' as const };
+    expect(new PermanentProviderError('x', { ...details, code: 'invalid_recipient' }).undeliverable).to.equal(true);
+    expect(new PermanentProviderError('x', { ...details, code: 'recipient_opted_out' }).undeliverable).to.equal(false);
+    expect(
+      new PermanentProviderError('x', { ...details, code: 'rejected', undeliverable: true }).undeliverable,
+    ).to.equal(true);
+    expect(
+      providerErrorFromStatus('sendgrid', 400, { code: 'invalid_recipient', undeliverable: false }).undeliverable,
+    ).to.equal(false);
+  });
+
+  it('formats last_error as the stable code with the provider and its own code or status', () => {
+    expect(
+      lastErrorOf(
+        new PermanentProviderError('x', {
+          provider: 'twilio',
+          code: 'invalid_recipient',
+          status: 400,
+          providerCode: 21211,
+        }),
+      ),
+    ).to.equal('invalid_recipient (twilio 21211)');
+    expect(lastErrorOf(providerErrorFromStatus('sendgrid', 503))).to.equal('provider_unavailable (sendgrid 503)');
+    expect(lastErrorOf(new TransientProviderError('x', { provider: 'smtp', code: 'network' }))).to.equal(
+      'network (smtp)',
+    );
+    expect(lastErrorOf(new Error('boom <ada@example.com>'))).to.equal('internal_error');
   });
 });

@@ -3,3 +3,6 @@
 export * from './birthdays/birthday-calendar';
 export * from './birthdays/birthday-message';
 export * from './post-time';
+export * from './messaging/email-body';
+export * from './messaging/opt-out-keyword';
+export * from './sms-segments';

@@ -232,6 +232,74 @@ describe('packages/testing fakes', () => {
         await new Promise((r) => receiver.close(r));
       }
     });
+    describe('what issue 11 added', () => {
+      const send = (to: string, body = 'x', from = '+15550001111') => client().messages.create({ to, from, body });
+
+      it('refuses a To ending 0002 with 21614, and a WhatsApp To ending 6301 with 63016 (an SMS one goes)', async () => {
+        expect(await rejection(send('+15551230002'))).to.include({ status: 400, code: 21614 });
+        expect(await rejection(send('whatsapp:+15551236301', 'x', 'whatsapp:+15550001111'))).to.include({
+          status: 400,
+          code: 63016,
+        });
+        await send('+15551236301');
+        expect(fake.messages).to.have.length(1);
+      });
+
+      it('counts num_segments as carriers do, and one for any WhatsApp message', async () => {
+        expect((await send('+15551230042', 'a'.repeat(160))).numSegments).to.equal('1');
+        expect((await send('+15551230042', 'a'.repeat(161))).numSegments).to.equal('2');
+        expect((await send('+15551230042', 'ç'.repeat(71))).numSegments).to.equal('2');
+        expect((await send('whatsapp:+15551230042', 'ç'.repeat(500), 'whatsapp:+1555')).numSegments).to.equal('1');
+      });
+
+      it('applies the fault plan to WhatsApp sends: status with Retry-After, hang, reset', async () => {
+        fake.inject({ status: 503, retryAfterSeconds: 9 });
+        fake.inject('reset');
+        const wa = () => send('whatsapp:+15551230042', 'x', 'whatsapp:+15550001111');
+        expect(await rejection(wa())).to.include({ status: 503 });
+        expect((await rejection(wa())).code).to.equal('ECONNRESET');
+        expect(fake.requests.map((r) => r.outcome)).to.deep.equal([503, 'reset']);
+      });
+
+      it('posts a signed WhatsApp `read` callback, and refuses `read` for an SMS', async () => {
+        const received: Array<{ signature: string; params: Record<string, string> }> = [];
+        const receiver = http.createServer((req, res) => {
+          let raw = '';
+          req.on('data', (c: Buffer) => (raw += c.toString()));
+          req.on('end', () => {
+            received.push({
+              signature: String(req.headers['x-twilio-signature']),
+              params: Object.fromEntries(new URLSearchParams(raw)),
+            });
+            res.end();
+          });
+        });
+        await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+        const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/webhooks/twilio/status?n=1`;
+        try {
+          const wa = await client().messages.create({
+            to: 'whatsapp:+15551230042',
+            from: 'whatsapp:+15550001111',
+            body: 'x',
+            statusCallback: url,
+          });
+          await fake.deliver(wa.sid, 'read');
+          expect(received[0]!.params).to.include({ MessageStatus: 'read', ChannelPrefix: 'whatsapp' });
+          expect(twilio.validateRequest(fake.authToken, received[0]!.signature, url, received[0]!.params)).to.equal(
+            true,
+          );
+          const sms = await send('+15551230042');
+          expect(await rejection(fake.deliver(sms.sid, 'read'))).to.match(/no read status/);
+
+          await fake.inbound(url, '+15551230042', '+15550001111', 'STOP please.');
+          const inbound = received[1]!;
+          expect(inbound.params).to.include({ Body: 'STOP please.', From: '+15551230042', SmsStatus: 'received' });
+          expect(twilio.validateRequest(fake.authToken, inbound.signature, url, inbound.params)).to.equal(true);
+        } finally {
+          await new Promise((r) => receiver.close(r));
+        }
+      });
+    });
   });
 
   describe('startFakeStripe', () => {

@@ -23,7 +23,13 @@ export function createPlatformEmailAdapter(
       from,
       timeoutMs,
     });
-  if (config.smtpUrl) return new SmtpEmailAdapter({ url: config.smtpUrl, from, timeoutMs });
+  if (config.smtpUrl)
+    return new SmtpEmailAdapter({
+      url: config.smtpUrl,
+      from,
+      timeoutMs,
+      allowInsecureLoopback: !config.isProduction,
+    });
   if (config.isProduction)
     throw new ChannelNotConfiguredError(
       'no email credentials: set SENDGRID_API_KEY or SMTP_URL (the sandbox is not allowed in production)',

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { ChannelNotConfiguredError } from '../errors';
+import { checkedHeaders, senderOf } from './email-envelope';
 import type { EmailAdapter, EmailMessage, EmailSendResult } from './email.types';
 
 export interface SandboxEmailAdapterOptions {
@@ -36,19 +37,24 @@ export class SandboxEmailAdapter implements EmailAdapter {
 
   async send(message: EmailMessage): Promise<EmailSendResult> {
     const id = randomUUID();
+    const headers = checkedHeaders('sandbox', message);
+    const sender = senderOf(message, this.from);
     const info = (await this.composer.sendMail({
       to: message.to,
-      from: message.from ?? this.from,
+      from: sender.name ? { name: sender.name, address: sender.address } : sender.address,
       subject: message.subject,
       text: message.text,
       ...(message.html ? { html: message.html } : {}),
       messageId: `<${id}@sandbox.nudge.local>`,
-      headers: Object.fromEntries(
-        Object.entries(message.customArgs ?? {}).map(([k, v]) => [
-          `X-Nudge-Arg-${k.replace(/[^A-Za-z0-9_-]/g, '-')}`,
-          v,
-        ]),
-      ),
+      headers: {
+        ...headers,
+        ...Object.fromEntries(
+          Object.entries(message.customArgs ?? {}).map(([k, v]) => [
+            `X-Nudge-Arg-${k.replace(/[^A-Za-z0-9_-]/g, '-')}`,
+            v,
+          ]),
+        ),
+      },
     })) as { message: Buffer };
     await fs.mkdir(this.outboxDir, { recursive: true, mode: 0o700 });
     // The outbox holds real addresses and text: readable by the owner only.

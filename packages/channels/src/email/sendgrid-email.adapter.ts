@@ -1,4 +1,7 @@
-// Email through SendGrid's v3 Mail Send API with the official SDK.
+// Email through SendGrid's v3 Mail Send API with the official SDK, over keep-alive agents the adapter owns (one
+// adapter is reused for every message of its account, and closed with it).
+import http from 'node:http';
+import https from 'node:https';
 import { MailService } from '@sendgrid/mail';
 import {
   PermanentProviderError,
@@ -7,6 +10,7 @@ import {
   scrub,
   type ProviderError,
 } from '../errors';
+import { checkedHeaders, senderOf } from './email-envelope';
 import type { EmailAdapter, EmailMessage, EmailSendResult } from './email.types';
 
 export interface SendgridEmailAdapterOptions {
@@ -38,6 +42,7 @@ export class SendgridEmailAdapter implements EmailAdapter {
   private readonly mail: MailService;
   private readonly apiKey: string;
   private readonly from: string;
+  private readonly agents: Array<http.Agent | https.Agent>;
 
   constructor(options: SendgridEmailAdapterOptions) {
     this.apiKey = options.apiKey;
@@ -46,23 +51,30 @@ export class SendgridEmailAdapter implements EmailAdapter {
     this.mail = new MailService();
     this.mail.setApiKey(options.apiKey);
     this.mail.setTimeout(options.timeoutMs ?? 10_000);
+    const client = (this.mail as unknown as { client: SendgridClient }).client;
+    const httpAgent = new http.Agent({ keepAlive: true });
+    const httpsAgent = new https.Agent({ keepAlive: true });
+    this.agents = [httpAgent, httpsAgent];
+    client.setDefaultRequest('httpAgent' as never, httpAgent as never);
+    client.setDefaultRequest('httpsAgent' as never, httpsAgent as never);
     // After setApiKey, which resets the base URL to the region's.
     if (options.apiUrl)
-      (this.mail as unknown as { client: SendgridClient }).client.setDefaultRequest(
-        'baseUrl',
-        options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`,
-      );
+      client.setDefaultRequest('baseUrl', options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`);
   }
 
   async send(message: EmailMessage): Promise<EmailSendResult> {
+    const headers = checkedHeaders('sendgrid', message);
+    const sender = senderOf(message, this.from);
     try {
       const [response] = await this.mail.send({
         to: message.to,
-        from: message.from ?? this.from,
+        from: sender.name ? { email: sender.address, name: sender.name } : { email: sender.address },
         subject: message.subject,
         text: message.text,
         ...(message.html ? { html: message.html } : {}),
+        // Sent as top-level `custom_args`; SendGrid echoes them on every event of this message.
         ...(message.customArgs ? { customArgs: message.customArgs } : {}),
+        ...(Object.keys(headers).length > 0 ? { headers } : {}),
       });
       const id = header(response.headers as Record<string, unknown>, 'x-message-id');
       return { provider: 'sendgrid', messageId: typeof id === 'string' ? id : '' };
@@ -72,6 +84,7 @@ export class SendgridEmailAdapter implements EmailAdapter {
   }
 
   close(): Promise<void> {
+    for (const agent of this.agents) agent.destroy();
     return Promise.resolve();
   }
 

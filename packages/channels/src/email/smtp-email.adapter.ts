@@ -1,4 +1,9 @@
 // Email through any SMTP server with nodemailer, configured by one URL (`smtp://user:pass@host:587`, `smtps://...:465`).
+// The URL may be a tenant's, so the transport options are built here rather than handed to nodemailer's own URL
+// parser (whose query string can turn off TLS or certificate checks, or replace the host): `smtps://` is TLS from
+// the first byte, `smtp://` must upgrade with STARTTLS, and only a loopback host outside production (the fake SMTP
+// server, which has no TLS) may stay plain. Where the host may point is the tenant-host rule's business: it plugs
+// in as `checkHost`, asked before every send.
 import nodemailer, { type Transporter } from 'nodemailer';
 import {
   PermanentProviderError,
@@ -7,15 +12,103 @@ import {
   scrub,
   type ProviderError,
 } from '../errors';
+import { isLoopbackHost } from '../net/loopback';
+import { checkedHeaders, senderOf } from './email-envelope';
 import type { EmailAdapter, EmailMessage, EmailSendResult } from './email.types';
 
+/** Why a host may not be used (a stable code such as `host_not_allowed`), or undefined when it may. */
+export type SmtpHostCheck = (host: string, port: number) => string | undefined | Promise<string | undefined>;
+
 export interface SmtpEmailAdapterOptions {
-  /** nodemailer's connection URL; its query string may carry further transport options. */
+  /** `smtp://` or `smtps://`, credentials in the URL; see SMTP_QUERY_OPTIONS for what its query string may set. */
   url: string;
   /** Default sender when a message names none. */
   from: string;
   /** Connection, greeting and socket inactivity timeout each (10 s), unless the URL sets them. */
   timeoutMs?: number;
+  /** Plain `smtp://` without STARTTLS to a loopback host: outside production only (the fake SMTP server). */
+  allowInsecureLoopback?: boolean;
+  /**
+   * Asked before every send with the URL's host and port; a returned code refuses the send as a permanent error with
+   * that code. Whatever it throws propagates unchanged. The SSRF rule for tenant SMTP hosts goes here.
+   */
+  checkHost?: SmtpHostCheck;
+}
+
+/** The query-string options an SMTP URL may carry: pooling, timeouts and the EHLO name. Anything else is refused. */
+export const SMTP_QUERY_OPTIONS = [
+  'pool',
+  'maxConnections',
+  'maxMessages',
+  'connectionTimeout',
+  'greetingTimeout',
+  'socketTimeout',
+  'name',
+] as const;
+
+/** The nodemailer SMTP (pool) transport options this adapter uses. */
+export interface SmtpTransportOptions {
+  pool: boolean;
+  host: string;
+  port: number;
+  secure: boolean;
+  requireTLS: boolean;
+  auth?: { user: string; pass: string };
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+  maxConnections?: number;
+  maxMessages?: number;
+  name?: string;
+}
+
+const NUMERIC = new Set(['maxConnections', 'maxMessages', 'connectionTimeout', 'greetingTimeout', 'socketTimeout']);
+
+function invalidUrl(why: string): PermanentProviderError {
+  return new PermanentProviderError(`smtp URL refused: ${why}`, { provider: 'smtp', code: 'invalid_config' });
+}
+
+/**
+ * nodemailer's transport options for an SMTP URL: TLS from the start for `smtps://`, STARTTLS required for
+ * `smtp://` unless `allowInsecureLoopback` and the host is loopback. Connections are pooled (reused across sends)
+ * unless the URL says `pool=false`. Throws a permanent `invalid_config` for anything else.
+ */
+export function smtpTransportOptions(
+  url: string,
+  { timeoutMs = 10_000, allowInsecureLoopback = false }: { timeoutMs?: number; allowInsecureLoopback?: boolean } = {},
+): SmtpTransportOptions {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw invalidUrl('not a URL');
+  }
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw invalidUrl('it must start with smtp:// or smtps://');
+  if (!u.hostname) throw invalidUrl('no host');
+  const secure = u.protocol === 'smtps:';
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const options: SmtpTransportOptions & Record<string, unknown> = {
+    pool: true,
+    host,
+    port: u.port ? Number(u.port) : secure ? 465 : 587,
+    secure,
+    // On smtp://, a server that offers no STARTTLS (or a man in the middle who strips it) ends the send.
+    requireTLS: !secure && !(allowInsecureLoopback && isLoopbackHost(u.hostname)),
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  };
+  if (u.username || u.password)
+    options.auth = { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) };
+  for (const [key, value] of u.searchParams) {
+    if (!(SMTP_QUERY_OPTIONS as readonly string[]).includes(key)) throw invalidUrl(`option ${key} is not allowed`);
+    if (key === 'pool') options.pool = value !== 'false';
+    else if (NUMERIC.has(key)) {
+      if (!/^\d{1,7}$/.test(value)) throw invalidUrl(`option ${key} must be a number`);
+      options[key] = Number(value);
+    } else options[key] = value;
+  }
+  return options;
 }
 
 interface NodemailerError {
@@ -29,27 +122,33 @@ export class SmtpEmailAdapter implements EmailAdapter {
   private readonly transport: Transporter;
   private readonly from: string;
   private readonly password: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly checkHost: SmtpHostCheck | undefined;
 
   constructor(options: SmtpEmailAdapterOptions) {
-    const url = new URL(options.url);
-    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
-      throw new Error('SMTP URL must start with smtp:// or smtps://');
-    this.password = decodeURIComponent(url.password);
-    const timeout = String(options.timeoutMs ?? 10_000);
-    for (const name of ['connectionTimeout', 'greetingTimeout', 'socketTimeout'])
-      if (!url.searchParams.has(name)) url.searchParams.set(name, timeout);
-    this.transport = nodemailer.createTransport(url.toString());
+    const transportOptions = smtpTransportOptions(options.url, options);
+    this.password = transportOptions.auth?.pass ?? '';
+    this.host = transportOptions.host;
+    this.port = transportOptions.port;
+    this.checkHost = options.checkHost;
+    this.transport = nodemailer.createTransport(transportOptions as Parameters<typeof nodemailer.createTransport>[0]);
     this.from = options.from;
   }
 
   async send(message: EmailMessage): Promise<EmailSendResult> {
+    const problem = this.checkHost ? await this.checkHost(this.host, this.port) : undefined;
+    if (problem) throw new PermanentProviderError(`smtp host refused: ${problem}`, { provider: 'smtp', code: problem });
+    const headers = checkedHeaders('smtp', message);
+    const sender = senderOf(message, this.from);
     try {
       const info = (await this.transport.sendMail({
         to: message.to,
-        from: message.from ?? this.from,
+        from: sender.name ? { name: sender.name, address: sender.address } : sender.address,
         subject: message.subject,
         text: message.text,
         ...(message.html ? { html: message.html } : {}),
+        headers,
       })) as { messageId?: string };
       return { provider: 'smtp', messageId: info.messageId ?? '' };
     } catch (err) {

@@ -10,6 +10,7 @@ import {
   TransientProviderError,
   type ProviderError,
 } from '../errors';
+import { isLoopbackHost } from '../net/loopback';
 
 export interface SlackWebhookPolicy {
   /** Host names a webhook may point at, matched exactly (any port). */
@@ -25,9 +26,6 @@ export function slackWebhookPolicy(
 }
 
 export type SlackWebhookUrlProblem = 'invalid_url' | 'https_required' | 'host_not_allowed';
-
-const isLoopback = (host: string): boolean =>
-  host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 
 /**
  * Why a webhook URL may not be used, or undefined when it may: https:// (or http:// to a listed loopback host
@@ -46,7 +44,7 @@ export function checkSlackWebhookUrl(
   if (u.username || u.password || (u.protocol !== 'https:' && u.protocol !== 'http:')) return 'invalid_url';
   const host = u.hostname.toLowerCase();
   if (!policy.allowedHosts.some((h) => h.toLowerCase() === host)) return 'host_not_allowed';
-  if (u.protocol === 'http:' && !(policy.allowInsecureLoopback && isLoopback(host))) return 'https_required';
+  if (u.protocol === 'http:' && !(policy.allowInsecureLoopback && isLoopbackHost(host))) return 'https_required';
   return undefined;
 }
 

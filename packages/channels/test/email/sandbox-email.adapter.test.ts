@@ -16,6 +16,8 @@ describe('SandboxEmailAdapter', () => {
       subject: 'Your invoice',
       text: 'Please pay 25 EUR',
       customArgs: { notification_id: 'n-1' },
+      fromName: 'Acme Plumbing',
+      headers: { 'List-Unsubscribe': '<https://nudge.example/unsubscribe/tok>' },
     });
     expect(result.provider).to.equal('sandbox');
     const file = path.join(rootDir, '.nudge', 'outbox', `${result.messageId}.eml`);
@@ -23,7 +25,8 @@ describe('SandboxEmailAdapter', () => {
     // RFC 822 lines end in CRLF; nodemailer capitalises header names.
     expect(eml).to.match(/^Subject: Your invoice\r$/m);
     expect(eml).to.match(/^To: ada@example\.com\r$/m);
-    expect(eml).to.match(/^From: noreply@nudge\.test\r$/m);
+    expect(eml).to.match(/^From: Acme Plumbing <noreply@nudge\.test>\r$/m);
+    expect(eml).to.match(/^List-Unsubscribe: <https:\/\/nudge\.example\/unsubscribe\/tok>\r$/m);
     expect(eml).to.contain(`Message-ID: <${result.messageId}@sandbox.nudge.local>\r\n`);
     expect(eml).to.match(/^X-Nudge-Arg-notification_id: n-1\r$/im);
     expect(eml).to.contain('Please pay 25 EUR');

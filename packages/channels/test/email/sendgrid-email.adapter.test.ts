@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { startFakeSendgrid, type FakeSendgrid, rejectionOf } from '@nudge/testing';
-import { PermanentProviderError, ProviderError, SendgridEmailAdapter, TransientProviderError } from '@nudge/channels';
+import {
+  lastErrorOf,
+  PermanentProviderError,
+  ProviderError,
+  SendgridEmailAdapter,
+  TransientProviderError,
+} from '@nudge/channels';
 
 const message = {
   to: 'ada@example.com',
@@ -34,7 +40,10 @@ describe('SendgridEmailAdapter', () => {
       timeoutMs: 200,
     });
   });
-  afterEach(() => fake.close());
+  afterEach(async () => {
+    await adapter.close();
+    await fake.close();
+  });
 
   it('sends the subject, both bodies, the sender and custom args with the key, and answers the x-message-id', async () => {
     const result = await adapter.send(message);
@@ -52,6 +61,45 @@ describe('SendgridEmailAdapter', () => {
         { type: 'text/html', value: '<p>Please pay</p>' },
       ],
     });
+  });
+
+  it('sends customArgs as top-level custom_args on the wire', async () => {
+    await adapter.send(message);
+    const wire = JSON.parse(fake.requests[0]!.raw) as Record<string, unknown>;
+    expect(wire.custom_args).to.deep.equal({ notification_id: 'n-123' });
+    expect(wire).to.not.have.property('customArgs');
+    expect((wire.personalizations as Array<Record<string, unknown>>)[0]).to.not.have.property('custom_args');
+  });
+
+  it('sends extra headers such as List-Unsubscribe (RFC 8058)', async () => {
+    const headers = {
+      'List-Unsubscribe': '<https://nudge.example/unsubscribe/tok>',
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    };
+    await adapter.send({ ...message, headers });
+    expect(fake.mails[0]!.body.headers).to.deep.equal(headers);
+  });
+
+  it('refuses a header with a line break before any request, without showing its value', async () => {
+    const err = await failure(adapter.send({ ...message, headers: { 'X-Note': 'a\r\nBcc: eve@example.com' } }));
+    expect(err).to.be.instanceOf(PermanentProviderError);
+    expect(err.code).to.equal('invalid_request');
+    expect(err.message).to.contain('X-Note').and.not.contain('eve@example.com');
+    expect(fake.requests).to.have.length(0);
+  });
+
+  it("uses fromName as the From display name, over the sender's own", async () => {
+    await adapter.send({ ...message, fromName: 'Acme "Plumbing" Ltd' });
+    expect(fake.mails[0]!.body.from).to.deep.equal({ email: 'noreply@nudge.test', name: 'Acme "Plumbing" Ltd' });
+    await adapter.send({ ...message, from: 'billing@firm.test', fromName: 'Firm\r\nBcc: x' });
+    expect(fake.mails[1]!.body.from).to.deep.equal({ email: 'billing@firm.test', name: 'Firm  Bcc: x' });
+  });
+
+  it('reuses one kept-alive connection for consecutive sends', async () => {
+    await adapter.send(message);
+    await adapter.send(message);
+    expect(fake.requests[1]!.remotePort).to.equal(fake.requests[0]!.remotePort);
+    await adapter.close();
   });
 
   it("uses the message's own sender over the default", async () => {
@@ -110,7 +158,8 @@ describe('SendgridEmailAdapter', () => {
     });
     const err = await failure(adapter.send(message));
     expect(err).to.be.instanceOf(PermanentProviderError);
-    expect(err).to.include({ transient: false, code: 'invalid_recipient', status: 400 });
+    expect(err).to.include({ transient: false, code: 'invalid_recipient', status: 400, undeliverable: true });
+    expect(lastErrorOf(err)).to.equal('invalid_recipient (sendgrid 400)');
     expect(err.message).to.contain('personalizations.0.to.0.email');
     expectNoSecrets(err, fake);
   });

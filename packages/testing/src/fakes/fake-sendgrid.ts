@@ -1,4 +1,5 @@
-// A fake SendGrid v3 Mail Send API, plus a signer for the signed event webhook.
+// A fake SendGrid v3 Mail Send API, plus the signed event webhook: a signer, and signed event batches about the mails
+// it accepted, posted the way SendGrid posts them.
 import crypto from 'node:crypto';
 import {
   faultReply,
@@ -32,8 +33,40 @@ export interface FakeSendgrid extends FaultControls {
   requests: FakeRequest[];
   /** Accepted mails (202), in order. */
   mails: SendgridMail[];
+  /** This fake's event-webhook key pair; `signer.publicKeyBase64Der` is the verification key to configure. */
+  signer: SendgridWebhookSigner;
+  /**
+   * One event about an accepted mail (or its x-message-id), shaped as SendGrid sends it: `email`, `timestamp`,
+   * `event`, a unique `sg_event_id`, `sg_message_id` starting with the x-message-id, and the mail's `custom_args`
+   * as top-level fields. `extra` adds or overrides fields (`reason`, `type`...).
+   */
+  eventFor: (mail: SendgridMail | string, event: SendgridEventType, extra?: Record<string, unknown>) => SendgridEvent;
+  /**
+   * POSTs a batch of events to `url` as one JSON array, signed with `signer` (the current time unless `timestamp`
+   * is given; `signedBody` signs another body than the one sent, for tampering tests). Answers the app's response.
+   */
+  postEvents: (
+    url: string,
+    events: SendgridEvent[],
+    options?: { timestamp?: number; postTo?: string; signedBody?: string },
+  ) => Promise<Response>;
   close: () => Promise<void>;
 }
+
+export type SendgridEventType =
+  | 'processed'
+  | 'deferred'
+  | 'delivered'
+  | 'open'
+  | 'click'
+  | 'bounce'
+  | 'dropped'
+  | 'spamreport'
+  | 'unsubscribe'
+  | 'group_unsubscribe'
+  | 'group_resubscribe';
+
+export type SendgridEvent = Record<string, unknown> & { event: string; sg_event_id: string; timestamp: number };
 
 const errors = (
   message: string,
@@ -117,12 +150,54 @@ export async function startFakeSendgrid(opts: { apiKey?: string } = {}): Promise
     mails.push({ messageId, body: body as Record<string, unknown>, authorization, at: Date.now() });
     return { status: 202, headers: { 'x-message-id': messageId } };
   });
+  const signer = createSendgridWebhookSigner();
+  const firstRecipient = (mail: SendgridMail): string => {
+    const p = (mail.body.personalizations as Array<{ to?: Array<{ email?: string }> }> | undefined)?.[0];
+    return p?.to?.[0]?.email ?? '';
+  };
   return {
     url: http.url,
     port: http.port,
     apiKey,
     requests: http.requests,
     mails,
+    signer,
+    eventFor(mail, event, extra = {}) {
+      const found = typeof mail === 'string' ? mails.find((m) => m.messageId === mail) : mail;
+      if (!found) throw new Error(`fake sendgrid: no mail ${typeof mail === 'string' ? mail : mail.messageId}`);
+      const defaults: Record<string, unknown> =
+        event === 'bounce'
+          ? { reason: '550 5.1.1 The email account that you tried to reach does not exist.', type: 'bounce' }
+          : event === 'dropped'
+            ? { reason: 'Bounced Address' }
+            : {};
+      return {
+        email: firstRecipient(found),
+        timestamp: Math.floor(Date.now() / 1000),
+        'smtp-id': `<${found.messageId}@fake.sendgrid.net>`,
+        event,
+        category: [],
+        sg_event_id: crypto.randomBytes(16).toString('base64url'),
+        sg_message_id: `${found.messageId}.filterdrecv-fake-1-0`,
+        ...((found.body.custom_args as Record<string, unknown> | undefined) ?? {}),
+        ...defaults,
+        ...extra,
+      };
+    },
+    postEvents(url, events, { timestamp, postTo, signedBody } = {}) {
+      const raw = JSON.stringify(events);
+      const ts = timestamp ?? Math.floor(Date.now() / 1000);
+      return fetch(postTo ?? url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'SendGrid Event API',
+          ...signer.headers(signedBody ?? raw, ts),
+        },
+        body: raw,
+        redirect: 'manual',
+      });
+    },
     inject: http.inject,
     setMode: http.setMode,
     reset: () => {

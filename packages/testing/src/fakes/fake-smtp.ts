@@ -12,6 +12,8 @@ export interface SmtpMessage {
   /** The Subject header, unfolded (not MIME-decoded). */
   subject: string | undefined;
   at: number;
+  /** The client's port: two messages with the same one came over one connection (a pooled transport). */
+  remotePort: number | undefined;
 }
 
 /** An SMTP reply code and text for the next recipient(s), e.g. `{ code: 550, message: 'No such user' }` or 451. */
@@ -76,6 +78,7 @@ export async function startFakeSmtp(opts: { user?: string; pass?: string } = {})
           raw,
           subject: headerOf(raw, 'Subject'),
           at: Date.now(),
+          remotePort: session.remotePort,
         });
         callback(null, `Queued as ${crypto.randomBytes(6).toString('hex')}`);
       });

@@ -1,5 +1,9 @@
-// A fake Twilio Programmable Messaging API (2010-04-01), plus signed status callbacks as Twilio sends them.
+// A fake Twilio Programmable Messaging API (2010-04-01), plus signed status callbacks and inbound messages as Twilio
+// sends them. Recipients pick the refusal: a To ending 0000 gets 21211 (invalid number), 0001 gets 21610 (replied
+// STOP), 0002 gets 21614 (not a mobile number), and a WhatsApp To ending 6301 gets 63016 (outside the 24-hour
+// session window). `num_segments` is counted as carriers count it (GSM-7 or UCS-2); a WhatsApp message is one.
 import crypto from 'node:crypto';
+import { smsSegments } from '@nudge/domain';
 import {
   faultReply,
   retryAfterHeader,
@@ -31,8 +35,30 @@ export interface FakeTwilio extends FaultControls {
    * Moves a message to `status` and, when it was sent with a StatusCallback, POSTs Twilio's signed callback there.
    * Answers the callback's response, or undefined when the message had no StatusCallback.
    */
-  deliver: (sid: string, status?: string, extra?: Record<string, string>) => Promise<Response | undefined>;
+  deliver: (sid: string, status?: TwilioMessageStatus, extra?: Record<string, string>) => Promise<Response | undefined>;
+  /**
+   * POSTs a signed inbound-message webhook to `url`, as Twilio does when `from` texts the Twilio number `to`
+   * (`whatsapp:`-prefixed numbers make it a WhatsApp message). Answers the app's response (TwiML, usually).
+   */
+  inbound: (
+    url: string,
+    from: string,
+    to: string,
+    body: string,
+    options?: { postTo?: string; extra?: Record<string, string> },
+  ) => Promise<Response>;
   close: () => Promise<void>;
+}
+
+/** The statuses a status callback can carry; `read` exists for WhatsApp only. */
+export type TwilioMessageStatus =
+  'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'read' | 'canceled';
+
+const isWhatsapp = (address: string | undefined): boolean => /^whatsapp:/i.test(address ?? '');
+
+/** What Twilio reports as num_segments: carrier segments for SMS, always 1 for WhatsApp. */
+function segmentsOf(form: Record<string, string>): number {
+  return isWhatsapp(form.To) ? 1 : smsSegments(form.Body ?? '').segments;
 }
 
 const MORE_INFO = 'https://www.twilio.com/docs/errors/';
@@ -97,7 +123,7 @@ function messageJson(m: TwilioMessage): Record<string, unknown> {
     body: m.form.Body ?? '',
     messaging_service_sid: m.form.MessagingServiceSid ?? null,
     direction: 'outbound-api',
-    num_segments: '1',
+    num_segments: String(segmentsOf(m.form)),
     num_media: '0',
     price: null,
     price_unit: 'USD',
@@ -146,6 +172,13 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     if (!form.Body && !form.MediaUrl && !form.ContentSid) return twilioError(400, 21602, 'Message body is required.');
     if (/0000$/.test(form.To)) return twilioError(400, 21211, "The 'To' number is not a valid phone number.");
     if (/0001$/.test(form.To)) return twilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
+    if (/0002$/.test(form.To)) return twilioError(400, 21614, "'To' number is not a valid mobile number");
+    if (isWhatsapp(form.To) && /6301$/.test(form.To))
+      return twilioError(
+        400,
+        63016,
+        'Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.',
+      );
     const msg: TwilioMessage = {
       sid: `SM${crypto.randomBytes(16).toString('hex')}`,
       accountSid,
@@ -175,6 +208,8 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     async deliver(sid, status = 'delivered', extra = {}) {
       const msg = bySid.get(sid);
       if (!msg) throw new Error(`fake twilio: no message ${sid}`);
+      if (status === 'read' && !isWhatsapp(msg.form.To))
+        throw new Error(`fake twilio: an SMS has no read status (${sid})`);
       msg.status = status;
       const callback = msg.form.StatusCallback;
       if (!callback) return undefined;
@@ -187,9 +222,33 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
         SmsStatus: status,
         To: msg.form.To ?? '',
         From: msg.form.From ?? '',
+        ...(isWhatsapp(msg.form.To) ? { ChannelPrefix: 'whatsapp' } : { NumSegments: String(segmentsOf(msg.form)) }),
         ...extra,
       };
       return statusCallback(callback, params, authToken);
+    },
+    inbound(url, from, to, body, { postTo, extra = {} } = {}) {
+      const sid = `SM${crypto.randomBytes(16).toString('hex')}`;
+      const whatsapp = isWhatsapp(from);
+      const params: Record<string, string> = {
+        ToCountry: 'US',
+        SmsMessageSid: sid,
+        NumMedia: '0',
+        SmsSid: sid,
+        SmsStatus: 'received',
+        Body: body,
+        To: to,
+        NumSegments: whatsapp ? '1' : String(smsSegments(body).segments),
+        MessageSid: sid,
+        AccountSid: accountSid,
+        From: from,
+        ApiVersion: '2010-04-01',
+        ...(whatsapp
+          ? { ProfileName: 'Fake Person', WaId: from.replace(/^whatsapp:\+?/i, ''), MessageType: 'text' }
+          : {}),
+        ...extra,
+      };
+      return statusCallback(url, params, authToken, { postTo });
     },
     close: http.close,
   };

@@ -29,6 +29,8 @@ export interface FakeRequest {
   /** The status answered, or `hang` / `reset`. */
   outcome: number | 'hang' | 'reset';
   at: number;
+  /** The client's port: two requests with the same one came over one kept-alive connection. */
+  remotePort: number | undefined;
 }
 
 export interface Reply {
@@ -156,6 +158,7 @@ export async function startHttpFake(
           body,
           outcome: 'hang',
           at: Date.now(),
+          remotePort: req.socket.remotePort,
         };
         requests.push(record);
         let reply: Reply | 'hang' | 'reset';
