@@ -5,3 +5,5 @@ export * from './email/smtp-email.adapter';
 export * from './email/sandbox-email.adapter';
 export * from './email/platform-email';
 export * from './slack/slack-webhook.adapter';
+export * from './net/outbound-host';
+export * from './twilio/twilio-account';

@@ -21,6 +21,8 @@ export interface Config {
   redisUrl: string;
   redisPrefix: string;
   jwtSecret: string;
+  /** The HMAC-SHA256 key of searchable hashes of encrypted values (clients' phone numbers). */
+  searchHashKey: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
   bcryptCost: number;
@@ -163,7 +165,14 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     problems.push(`"ENCRYPTION_ACTIVE_KEY" names ${activeKey}, which is not in ENCRYPTION_KEYS`);
 
   if (isProduction) {
-    for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS', 'DATABASE_URL', 'REDIS_URL', 'PUBLIC_BASE_URL']) {
+    for (const name of [
+      'JWT_SECRET',
+      'ENCRYPTION_KEYS',
+      'SEARCH_HASH_KEY',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'PUBLIC_BASE_URL',
+    ]) {
       if (v[name] === undefined) problems.push(`"${name}" is required in production`);
     }
     // Settings that work but are unsafe: a cheap hash, and links or tokens that would travel in clear text.
@@ -175,7 +184,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
         problems.push(`"${name}" must be an https:// URL in production`);
     }
   } else {
-    for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS']) {
+    for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS', 'SEARCH_HASH_KEY']) {
       if (v[name] === undefined)
         problems.push(`"${name}" is missing: run npm start once to generate ${SECRETS_FILE}, or set it`);
     }
@@ -198,6 +207,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     redisUrl: str('REDIS_URL') ?? 'redis://127.0.0.1:6379',
     redisPrefix: str('REDIS_PREFIX') ?? 'nudge',
     jwtSecret: str('JWT_SECRET') ?? '',
+    searchHashKey: str('SEARCH_HASH_KEY') ?? '',
     accessTokenTtlSeconds: num('ACCESS_TOKEN_TTL_SECONDS'),
     refreshTokenTtlDays: num('REFRESH_TOKEN_TTL_DAYS'),
     bcryptCost: (v.BCRYPT_COST as number | undefined) ?? (isProduction ? 12 : env === 'test' ? 4 : 10),
@@ -257,7 +267,8 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
   };
 }
 
-const CREDENTIAL_FORMATS: [string, RegExp][] = [
+/** The formats of provider credentials, by variable name; a workspace's own channel account is checked by the same. */
+export const CREDENTIAL_FORMATS: readonly (readonly [string, RegExp])[] = [
   ['SENDGRID_API_KEY', /^SG\.[\w-]+\.[\w-]+$/],
   ['TWILIO_ACCOUNT_SID', /^AC[0-9a-fA-F]{32}$/],
   ['TWILIO_AUTH_TOKEN', /^[0-9a-fA-F]{32}$/],
@@ -266,6 +277,12 @@ const CREDENTIAL_FORMATS: [string, RegExp][] = [
   ['TWILIO_SMS_FROM', /^\+[1-9]\d{6,14}$/],
   ['TWILIO_WHATSAPP_FROM', /^\+[1-9]\d{6,14}$/],
 ];
+
+/** Whether a credential has the format its variable expects (true for a name without a known format). */
+export function credentialFormatOk(name: string, value: string): boolean {
+  const re = CREDENTIAL_FORMATS.find(([n]) => n === name)?.[1];
+  return !re || re.test(value);
+}
 
 function isSpkiDer(b64: string): boolean {
   if (b64.includes('-----BEGIN')) return false;

@@ -1,5 +1,9 @@
 // Email through any SMTP server with nodemailer, configured by one URL (`smtp://user:pass@host:587`, `smtps://...:465`).
+// A workspace's own server is a tenant-supplied address: with a blocking host policy its name is resolved and checked
+// right before connecting, and the connection goes to the approved address (net/outbound-host.ts).
 import nodemailer, { type Transporter } from 'nodemailer';
+import net from 'node:net';
+import { checkOutboundHost, type OutboundHostPolicy, type OutboundHostProblem } from '../net/outbound-host';
 import {
   PermanentProviderError,
   TransientProviderError,
@@ -16,6 +20,23 @@ export interface SmtpEmailAdapterOptions {
   from: string;
   /** Connection, greeting and socket inactivity timeout each (10 s), unless the URL sets them. */
   timeoutMs?: number;
+  /** For a tenant's server: refuse internal addresses, checked before each connection. */
+  hostPolicy?: OutboundHostPolicy;
+}
+
+export type SmtpUrlProblem = 'invalid_url' | OutboundHostProblem;
+
+/** Why an SMTP URL may not be used (scheme, host, and the host policy), or undefined when it may. */
+export async function checkSmtpUrl(url: string, policy?: OutboundHostPolicy): Promise<SmtpUrlProblem | undefined> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'invalid_url';
+  }
+  if ((u.protocol !== 'smtp:' && u.protocol !== 'smtps:') || !u.hostname) return 'invalid_url';
+  const checked = await checkOutboundHost(u.hostname, policy);
+  return 'problem' in checked ? checked.problem : undefined;
 }
 
 interface NodemailerError {
@@ -26,7 +47,11 @@ interface NodemailerError {
 
 export class SmtpEmailAdapter implements EmailAdapter {
   readonly provider = 'smtp' as const;
-  private readonly transport: Transporter;
+  private transport: Transporter | undefined;
+  /** The address the current transport was pinned to, under a blocking host policy. */
+  private pinnedAddress: string | undefined;
+  private readonly url: URL;
+  private readonly hostPolicy: OutboundHostPolicy | undefined;
   private readonly from: string;
   private readonly password: string;
 
@@ -38,13 +63,40 @@ export class SmtpEmailAdapter implements EmailAdapter {
     const timeout = String(options.timeoutMs ?? 10_000);
     for (const name of ['connectionTimeout', 'greetingTimeout', 'socketTimeout'])
       if (!url.searchParams.has(name)) url.searchParams.set(name, timeout);
-    this.transport = nodemailer.createTransport(url.toString());
+    this.url = url;
+    this.hostPolicy = options.hostPolicy?.blockInternalAddresses ? options.hostPolicy : undefined;
+    if (!this.hostPolicy) this.transport = nodemailer.createTransport(url.toString());
     this.from = options.from;
   }
 
+  /** The transport for this send: under a host policy, checked now and pinned to the address approved. */
+  private async connect(): Promise<Transporter> {
+    if (!this.hostPolicy) return this.transport as Transporter;
+    const checked = await checkOutboundHost(this.url.hostname, this.hostPolicy);
+    if ('problem' in checked)
+      throw new PermanentProviderError(`smtp host refused: ${checked.problem}`, {
+        provider: 'smtp',
+        code: checked.problem,
+      });
+    if (!this.transport || this.pinnedAddress !== checked.address) {
+      this.transport?.close();
+      const pinned = new URL(this.url.toString());
+      pinned.hostname = net.isIPv6(checked.address) ? `[${checked.address}]` : checked.address;
+      const name = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
+      // TLS still verifies the certificate against the name the tenant gave.
+      this.transport = nodemailer.createTransport({
+        url: pinned.toString(),
+        ...(net.isIP(name) ? {} : { tls: { servername: name } }),
+      } as Parameters<typeof nodemailer.createTransport>[0]);
+      this.pinnedAddress = checked.address;
+    }
+    return this.transport;
+  }
+
   async send(message: EmailMessage): Promise<EmailSendResult> {
+    const transport = await this.connect();
     try {
-      const info = (await this.transport.sendMail({
+      const info = (await transport.sendMail({
         to: message.to,
         from: message.from ?? this.from,
         subject: message.subject,
@@ -58,7 +110,7 @@ export class SmtpEmailAdapter implements EmailAdapter {
   }
 
   close(): Promise<void> {
-    this.transport.close();
+    this.transport?.close();
     return Promise.resolve();
   }
 
