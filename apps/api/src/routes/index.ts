@@ -7,6 +7,7 @@ import { authRoutes } from './auth/auth.router';
 import { usersRoutes } from './users/users.router';
 import { workspacesRoutes } from './workspaces/workspaces.router';
 import { birthdaysRoutes } from './birthdays/birthdays.router';
+import { clientsRoutes } from './clients/clients.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -15,6 +16,7 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...usersRoutes(services),
     ...workspacesRoutes(services),
     ...birthdaysRoutes(services),
+    ...clientsRoutes(services),
     ...utilsRoutes(services),
   ];
 }

@@ -15,6 +15,7 @@ import { WorkspacesService } from './workspaces.service';
 import { BirthdaysService } from './birthdays.service';
 import { HealthService } from './health.service';
 import { UtilsService } from './utils.service';
+import { ClientsService } from './clients.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -26,6 +27,7 @@ export interface Services {
   birthdays: BirthdaysService;
   health: HealthService;
   utils: UtilsService;
+  clients: ClientsService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -47,6 +49,7 @@ export function createServices(deps: AppDeps): Services {
     birthdays: new BirthdaysService({ db, cache, users }),
     health: new HealthService({ db, redis }),
     utils: new UtilsService({ db, producers, cache }),
+    clients: new ClientsService({ db }),
     guards: createAuthenticator(db, key, denylist),
   };
 }
