@@ -7,7 +7,10 @@ type Team = Awaited<ReturnType<typeof team>>;
 describe('POST /clients/import', () => {
   let t: Team;
   const count = async (workspaceId: string) =>
-    Number(((await testDeps().db('clients').where({ workspace_id: workspaceId }).count('* as n').first()) as { n: string }).n);
+    Number(
+      ((await testDeps().db('clients').where({ workspace_id: workspaceId }).count('* as n').first()) as { n: string })
+        .n,
+    );
 
   before(async function () {
     this.timeout(30_000);
@@ -39,7 +42,10 @@ describe('POST /clients/import', () => {
       'phone',
       'opt_out_sms',
     ]);
-    const ada = (await testDeps().db('clients').where({ workspace_id: t.workspaceId, external_ref: `${ref}-1` }).first()) as {
+    const ada = (await testDeps()
+      .db('clients')
+      .where({ workspace_id: t.workspaceId, external_ref: `${ref}-1` })
+      .first()) as {
       opt_out_sms: boolean;
       phone_hash: string;
     };
@@ -81,8 +87,18 @@ describe('POST /clients/import', () => {
   });
 
   it('refuses fields a client does not have, such as id and workspace_id, row by row', async () => {
-    const res = await json([{ name: 'Sneaky', external_ref: unique('r'), id: '00000000-0000-4000-8000-000000000000', workspace_id: t.workspaceId }]).expect(200);
-    expect(res.body.failed_imports[0].errors.map((e: { field: string }) => e.field)).to.deep.equal(['id', 'workspace_id']);
+    const res = await json([
+      {
+        name: 'Sneaky',
+        external_ref: unique('r'),
+        id: '00000000-0000-4000-8000-000000000000',
+        workspace_id: t.workspaceId,
+      },
+    ]).expect(200);
+    expect(res.body.failed_imports[0].errors.map((e: { field: string }) => e.field)).to.deep.equal([
+      'id',
+      'workspace_id',
+    ]);
   });
 
   it('refuses a later row with the key of an earlier one', async () => {
