@@ -102,8 +102,17 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     says: 'apps/api imports from @nudge/channels only signature checks, URL rules and Stripe onboarding.',
     from: /^apps\/api\//,
     forbids: /^@nudge\/channels$/,
-    // The Slack webhook URL rule; signature checks and Stripe onboarding join when their routes land.
-    allowNames: ['checkSlackWebhookUrl', 'slackWebhookPolicy', 'SlackWebhookPolicy', 'SlackWebhookUrlProblem'],
+    // The Slack webhook URL rule and the SMTP host rule (a channel account's server, checked on save); signature
+    // checks and Stripe onboarding join when their routes land.
+    allowNames: [
+      'checkSlackWebhookUrl',
+      'slackWebhookPolicy',
+      'SlackWebhookPolicy',
+      'SlackWebhookUrlProblem',
+      'checkSmtpUrl',
+      'outboundHostPolicy',
+      'SmtpUrlProblem',
+    ],
   },
   {
     id: 'only-config-reads-env',

@@ -8,6 +8,7 @@ import { usersRoutes } from './users/users.router';
 import { workspacesRoutes } from './workspaces/workspaces.router';
 import { birthdaysRoutes } from './birthdays/birthdays.router';
 import { clientsRoutes } from './clients/clients.router';
+import { channelAccountsRoutes } from './channel-accounts/channel-accounts.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -17,6 +18,7 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...workspacesRoutes(services),
     ...birthdaysRoutes(services),
     ...clientsRoutes(services),
+    ...channelAccountsRoutes(services),
     ...utilsRoutes(services),
   ];
 }

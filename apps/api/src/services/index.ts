@@ -16,6 +16,7 @@ import { BirthdaysService } from './birthdays.service';
 import { HealthService } from './health.service';
 import { UtilsService } from './utils.service';
 import { ClientsService } from './clients.service';
+import { ChannelAccountsService } from './channel-accounts.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -28,6 +29,7 @@ export interface Services {
   health: HealthService;
   utils: UtilsService;
   clients: ClientsService;
+  channelAccounts: ChannelAccountsService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -50,6 +52,7 @@ export function createServices(deps: AppDeps): Services {
     health: new HealthService({ db, redis }),
     utils: new UtilsService({ db, producers, cache }),
     clients: new ClientsService({ db }),
+    channelAccounts: new ChannelAccountsService({ db, config, audit, producers }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

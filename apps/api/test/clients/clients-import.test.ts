@@ -24,7 +24,7 @@ describe('POST /clients/import', () => {
       .set(t.owner.auth)
       .set('Content-Type', 'text/csv')
       .send(text);
-  const json = (rows: unknown, who = t.owner) => request(testApp()).post('/clients/import').set(who.auth).send(rows);
+  const json = (rows: object, who = t.owner) => request(testApp()).post('/clients/import').set(who.auth).send(rows);
 
   it('imports CSV rows, numbering them from the header as row 1, and reports each failing field', async () => {
     const ref = unique('r');

@@ -6,6 +6,7 @@ import { QUEUES } from '@nudge/queue';
 import { consume, runProcess } from '../runtime';
 import { createEmailProcessor } from '../processors/email.processor';
 import { HOUSEKEEPING_EVERY_MS, housekeepingProcessor } from '../processors/housekeeping.processor';
+import { messagingProcessor } from '../processors/messaging.processor';
 
 const email = createPlatformEmailAdapter(loadConfigOrExit());
 
@@ -13,6 +14,8 @@ runProcess({
   name: 'reminders',
   queues: [
     consume({ queue: QUEUES.dispatchEmail, concurrency: 10, process: createEmailProcessor(email) }),
+    consume({ queue: QUEUES.dispatchSms, concurrency: 10, process: messagingProcessor }),
+    consume({ queue: QUEUES.dispatchWhatsapp, concurrency: 10, process: messagingProcessor }),
     consume({ queue: QUEUES.housekeeping, concurrency: 1, process: housekeepingProcessor }),
   ],
   schedulers: [{ queue: QUEUES.housekeeping, id: 'housekeeping', everyMs: HOUSEKEEPING_EVERY_MS, data: {} }],

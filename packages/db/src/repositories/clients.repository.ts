@@ -302,7 +302,7 @@ export async function importClients(
     await trx.raw(
       `INSERT INTO clients (${columns}) SELECT * FROM unnest(${arrays})
        ON CONFLICT (id) DO UPDATE SET ${updates}, updated_at = now()`,
-      WRITTEN_COLUMNS.map((c) => chunk.map((r) => r[c] ?? null)),
+      WRITTEN_COLUMNS.map((c) => chunk.map((r) => r[c] ?? null)) as unknown as Knex.RawBinding[],
     );
   }
   return { inserted, updated: rows.length - inserted };
