@@ -29,9 +29,9 @@ async function main(): Promise<void> {
   const api = await startApi();
   const db = getDb();
   const tag = crypto.randomBytes(4).toString('hex');
-  const [ws, ceilingWs] = (await db('workspaces')
+  const [ws, ceilingWs] = await db('workspaces')
     .insert([{ name: `bench-import-${tag}` }, { name: `bench-import-ceiling-${tag}` }])
-    .returning('id')) as { id: string }[];
+    .returning<{ id: string }[]>('id');
   try {
     await db('users').where({ id: api.user.id }).update({ workspace_id: ws?.id, role: 'owner' });
     const login = await fetch(`${api.url}/auth/jwt/login`, {

@@ -9,7 +9,6 @@ import {
   type AccountChannel,
   type AccountProvider,
   type ChannelAccountCredentials,
-  type ChannelAccountFields,
   type ChannelAccountRow,
   type Db,
   UniqueViolation,
@@ -234,13 +233,7 @@ export class ChannelAccountsService {
       : undefined;
     let row: ChannelAccountRow | undefined;
     try {
-      row = await updateChannelAccount(
-        this.deps.db,
-        idScope(p),
-        id,
-        fields as Partial<ChannelAccountFields>,
-        credentials,
-      );
+      row = await updateChannelAccount(this.deps.db, idScope(p), id, fields, credentials);
     } catch (err) {
       throw conflictOf(err);
     }

@@ -130,8 +130,10 @@ function conflictOf(err: unknown): unknown {
 }
 
 /** Thrown inside a dry run's transaction to roll it back with the result it would have had. */
-class DryRunDone {
-  constructor(readonly result: { inserted: number; updated: number }) {}
+class DryRunDone extends Error {
+  constructor(readonly result: { inserted: number; updated: number }) {
+    super('dry run');
+  }
 }
 
 export class ClientsService {

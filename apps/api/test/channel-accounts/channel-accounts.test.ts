@@ -74,7 +74,7 @@ describe('/channel-accounts', () => {
         sms_from: '07700900000',
         api_key: SG_KEY,
       }).expect(422);
-      const fields = res.body.detail.map((d: { loc: string[] }) => d.loc[1]).sort();
+      const fields = (res.body.detail as { loc: string[] }[]).map((d) => d.loc[1]).sort();
       expect(fields).to.deep.equal(['account_sid', 'api_key', 'auth_token', 'sms_from']);
       const wrong = await post({ channel: 'email', provider: 'twilio' }).expect(422);
       expect(wrong.body.detail[0].loc).to.deep.equal(['body', 'provider']);
@@ -187,7 +187,7 @@ describe('/channel-accounts', () => {
           .query({ limit: 2, ...(cursor ? { cursor } : {}) })
           .set(ws.member.auth)
           .expect(200);
-        seen.push(...res.body.items.map((a: { channel: string }) => a.channel));
+        seen.push(...(res.body.items as { channel: string }[]).map((a) => a.channel));
         cursor = res.body.next_cursor as string | null;
       } while (cursor);
       expect(seen).to.deep.equal(['email', 'sms', 'whatsapp']);

@@ -38,7 +38,7 @@ describe('POST /clients/import', () => {
     expect(res.body).to.deep.include({ imported_count: 2, updated_count: 0, failed_count: 1 });
     expect(res.body.failed_imports).to.have.length(1);
     expect(res.body.failed_imports[0].row).to.equal(3);
-    expect(res.body.failed_imports[0].errors.map((e: { field: string }) => e.field)).to.deep.equal([
+    expect((res.body.failed_imports[0].errors as { field: string }[]).map((e) => e.field)).to.deep.equal([
       'phone',
       'opt_out_sms',
     ]);
@@ -81,7 +81,7 @@ describe('POST /clients/import', () => {
     const before = await count(t.workspaceId);
     const res = await json([{ name: '' }, { email: 'x@example.com' }, 'nope', { name: 'No key' }]).expect(200);
     expect(res.body.imported_count + res.body.updated_count).to.equal(0);
-    expect(res.body.failed_imports.map((f: { row: number }) => f.row)).to.deep.equal([1, 2, 3, 4]);
+    expect((res.body.failed_imports as { row: number }[]).map((f) => f.row)).to.deep.equal([1, 2, 3, 4]);
     expect(res.body.failed_imports[3].errors[0].field).to.equal('external_ref');
     expect(await count(t.workspaceId)).to.equal(before);
   });
@@ -95,7 +95,7 @@ describe('POST /clients/import', () => {
         workspace_id: t.workspaceId,
       },
     ]).expect(200);
-    expect(res.body.failed_imports[0].errors.map((e: { field: string }) => e.field)).to.deep.equal([
+    expect((res.body.failed_imports[0].errors as { field: string }[]).map((e) => e.field)).to.deep.equal([
       'id',
       'workspace_id',
     ]);

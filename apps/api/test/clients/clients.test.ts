@@ -52,7 +52,7 @@ describe('/clients', () => {
 
     it('answers 422 naming a number that is national or impossible', async () => {
       const res = await create(t.owner, { name: 'X', phone: '07700 900789', whatsapp: '+44 12' }).expect(422);
-      expect(res.body.detail.map((d: { loc: string[] }) => d.loc.join('.'))).to.deep.equal([
+      expect((res.body.detail as { loc: string[] }[]).map((d) => d.loc.join('.'))).to.deep.equal([
         'body.phone',
         'body.whatsapp',
       ]);
@@ -106,9 +106,9 @@ describe('/clients', () => {
         schedule_kind: 'once',
         status,
       });
-      const ids = (await db()('reminders')
+      const ids = await db()('reminders')
         .insert([reminder('active'), reminder('paused')])
-        .returning('id')) as { id: string }[];
+        .returning<{ id: string }[]>('id');
       await db()('reminder_clients').insert(
         ids.map(({ id }) => ({ reminder_id: id, client_id: body.id, workspace_id: t.workspaceId })),
       );
@@ -153,16 +153,19 @@ describe('/clients', () => {
       expect(seen.map((s) => s.toLowerCase())).to.deep.equal(['alpha', 'alpha', 'bravo', 'charlie']);
       const all = await list({});
       expect(all.body.next_cursor).to.equal(null);
-      expect(all.body.items.map((c: { name: string }) => c.name)).to.deep.equal(seen);
+      expect((all.body.items as { name: string }[]).map((c) => c.name)).to.deep.equal(seen);
     });
 
     it('filters by a case-insensitive search on name or email, and by is_active', async () => {
       const byName = await list({ search: 'ALP' });
-      expect(byName.body.items.map((c: { name: string }) => c.name.toLowerCase())).to.deep.equal(['alpha', 'alpha']);
+      expect((byName.body.items as { name: string }[]).map((c) => c.name.toLowerCase())).to.deep.equal([
+        'alpha',
+        'alpha',
+      ]);
       const byEmail = await list({ search: 'zULu@' });
-      expect(byEmail.body.items.map((c: { name: string }) => c.name)).to.deep.equal(['Alpha']);
+      expect((byEmail.body.items as { name: string }[]).map((c) => c.name)).to.deep.equal(['Alpha']);
       const inactive = await list({ is_active: false });
-      expect(inactive.body.items.map((c: { name: string }) => c.name)).to.deep.equal(['charlie']);
+      expect((inactive.body.items as { name: string }[]).map((c) => c.name)).to.deep.equal(['charlie']);
       const wildcard = await list({ search: '%' });
       expect(wildcard.body.items).to.deep.equal([]);
     });
@@ -176,7 +179,9 @@ describe('/clients', () => {
 
     it("shows only the caller's workspace", async () => {
       const res = await list({ limit: 200 });
-      expect(res.body.items.every((c: { workspace_id: string }) => c.workspace_id === ws.workspaceId)).to.equal(true);
+      expect((res.body.items as { workspace_id: string }[]).every((c) => c.workspace_id === ws.workspaceId)).to.equal(
+        true,
+      );
     });
   });
 
@@ -204,7 +209,7 @@ describe('/clients', () => {
   describe('DELETE /clients/{id}', () => {
     it('deletes the client and keeps its notifications with client_id set null', async () => {
       const { body } = await create(t.owner, { name: unique('Gone') }).expect(201);
-      const [n] = (await db()('notifications')
+      const [n] = await db()('notifications')
         .insert({
           workspace_id: t.workspaceId,
           kind: 'reminder',
@@ -212,7 +217,7 @@ describe('/clients', () => {
           dedupe_key: unique('dk'),
           client_id: body.id,
         })
-        .returning('id')) as { id: string }[];
+        .returning<{ id: string }[]>('id');
       await request(testApp()).delete(`/clients/${body.id}`).set(t.member.auth).expect(403);
       await request(testApp()).delete(`/clients/${body.id}`).set(t.admin.auth).expect(204);
       await request(testApp()).get(`/clients/${body.id}`).set(t.admin.auth).expect(404);

@@ -104,7 +104,7 @@ export async function listChannelAccounts(
 ): Promise<{ items: ChannelAccountRow[]; next?: ChannelAccountCursor }> {
   const q = applyScope(db<ChannelAccountDbRow>('channel_accounts').select('*'), scope);
   if (after) q.whereRaw('(channel, id) > (?, ?::uuid)', [after.channel, after.id]);
-  const rows = (await q.orderBy([{ column: 'channel' }, { column: 'id' }]).limit(limit + 1)) as ChannelAccountDbRow[];
+  const rows = await q.orderBy([{ column: 'channel' }, { column: 'id' }]).limit(limit + 1);
   const items = rows.slice(0, limit).map(decode);
   const last = items.at(-1);
   return rows.length > limit && last ? { items, next: { channel: last.channel, id: last.id } } : { items };

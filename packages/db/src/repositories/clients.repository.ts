@@ -134,13 +134,11 @@ export async function listClients(
   const q = applyScope(db<ClientDbRow>('clients').select('*'), scope);
   if (search) {
     const pattern = likePattern(search);
-    q.where((b) =>
-      b.whereRaw("name ILIKE ? ESCAPE '\\'", [pattern]).orWhereRaw("email ILIKE ? ESCAPE '\\'", [pattern]),
-    );
+    q.whereRaw("(name ILIKE ? ESCAPE '\\' OR email ILIKE ? ESCAPE '\\')", [pattern, pattern]);
   }
   if (isActive !== undefined) q.where({ is_active: isActive });
   if (after) q.whereRaw('(lower(name), id) > (?, ?::uuid)', [after.name, after.id]);
-  const rows = (await q.orderByRaw('lower(name), id').limit(limit + 1)) as ClientDbRow[];
+  const rows = await q.orderByRaw('lower(name), id').limit(limit + 1);
   const items = rows.slice(0, limit).map(decode);
   const last = items.at(-1);
   return rows.length > limit && last ? { items, next: { name: last.name.toLowerCase(), id: last.id } } : { items };
@@ -154,14 +152,14 @@ export interface ClientCounts {
 
 /** How many reminders a client is assigned to (in all, and active), and how many notifications went to them. */
 export async function clientCounts(db: Conn, clientId: string): Promise<ClientCounts> {
-  const { rows } = (await db.raw(
+  const { rows } = await db.raw<{ rows: ClientCounts[] }>(
     `SELECT
        (SELECT count(*) FROM reminder_clients WHERE client_id = :id)::int AS reminders,
        (SELECT count(*) FROM reminder_clients rc JOIN reminders r ON r.id = rc.reminder_id
          WHERE rc.client_id = :id AND r.status = 'active')::int AS active_reminders,
        (SELECT count(*) FROM notifications WHERE client_id = :id)::int AS notifications`,
     { id: clientId },
-  )) as { rows: ClientCounts[] };
+  );
   return rows[0] as ClientCounts;
 }
 
@@ -256,11 +254,10 @@ export async function importClients(
   const existing = (await trx('clients')
     .select(WRITTEN_COLUMNS)
     .where({ workspace_id: workspaceId })
-    .andWhere((b) =>
-      b
-        .whereRaw('external_ref = ANY(?::text[])', [refs])
-        .orWhereRaw('(external_ref IS NULL AND lower(email) = ANY(?::text[]))', [emails]),
-    )
+    .whereRaw('(external_ref = ANY(?::text[]) OR (external_ref IS NULL AND lower(email) = ANY(?::text[])))', [
+      refs,
+      emails,
+    ])
     .forUpdate()) as Omit<ClientDbRow, 'created_at' | 'updated_at'>[];
   const byKey = new Map(existing.map((e) => [importKey(e), e]));
 
