@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BENCHES = ['login-timing.ts', 'jwt-verify.ts', 'birthday-scan.ts', 'hash-pool.ts'];
+const BENCHES = ['login-timing.ts', 'jwt-verify.ts', 'birthday-scan.ts', 'hash-pool.ts', 'client-import.ts'];
 
 let failed = 0;
 for (const file of BENCHES) {
