@@ -5,7 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BENCHES = ['login-timing.ts', 'jwt-verify.ts', 'birthday-scan.ts', 'hash-pool.ts', 'reset-flood.ts'];
+const BENCHES = [
+  'login-timing.ts',
+  'jwt-verify.ts',
+  'birthday-scan.ts',
+  'hash-pool.ts',
+  'reset-flood.ts',
+  'client-import.ts',
+];
 
 let failed = 0;
 for (const file of BENCHES) {

@@ -117,17 +117,21 @@ export function runInherit(cmd, args, { env = process.env, onChild } = {}) {
 const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 const osSignal = (name) => SIGNALS[name] ?? 0;
 
-/** Development secrets in the format packages/config reads: JWT_SECRET, ENCRYPTION_KEYS, ENCRYPTION_ACTIVE_KEY. */
+/**
+ * Development secrets in the format packages/config reads: JWT_SECRET, ENCRYPTION_KEYS, ENCRYPTION_ACTIVE_KEY,
+ * SEARCH_HASH_KEY.
+ */
 export function generateSecrets() {
   return {
     JWT_SECRET: crypto.randomBytes(32).toString('hex'),
     ENCRYPTION_KEYS: `v1:${crypto.randomBytes(32).toString('base64')}`,
     ENCRYPTION_ACTIVE_KEY: 'v1',
+    SEARCH_HASH_KEY: crypto.randomBytes(32).toString('hex'),
   };
 }
 
 /**
- * Makes sure .nudge/secrets.env holds JWT_SECRET and ENCRYPTION_KEYS, which packages/config reads when the
+ * Makes sure .nudge/secrets.env holds JWT_SECRET, ENCRYPTION_KEYS and SEARCH_HASH_KEY, which packages/config reads when the
  * environment lacks them. Created exclusively ('wx'), so concurrent starts agree on one set of keys; tokens and
  * ciphertexts then survive restarts.
  */
@@ -140,7 +144,7 @@ export function ensureSecretsFile(log = () => {}) {
   try {
     const fd = fs.openSync(file, 'wx', 0o600);
     try {
-      fs.writeSync(fd, lines(['JWT_SECRET', 'ENCRYPTION_KEYS', 'ENCRYPTION_ACTIVE_KEY']));
+      fs.writeSync(fd, lines(['JWT_SECRET', 'ENCRYPTION_KEYS', 'ENCRYPTION_ACTIVE_KEY', 'SEARCH_HASH_KEY']));
     } finally {
       fs.closeSync(fd);
     }
@@ -155,6 +159,7 @@ export function ensureSecretsFile(log = () => {}) {
   if (!have.JWT_SECRET) missing.push('JWT_SECRET');
   if (!have.ENCRYPTION_KEYS)
     missing.push('ENCRYPTION_KEYS', ...(have.ENCRYPTION_ACTIVE_KEY ? [] : ['ENCRYPTION_ACTIVE_KEY']));
+  if (!have.SEARCH_HASH_KEY) missing.push('SEARCH_HASH_KEY');
   if (missing.length) {
     const text = fs.readFileSync(file, 'utf8');
     fs.appendFileSync(file, (text && !text.endsWith('\n') ? '\n' : '') + lines(missing));

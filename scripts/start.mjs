@@ -258,7 +258,7 @@ async function main() {
   if (problem) return fail(`PORT ${port} is ${problem}`);
 
   // Secrets before anything that reads the configuration is spawned.
-  if (!production && (!env.JWT_SECRET || !env.ENCRYPTION_KEYS)) ensureSecretsFile(log);
+  if (!production && (!env.JWT_SECRET || !env.ENCRYPTION_KEYS || !env.SEARCH_HASH_KEY)) ensureSecretsFile(log);
 
   await ensureInstalled({ log, onChild: (c) => (state.step = c) });
   if (state.stopping) return finish(0);

@@ -153,6 +153,7 @@ async function runTests(cleanups, extraArgs) {
     ENCRYPTION_ACTIVE_KEY: process.env.ENCRYPTION_KEYS
       ? process.env.ENCRYPTION_ACTIVE_KEY || 'v1'
       : secrets.ENCRYPTION_ACTIVE_KEY,
+    SEARCH_HASH_KEY: process.env.SEARCH_HASH_KEY || secrets.SEARCH_HASH_KEY,
     SLACK_WEBHOOK_HOSTS: process.env.SLACK_WEBHOOK_HOSTS || 'hooks.slack.com,127.0.0.1',
     // Every suite signs up from 127.0.0.1; the rate-limit suites build apps with their own low limits.
     RATE_LIMIT_REGISTER_PER_HOUR: process.env.RATE_LIMIT_REGISTER_PER_HOUR || '100000',

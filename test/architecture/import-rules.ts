@@ -102,8 +102,9 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     says: 'apps/api imports from @nudge/channels only signature checks, URL rules and Stripe onboarding.',
     from: /^apps\/api\//,
     forbids: /^@nudge\/channels$/,
-    // The Slack webhook URL rule, and the Twilio and SendGrid webhook signature checks (with the SendGrid header
-    // names and Twilio's address-error rule for status callbacks); Stripe onboarding joins when its routes land.
+    // The Slack webhook URL rule, the SMTP host rule (a channel account's server, checked on save), and the Twilio
+    // and SendGrid webhook signature checks (with the SendGrid header names and Twilio's address-error rule for
+    // status callbacks); Stripe onboarding joins when its routes land.
     allowNames: [
       'checkSlackWebhookUrl',
       'slackWebhookPolicy',
@@ -114,6 +115,9 @@ export const IMPORT_RULES: readonly ImportRule[] = [
       'verifySendgridEventSignature',
       'SENDGRID_SIGNATURE_HEADER',
       'SENDGRID_TIMESTAMP_HEADER',
+      'checkSmtpUrl',
+      'outboundHostPolicy',
+      'SmtpUrlProblem',
     ],
   },
   {

@@ -13,3 +13,5 @@ export * from './twilio/twilio-whatsapp.adapter';
 export { isTwilioAddressError, TWILIO_OPTED_OUT, TWILIO_TEMPLATE_REQUIRED } from './twilio/twilio-errors';
 export type { TwilioTextAdapterOptions } from './twilio/twilio-text.adapter';
 export * from './twilio/twilio-signature';
+export * from './net/outbound-host';
+export * from './twilio/twilio-account';

@@ -23,6 +23,8 @@ export interface Config {
   /** How long the API's (and producers') Redis commands may take before failing; never a BullMQ worker's. */
   redisCommandTimeoutMs: number;
   jwtSecret: string;
+  /** The HMAC-SHA256 key of searchable hashes of encrypted values (clients' phone numbers). */
+  searchHashKey: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
   bcryptCost: number;
@@ -177,7 +179,14 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     problems.push(`"ENCRYPTION_ACTIVE_KEY" names ${activeKey}, which is not in ENCRYPTION_KEYS`);
 
   if (isProduction) {
-    for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS', 'DATABASE_URL', 'REDIS_URL', 'PUBLIC_BASE_URL']) {
+    for (const name of [
+      'JWT_SECRET',
+      'ENCRYPTION_KEYS',
+      'SEARCH_HASH_KEY',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'PUBLIC_BASE_URL',
+    ]) {
       if (v[name] === undefined) problems.push(`"${name}" is required in production`);
     }
     // Settings that work but are unsafe: a cheap hash, and links or tokens that would travel in clear text.
@@ -189,7 +198,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
         problems.push(`"${name}" must be an https:// URL in production`);
     }
   } else {
-    for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS']) {
+    for (const name of ['JWT_SECRET', 'ENCRYPTION_KEYS', 'SEARCH_HASH_KEY']) {
       if (v[name] === undefined)
         problems.push(`"${name}" is missing: run npm start once to generate ${SECRETS_FILE}, or set it`);
     }
@@ -213,6 +222,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     redisPrefix: str('REDIS_PREFIX') ?? 'nudge',
     redisCommandTimeoutMs: num('REDIS_COMMAND_TIMEOUT_MS'),
     jwtSecret: str('JWT_SECRET') ?? '',
+    searchHashKey: str('SEARCH_HASH_KEY') ?? '',
     accessTokenTtlSeconds: num('ACCESS_TOKEN_TTL_SECONDS'),
     refreshTokenTtlDays: num('REFRESH_TOKEN_TTL_DAYS'),
     bcryptCost: (v.BCRYPT_COST as number | undefined) ?? (isProduction ? 12 : env === 'test' ? 4 : 10),
@@ -278,7 +288,8 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
   };
 }
 
-const CREDENTIAL_FORMATS: [string, RegExp][] = [
+/** The formats of provider credentials, by variable name; a workspace's own channel account is checked by the same. */
+export const CREDENTIAL_FORMATS: readonly (readonly [string, RegExp])[] = [
   ['SENDGRID_API_KEY', /^SG\.[\w-]+\.[\w-]+$/],
   ['TWILIO_ACCOUNT_SID', /^AC[0-9a-fA-F]{32}$/],
   ['TWILIO_AUTH_TOKEN', /^[0-9a-fA-F]{32}$/],
@@ -287,6 +298,12 @@ const CREDENTIAL_FORMATS: [string, RegExp][] = [
   ['TWILIO_SMS_FROM', /^\+[1-9]\d{6,14}$/],
   ['TWILIO_WHATSAPP_FROM', /^\+[1-9]\d{6,14}$/],
 ];
+
+/** Whether a credential has the format its variable expects (true for a name without a known format). */
+export function credentialFormatOk(name: string, value: string): boolean {
+  const re = CREDENTIAL_FORMATS.find(([n]) => n === name)?.[1];
+  return !re || re.test(value);
+}
 
 function isSpkiDer(b64: string): boolean {
   if (b64.includes('-----BEGIN')) return false;

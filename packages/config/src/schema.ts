@@ -27,6 +27,7 @@ export const schema = Joi.object({
     .pattern(/^[A-Za-z0-9_-]+$/)
     .default('nudge'),
   JWT_SECRET: Joi.string().min(32),
+  SEARCH_HASH_KEY: Joi.string().min(32),
   ACCESS_TOKEN_TTL_SECONDS: int(1, 900),
   REFRESH_TOKEN_TTL_DAYS: int(1, 30),
   BCRYPT_COST: Joi.number().integer().min(4).max(15),

@@ -4,7 +4,12 @@ import { spawnTs } from '@nudge/testing';
 import os from 'node:os';
 
 const KEY = `v1:${Buffer.alloc(32, 7).toString('base64')}`;
-const base = { ENV: 'development', JWT_SECRET: 'x'.repeat(40), ENCRYPTION_KEYS: KEY };
+const base = {
+  ENV: 'development',
+  JWT_SECRET: 'x'.repeat(40),
+  ENCRYPTION_KEYS: KEY,
+  SEARCH_HASH_KEY: 'h'.repeat(40),
+};
 // An empty directory, so no .env or .nudge/secrets.env of the developer's leaks into these cases.
 const noFiles = os.tmpdir();
 
@@ -53,7 +58,9 @@ describe('packages/config', () => {
       expect(() => loadConfig({ ENV: 'production' }, noFiles))
         .to.throw(ConfigError)
         .with.property('message')
-        .that.matches(/JWT_SECRET[\s\S]*ENCRYPTION_KEYS[\s\S]*DATABASE_URL[\s\S]*REDIS_URL[\s\S]*PUBLIC_BASE_URL/);
+        .that.matches(
+          /JWT_SECRET[\s\S]*ENCRYPTION_KEYS[\s\S]*SEARCH_HASH_KEY[\s\S]*DATABASE_URL[\s\S]*REDIS_URL[\s\S]*PUBLIC_BASE_URL/,
+        );
     });
 
     it('refuses in production a bcrypt cost below 10 and a public or reset URL that is not https', () => {
@@ -78,6 +85,12 @@ describe('packages/config', () => {
       expect(
         loadConfig({ ...base, BCRYPT_COST: '4', PUBLIC_BASE_URL: 'http://127.0.0.1:8000' }, noFiles).bcryptCost,
       ).to.equal(4);
+    });
+
+    it('refuses a missing or short search-hash key, even outside production', () => {
+      expect(() => loadConfig({ ...base, SEARCH_HASH_KEY: undefined }, noFiles)).to.throw(/SEARCH_HASH_KEY/);
+      expect(() => loadConfig({ ...base, SEARCH_HASH_KEY: 'short' }, noFiles)).to.throw(/SEARCH_HASH_KEY/);
+      expect(loadConfig(base, noFiles).searchHashKey).to.equal('h'.repeat(40));
     });
 
     it('refuses a JWT secret shorter than 32 characters', () => {

@@ -11,7 +11,22 @@ export interface EncryptedColumn {
 
 export const SLACK_WEBHOOK_COLUMN: EncryptedColumn = { table: 'workspaces', column: 'slack_webhook', idColumn: 'id' };
 
-export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [SLACK_WEBHOOK_COLUMN];
+/** Clients' phone and WhatsApp numbers (E.164); each has a keyed hash beside it for lookups (search-hash). */
+export const CLIENT_PHONE_COLUMN: EncryptedColumn = { table: 'clients', column: 'phone', idColumn: 'id' };
+export const CLIENT_WHATSAPP_COLUMN: EncryptedColumn = { table: 'clients', column: 'whatsapp', idColumn: 'id' };
+/** A channel account's secrets (SendGrid key, SMTP URL, Twilio auth token), as one encrypted JSON object. */
+export const CHANNEL_ACCOUNT_CREDENTIALS_COLUMN: EncryptedColumn = {
+  table: 'channel_accounts',
+  column: 'credentials',
+  idColumn: 'id',
+};
+
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
+  SLACK_WEBHOOK_COLUMN,
+  CLIENT_PHONE_COLUMN,
+  CLIENT_WHATSAPP_COLUMN,
+  CHANNEL_ACCOUNT_CREDENTIALS_COLUMN,
+];
 
 /** The associated data for one row's value: `<table>.<column>:<rowId>`. */
 export function fieldContext(col: EncryptedColumn, rowId: string): FieldContext {

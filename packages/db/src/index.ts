@@ -12,3 +12,5 @@ export * from './repositories/audit-log.repository';
 export * from './repositories/notifications.repository';
 export * from './repositories/birthday-posts.repository';
 export * from './repositories/housekeeping.repository';
+export * from './repositories/clients.repository';
+export * from './repositories/channel-accounts.repository';

@@ -82,6 +82,45 @@ describe('key rotation', () => {
       expect(third).to.deep.equal({ rows: 0, rowsPerSecond: 0, done: true });
     });
 
+    it("re-encrypts clients' phone and WhatsApp numbers and channel accounts' credentials, each still bound to its row", async () => {
+      const [{ id: ws }] = (await pdb
+        .db('workspaces')
+        .insert({ name: `rotation ${tag} columns` })
+        .returning('id')) as [{ id: string }];
+      const clientId = randomUUID();
+      const accountId = randomUUID();
+      const ctx = (table: string, column: string, rowId: string) => ({ table, column, rowId });
+      await pdb.db('clients').insert({
+        id: clientId,
+        workspace_id: ws,
+        name: 'Rotated',
+        timezone: 'UTC',
+        phone: v1Only.encrypt('+447911123789', ctx('clients', 'phone', clientId)),
+        whatsapp: v1Only.encrypt('+14155552671', ctx('clients', 'whatsapp', clientId)),
+      });
+      await pdb.db('channel_accounts').insert({
+        id: accountId,
+        workspace_id: ws,
+        channel: 'email',
+        provider: 'sendgrid',
+        credentials: v1Only.encrypt('{"api_key":"SG.a.b"}', ctx('channel_accounts', 'credentials', accountId)),
+      });
+      const batches: RotationBatch[] = [];
+      await rotateKeys({ db: pdb.db, cipher: v2Active, batchSize: 10, onBatch: (b) => batches.push(b) });
+      expect(batches.filter((b) => b.rows > 0).map((b) => `${b.table}.${b.column}`)).to.include.members([
+        'clients.phone',
+        'clients.whatsapp',
+        'channel_accounts.credentials',
+      ]);
+      const client = (await pdb.db('clients').where({ id: clientId }).first()) as { phone: string; whatsapp: string };
+      const account = (await pdb.db('channel_accounts').where({ id: accountId }).first()) as { credentials: string };
+      expect(v2Only.decrypt(client.phone, ctx('clients', 'phone', clientId))).to.equal('+447911123789');
+      expect(v2Only.decrypt(client.whatsapp, ctx('clients', 'whatsapp', clientId))).to.equal('+14155552671');
+      expect(v2Only.decrypt(account.credentials, ctx('channel_accounts', 'credentials', accountId))).to.equal(
+        '{"api_key":"SG.a.b"}',
+      );
+    });
+
     it('reports done when the batch limit is reached with nothing left', async () => {
       const result = await rotateKeys({ db: pdb.db, cipher: v2Active, batchSize: 10, maxBatches: 1 });
       expect(result).to.include({ rows: 0, done: true });

@@ -6,3 +6,4 @@ export * from './post-time';
 export * from './messaging/email-body';
 export * from './messaging/opt-out-keyword';
 export * from './sms-segments';
+export * from './clients/phone-number';

@@ -10,7 +10,25 @@ export interface ScanJob {
 export interface NotificationJob {
   notificationId: string;
 }
-export type EmailJob = { kind: 'password-reset'; userId: string } | { kind: 'notification'; notificationId: string };
+/**
+ * A test send through a workspace's own channel account (POST /channel-accounts/{id}/test), on that channel's queue.
+ * Email goes to the requesting user's address unless the owner typed another (`to`); SMS and WhatsApp check the
+ * Twilio credentials. The verdict is recorded on the account.
+ */
+export interface ChannelTestJob {
+  kind: 'channel-test';
+  accountId: string;
+  userId: string;
+  to?: string;
+}
+export type EmailJob =
+  { kind: 'password-reset'; userId: string } | { kind: 'notification'; notificationId: string } | ChannelTestJob;
+/** What the SMS and WhatsApp queues carry: a notification to send, or a channel account's test. */
+export type MessagingJob = NotificationJob | ChannelTestJob;
+
+export function isChannelTestJob(data: unknown): data is ChannelTestJob {
+  return !!data && typeof data === 'object' && (data as { kind?: unknown }).kind === 'channel-test';
+}
 export interface StripeEventJob {
   eventId: string;
 }
@@ -23,8 +41,8 @@ export interface JobPayloads {
   [QUEUES.dispatchSlack]: NotificationJob;
   [QUEUES.reminderScan]: ScanJob;
   [QUEUES.dispatchEmail]: EmailJob;
-  [QUEUES.dispatchSms]: NotificationJob;
-  [QUEUES.dispatchWhatsapp]: NotificationJob;
+  [QUEUES.dispatchSms]: MessagingJob;
+  [QUEUES.dispatchWhatsapp]: MessagingJob;
   [QUEUES.housekeeping]: Record<string, never>;
   [QUEUES.resetOutbox]: Record<string, never>;
   [QUEUES.billingCheckout]: CheckoutJob;

@@ -179,6 +179,13 @@ describe('packages/testing fakes', () => {
       expect(fake.messages).to.have.length(0);
     });
 
+    it('answers an account fetch with the account, and 401 with code 20003 to a wrong token', async () => {
+      const account = await client().api.v2010.accounts(fake.accountSid).fetch();
+      expect(account).to.include({ sid: fake.accountSid, status: 'active' });
+      const err = await rejection(client('0'.repeat(32)).api.v2010.accounts(fake.accountSid).fetch());
+      expect(err).to.include({ status: 401, code: 20003 });
+    });
+
     it('answers 401 with code 20003 to a wrong token', async () => {
       const err = await rejection(
         client('0'.repeat(32)).messages.create({ to: '+15551230042', from: '+15550001111', body: 'x' }),

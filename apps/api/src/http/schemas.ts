@@ -3,6 +3,7 @@ import Joi from 'joi';
 import { isTimezone } from '@nudge/config';
 import { PASSWORD_MAX_BYTES } from '@nudge/crypto';
 import { decodeCursor } from '@nudge/db';
+import { normalisePhone, PHONE_PROBLEM_MESSAGES } from '@nudge/domain';
 
 export const uuid = () =>
   Joi.string()
@@ -48,6 +49,29 @@ export const postTime = () =>
   Joi.string()
     .pattern(/^([01]\d|2[0-3]):[0-5]\d$/)
     .messages({ 'string.pattern.base': '"{{#label}}" must be HH:MM (24-hour)' });
+
+/** An international number, answered in E.164 (libphonenumber-js, packages/domain). */
+export const phone = () =>
+  Joi.string()
+    .max(40)
+    .custom((value: string, helpers) => {
+      const r = normalisePhone(value);
+      return 'e164' in r ? r.e164 : helpers.error('phone.invalid', { why: PHONE_PROBLEM_MESSAGES[r.problem] });
+    })
+    .messages({ 'phone.invalid': '"{{#label}}" {{#why}}' });
+
+/** A BCP 47 tag, answered in its canonical case (en-gb → en-GB). */
+export const locale = () =>
+  Joi.string()
+    .max(35)
+    .custom((value: string, helpers) => {
+      try {
+        return Intl.getCanonicalLocales(value)[0];
+      } catch {
+        return helpers.error('locale.invalid');
+      }
+    })
+    .messages({ 'locale.invalid': '"{{#label}}" is not a BCP 47 language tag (en-GB, fr)' });
 
 export const name = () => Joi.string().trim().min(1).max(200);
 

@@ -8,6 +8,8 @@ import { usersRoutes } from './users/users.router';
 import { workspacesRoutes } from './workspaces/workspaces.router';
 import { birthdaysRoutes } from './birthdays/birthdays.router';
 import { auditRoutes } from './audit/audit.router';
+import { clientsRoutes } from './clients/clients.router';
+import { channelAccountsRoutes } from './channel-accounts/channel-accounts.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -16,6 +18,8 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...usersRoutes(services),
     ...workspacesRoutes(services),
     ...birthdaysRoutes(services),
+    ...clientsRoutes(services),
+    ...channelAccountsRoutes(services),
     ...utilsRoutes(services),
     ...auditRoutes(services),
   ];

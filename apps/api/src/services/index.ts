@@ -17,6 +17,8 @@ import { HealthService } from './health.service';
 import { UtilsService } from './utils.service';
 import { AuditService } from './audit.service';
 import { circuitFor } from '@nudge/queue';
+import { ClientsService } from './clients.service';
+import { ChannelAccountsService } from './channel-accounts.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -29,6 +31,8 @@ export interface Services {
   health: HealthService;
   utils: UtilsService;
   audit: AuditService;
+  clients: ClientsService;
+  channelAccounts: ChannelAccountsService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -54,6 +58,8 @@ export function createServices(deps: AppDeps): Services {
     health: new HealthService({ db, redis }),
     utils: new UtilsService({ db, producers, cache }),
     audit: new AuditService({ db }),
+    clients: new ClientsService({ db }),
+    channelAccounts: new ChannelAccountsService({ db, config, audit, producers }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

@@ -24,8 +24,10 @@ describe('mass assignment', () => {
   it('refuses every forbidden field on every route with a body, as the caller with the least rights', async function () {
     this.timeout(60_000);
     const t = await team(testApp());
+    // An import's body is a list of rows, each checked on its own: clients-import.test.ts shows a row with a field a
+    // client does not have (id, workspace_id...) refused, naming it.
     const routes = allRoutes(createServices(testDeps())).filter(
-      (r) => r.schemas?.body && ['post', 'put', 'patch'].includes(r.method),
+      (r) => r.schemas?.body && ['post', 'put', 'patch'].includes(r.method) && r.path !== '/clients/import',
     );
     expect(routes.length).to.be.at.least(10);
     const idFor = (path: string) =>
@@ -33,9 +35,14 @@ describe('mass assignment', () => {
         ? t.member.user.id
         : path.startsWith('/workspaces/')
           ? t.workspaceId
-          : path.startsWith('/birthdays/')
+          : path.startsWith('/birthdays/') || path.startsWith('/clients/') || path.startsWith('/channel-accounts/')
             ? '00000000-0000-4000-8000-000000000001'
             : unique();
+    // A body valid but for the field tried, where the route requires more, so the field alone decides the answer.
+    const BASES: Record<string, object> = {
+      '/clients/': { name: 'Base' },
+      '/channel-accounts/': { channel: 'email', provider: 'sendgrid' },
+    };
     const accepted: string[] = [];
     for (const r of routes) {
       for (const [field, value] of Object.entries(FORBIDDEN)) {
@@ -43,7 +50,7 @@ describe('mass assignment', () => {
         const res = await request(testApp())
           [r.method as 'post'](url)
           .set(r.access === 'public' ? {} : t.member.auth)
-          .send({ [field]: value });
+          .send({ ...(r.method === 'post' ? BASES[r.path] : {}), [field]: value });
         const where = `${r.method.toUpperCase()} ${r.path} ${field}: ${res.status} ${JSON.stringify(res.body)}`;
         if (res.status < 400) accepted.push(where);
         else if (res.status === 422) {

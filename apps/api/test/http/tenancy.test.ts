@@ -14,13 +14,19 @@ interface Fixture {
   /** An unused invite of each workspace, for the routes that take an invite id. */
   inviteA: string;
   inviteB: string;
+  clients: Map<string, string>;
+  accounts: Map<string, string>;
 }
+
+const fx = { clients: new Map(), accounts: new Map() } as Fixture;
 
 /** The id a route's `:id` takes, in the given team, for a caller who is not its owner. */
 function idFor(path: string, t: Team, standalone: string): string {
   if (path.startsWith('/users/')) return t.admin.user.id;
   if (path.startsWith('/workspaces/')) return t.workspaceId;
   if (path.startsWith('/birthdays/')) return standalone;
+  if (path.startsWith('/clients/')) return fx.clients.get(t.workspaceId) as string;
+  if (path.startsWith('/channel-accounts/')) return fx.accounts.get(t.workspaceId) as string;
   throw new Error(`no tenancy case for ${path}: add one to tenancy.test.ts`);
 }
 
@@ -32,6 +38,8 @@ const BODIES: Record<string, object> = {
   '/workspaces/:id': { name: 'Changed Name' },
   '/workspaces/:id/invites': {},
   '/birthdays/:id': { name: 'Changed' },
+  '/clients/:id': { name: 'Changed' },
+  '/channel-accounts/:id': { name: 'Changed' },
 };
 
 function call(method: string, path: string, id: string, who: Session, inviteId?: string) {
@@ -41,7 +49,6 @@ function call(method: string, path: string, id: string, who: Session, inviteId?:
 }
 
 describe('tenancy', () => {
-  const fx = {} as Fixture;
   const idRoutes = () => servedRoutes(testApp()).filter((r) => r.path.includes(':id') && !r.path.startsWith('/api/v1'));
 
   before(async function () {
@@ -59,6 +66,23 @@ describe('tenancy', () => {
         .send({ name: unique('Solo'), date_of_birth: '1985-06-07', workspace_id: t.workspaceId })
         .expect(201);
       fx[key] = res.body.id as string;
+      const client = await request(testApp())
+        .post('/clients/')
+        .set(t.owner.auth)
+        .send({ name: unique('Client'), phone: '+447911123789' })
+        .expect(201);
+      fx.clients.set(t.workspaceId, client.body.id as string);
+      const account = await request(testApp())
+        .post('/channel-accounts/')
+        .set(t.owner.auth)
+        .send({
+          channel: 'email',
+          provider: 'smtp',
+          from_email: 'a@example.com',
+          smtp_url: 'smtp://u:p@127.0.0.1:2525',
+        })
+        .expect(201);
+      fx.accounts.set(t.workspaceId, account.body.id as string);
     }
     for (const [t, key] of [
       [fx.a, 'inviteA'],
@@ -142,5 +166,15 @@ describe('tenancy', () => {
     }[];
     expect(bdays.length).to.be.at.least(4);
     expect(bdays.every((b) => b.workspace_id === fx.a.workspaceId)).to.equal(true);
+    for (const path of ['/clients/', '/channel-accounts/']) {
+      const page = (await request(testApp()).get(path).set(fx.a.member.auth).expect(200)).body as {
+        items: { workspace_id: string }[];
+      };
+      expect(page.items.length, path).to.be.at.least(1);
+      expect(
+        page.items.every((x) => x.workspace_id === fx.a.workspaceId),
+        path,
+      ).to.equal(true);
+    }
   });
 });

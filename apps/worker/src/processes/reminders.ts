@@ -7,6 +7,7 @@ import { consume, runProcess } from '../runtime';
 import { createEmailProcessor } from '../processors/email.processor';
 import { HOUSEKEEPING_EVERY_MS, housekeepingProcessor } from '../processors/housekeeping.processor';
 import { RESET_OUTBOX_EVERY_MS, resetOutboxProcessor } from '../processors/reset-outbox.processor';
+import { messagingProcessor } from '../processors/messaging.processor';
 
 const email = createPlatformEmailAdapter(loadConfigOrExit());
 
@@ -14,6 +15,8 @@ runProcess({
   name: 'reminders',
   queues: [
     consume({ queue: QUEUES.dispatchEmail, concurrency: 10, process: createEmailProcessor(email) }),
+    consume({ queue: QUEUES.dispatchSms, concurrency: 10, process: messagingProcessor }),
+    consume({ queue: QUEUES.dispatchWhatsapp, concurrency: 10, process: messagingProcessor }),
     consume({ queue: QUEUES.housekeeping, concurrency: 1, process: housekeepingProcessor }),
     consume({ queue: QUEUES.resetOutbox, concurrency: 1, process: resetOutboxProcessor }),
   ],

@@ -1,4 +1,5 @@
-// dispatch-email: password-reset mail now; reminder notifications join it with the dispatch issue.
+// dispatch-email: password-reset mail and channel-account tests now; reminder notifications join it with the dispatch
+// issue.
 // The reset token is minted here, at send time, so its plaintext is never stored or queued: the job carries
 // only the user's id.
 import { UnrecoverableError, type EmailJob, type Job } from '@nudge/queue';
@@ -7,6 +8,7 @@ import { hashToken, randomToken } from '@nudge/crypto';
 import type { EmailAdapter } from '@nudge/channels';
 import { isProviderError } from '@nudge/channels';
 import type { WorkerContext } from '../runtime';
+import { runChannelTest, type ChannelTestOutcome } from './channel-test.processor';
 
 export const RESET_TOKEN_TTL_MS = 3600_000;
 
@@ -14,7 +16,8 @@ export function createEmailProcessor(adapter: EmailAdapter) {
   return async (
     job: Job<EmailJob>,
     { config, logger }: WorkerContext,
-  ): Promise<{ messageId: string } | { skipped: string }> => {
+  ): Promise<{ messageId: string } | { skipped: string } | ChannelTestOutcome> => {
+    if (job.data.kind === 'channel-test') return runChannelTest(job.data, { config, logger });
     if (job.data.kind !== 'password-reset') throw new UnrecoverableError(`unsupported email kind ${job.data.kind}`);
     const db = getDb();
     const user = await findUserById(db, job.data.userId);

@@ -2,9 +2,12 @@
 // The URL may be a tenant's, so the transport options are built here rather than handed to nodemailer's own URL
 // parser (whose query string can turn off TLS or certificate checks, or replace the host): `smtps://` is TLS from
 // the first byte, `smtp://` must upgrade with STARTTLS, and only a loopback host outside production (the fake SMTP
-// server, which has no TLS) may stay plain. Where the host may point is the tenant-host rule's business: it plugs
-// in as `checkHost`, asked before every send.
+// server, which has no TLS) may stay plain. A workspace's own server is a tenant-supplied address: with a blocking
+// host policy its name is resolved and checked right before connecting, and the connection goes to the approved
+// address (net/outbound-host.ts), with TLS still verified against the name the tenant gave.
+import net from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { checkOutboundHost, type OutboundHostPolicy, type OutboundHostProblem } from '../net/outbound-host';
 import {
   PermanentProviderError,
   TransientProviderError,
@@ -30,9 +33,26 @@ export interface SmtpEmailAdapterOptions {
   allowInsecureLoopback?: boolean;
   /**
    * Asked before every send with the URL's host and port; a returned code refuses the send as a permanent error with
-   * that code. Whatever it throws propagates unchanged. The SSRF rule for tenant SMTP hosts goes here.
+   * that code. Whatever it throws propagates unchanged.
    */
   checkHost?: SmtpHostCheck;
+  /** For a tenant's server: refuse internal addresses, checked before each connection. */
+  hostPolicy?: OutboundHostPolicy;
+}
+
+export type SmtpUrlProblem = 'invalid_url' | OutboundHostProblem;
+
+/** Why an SMTP URL may not be used (scheme, host, and the host policy), or undefined when it may. */
+export async function checkSmtpUrl(url: string, policy?: OutboundHostPolicy): Promise<SmtpUrlProblem | undefined> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'invalid_url';
+  }
+  if ((u.protocol !== 'smtp:' && u.protocol !== 'smtps:') || !u.hostname) return 'invalid_url';
+  const checked = await checkOutboundHost(u.hostname, policy);
+  return 'problem' in checked ? checked.problem : undefined;
 }
 
 /** The query-string options an SMTP URL may carry: pooling, timeouts and the EHLO name. Anything else is refused. */
@@ -119,30 +139,60 @@ interface NodemailerError {
 
 export class SmtpEmailAdapter implements EmailAdapter {
   readonly provider = 'smtp' as const;
-  private readonly transport: Transporter;
+  private transport: Transporter | undefined;
+  /** The address the current transport was pinned to, under a blocking host policy. */
+  private pinnedAddress: string | undefined;
+  private readonly transportOptions: SmtpTransportOptions;
   private readonly from: string;
   private readonly password: string;
-  private readonly host: string;
-  private readonly port: number;
   private readonly checkHost: SmtpHostCheck | undefined;
+  private readonly hostPolicy: OutboundHostPolicy | undefined;
 
   constructor(options: SmtpEmailAdapterOptions) {
-    const transportOptions = smtpTransportOptions(options.url, options);
-    this.password = transportOptions.auth?.pass ?? '';
-    this.host = transportOptions.host;
-    this.port = transportOptions.port;
+    this.transportOptions = smtpTransportOptions(options.url, options);
+    this.password = this.transportOptions.auth?.pass ?? '';
     this.checkHost = options.checkHost;
-    this.transport = nodemailer.createTransport(transportOptions as Parameters<typeof nodemailer.createTransport>[0]);
+    this.hostPolicy = options.hostPolicy?.blockInternalAddresses ? options.hostPolicy : undefined;
+    if (!this.hostPolicy) this.transport = this.createTransport(this.transportOptions);
     this.from = options.from;
   }
 
+  private createTransport(options: SmtpTransportOptions & { tls?: { servername: string } }): Transporter {
+    return nodemailer.createTransport(options as Parameters<typeof nodemailer.createTransport>[0]);
+  }
+
+  /** The transport for this send: under a host policy, checked now and pinned to the address approved. */
+  private async connect(): Promise<Transporter> {
+    if (!this.hostPolicy) return this.transport as Transporter;
+    const { host } = this.transportOptions;
+    const checked = await checkOutboundHost(host, this.hostPolicy);
+    if ('problem' in checked)
+      throw new PermanentProviderError(`smtp host refused: ${checked.problem}`, {
+        provider: 'smtp',
+        code: checked.problem,
+      });
+    if (!this.transport || this.pinnedAddress !== checked.address) {
+      this.transport?.close();
+      this.transport = this.createTransport({
+        ...this.transportOptions,
+        host: checked.address,
+        ...(net.isIP(host) ? {} : { tls: { servername: host } }),
+      });
+      this.pinnedAddress = checked.address;
+    }
+    return this.transport;
+  }
+
   async send(message: EmailMessage): Promise<EmailSendResult> {
-    const problem = this.checkHost ? await this.checkHost(this.host, this.port) : undefined;
+    const problem = this.checkHost
+      ? await this.checkHost(this.transportOptions.host, this.transportOptions.port)
+      : undefined;
     if (problem) throw new PermanentProviderError(`smtp host refused: ${problem}`, { provider: 'smtp', code: problem });
     const headers = checkedHeaders('smtp', message);
     const sender = senderOf(message, this.from);
+    const transport = await this.connect();
     try {
-      const info = (await this.transport.sendMail({
+      const info = (await transport.sendMail({
         to: message.to,
         from: sender.name ? { name: sender.name, address: sender.address } : sender.address,
         subject: message.subject,
@@ -157,7 +207,7 @@ export class SmtpEmailAdapter implements EmailAdapter {
   }
 
   close(): Promise<void> {
-    this.transport.close();
+    this.transport?.close();
     return Promise.resolve();
   }
 

@@ -39,6 +39,31 @@ describe('SmtpEmailAdapter', () => {
     await fake.close();
   });
 
+  it('refuses, before connecting, a host that resolves to an internal address under a blocking policy', async () => {
+    const guarded = new SmtpEmailAdapter({
+      url: fake.url.replace('127.0.0.1', 'localhost'),
+      from: 'noreply@nudge.test',
+      timeoutMs: 2000,
+      hostPolicy: { blockInternalAddresses: true },
+    });
+    const err = await failure(guarded.send(message));
+    expect(err).to.be.instanceOf(PermanentProviderError);
+    expect(err.code).to.equal('internal_address');
+    expect(fake.messages).to.have.length(0);
+    await guarded.close();
+  });
+
+  it('connects as usual when the policy does not block (development)', async () => {
+    const open = new SmtpEmailAdapter({
+      url: fake.url,
+      from: 'noreply@nudge.test',
+      hostPolicy: { blockInternalAddresses: false },
+    });
+    await open.send(message);
+    expect(fake.messages).to.have.length(1);
+    await open.close();
+  });
+
   it('delivers the message with the URL credentials and answers its Message-ID', async () => {
     const result = await adapter.send(message);
     expect(fake.messages).to.have.length(1);

@@ -137,6 +137,22 @@ function messageJson(m: TwilioMessage): Record<string, unknown> {
   };
 }
 
+function accountJson(sid: string): Record<string, unknown> {
+  const created = new Date(0).toUTCString();
+  return {
+    sid,
+    owner_account_sid: sid,
+    friendly_name: 'Fake account',
+    status: 'active',
+    type: 'Full',
+    auth_token: '[redacted]',
+    date_created: created,
+    date_updated: created,
+    subresource_uris: {},
+    uri: `/2010-04-01/Accounts/${sid}.json`,
+  };
+}
+
 export async function startFakeTwilio(opts: { accountSid?: string; authToken?: string } = {}): Promise<FakeTwilio> {
   const accountSid = opts.accountSid ?? `AC${crypto.randomBytes(16).toString('hex')}`;
   const authToken = opts.authToken ?? crypto.randomBytes(16).toString('hex');
@@ -155,6 +171,14 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
         },
         body: f.body ?? base.body,
       };
+    }
+    // GET /Accounts/{sid}.json: what a credentials check fetches.
+    const account = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/.exec(path);
+    if (account && req.method === 'GET') {
+      const auth = parseBasic(req.headers.authorization);
+      if (!auth || auth.user !== accountSid || auth.pass !== authToken || account[1] !== accountSid)
+        return defaultError(401);
+      return { status: 200, body: accountJson(accountSid) };
     }
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages(?:\/([^/]+))?\.json$/.exec(path);
     if (!m) return defaultError(404);

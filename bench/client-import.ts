@@ -1,0 +1,116 @@
+// Client import throughput: 100,000 rows through the real route, POST /clients/import with text/csv, in chunks of
+// 10,000 (the most one request takes), each chunk one transaction: CSV parsing, the joi check of every row,
+// libphonenumber normalisation, encryption and keyed hashes of two numbers a row, and the multi-row upsert. Then the
+// same file again (every row an update). The ceiling is a bare multi-row INSERT of the same rows with knex (plaintext,
+// no checks, chunks of 1,000) into another workspace. Prints one JSON object.
+//
+//   npx tsx bench/client-import.ts [--rows=100000]      (at most 200,000)
+import crypto from 'node:crypto';
+import { getDb } from '@nudge/db';
+import { startApi, intOption } from './support';
+
+const ROWS = intOption('rows', 100_000, 200_000);
+const CHUNK = 10_000;
+
+const rowsOf = (tag: string) =>
+  Array.from({ length: ROWS }, (_, i) => {
+    const n = String(i % 100_000).padStart(5, '0');
+    return {
+      name: `Client ${i}`,
+      email: `client${i}-${tag}@example.com`,
+      phone: `+44 7911 1${n}`,
+      whatsapp: `+44 7911 1${n}`,
+      external_ref: `${tag}-${i}`,
+      notes: 'Imported by the bench',
+    };
+  });
+
+async function main(): Promise<void> {
+  const api = await startApi();
+  const db = getDb();
+  const tag = crypto.randomBytes(4).toString('hex');
+  const [ws, ceilingWs] = await db('workspaces')
+    .insert([{ name: `bench-import-${tag}` }, { name: `bench-import-ceiling-${tag}` }])
+    .returning<{ id: string }[]>('id');
+  try {
+    await db('users').where({ id: api.user.id }).update({ workspace_id: ws?.id, role: 'owner' });
+    const login = await fetch(`${api.url}/auth/jwt/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: api.user.email, password: 'bench-password-1' }),
+    });
+    const token = ((await login.json()) as { access_token: string }).access_token;
+
+    const rows = rowsOf(tag);
+    const header = 'name,email,phone,whatsapp,external_ref,notes';
+    const chunks: string[] = [];
+    for (let i = 0; i < rows.length; i += CHUNK)
+      chunks.push(
+        [
+          header,
+          ...rows
+            .slice(i, i + CHUNK)
+            .map((r) => [r.name, r.email, r.phone, r.whatsapp, r.external_ref, r.notes].join(',')),
+        ].join('\n'),
+      );
+
+    const pass = async (): Promise<{ seconds: number; imported: number; updated: number; failed: number }> => {
+      let imported = 0;
+      let updated = 0;
+      let failed = 0;
+      const started = performance.now();
+      for (const body of chunks) {
+        const res = await fetch(`${api.url}/clients/import`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+          body,
+        });
+        if (res.status !== 200) throw new Error(`import answered ${res.status}: ${await res.text()}`);
+        const out = (await res.json()) as { imported_count: number; updated_count: number; failed_count: number };
+        imported += out.imported_count;
+        updated += out.updated_count;
+        failed += out.failed_count;
+      }
+      return { seconds: (performance.now() - started) / 1000, imported, updated, failed };
+    };
+
+    const insertPass = await pass();
+    const updatePass = await pass();
+
+    const started = performance.now();
+    for (let i = 0; i < rows.length; i += 1000)
+      await db('clients').insert(
+        rows.slice(i, i + 1000).map((r) => ({ ...r, workspace_id: ceilingWs?.id, timezone: 'UTC' })),
+      );
+    const ceilingSeconds = (performance.now() - started) / 1000;
+
+    const rate = (s: number) => Math.round(ROWS / s);
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'client-import',
+        via: 'POST /clients/import, text/csv, 10,000 rows a request',
+        rows: ROWS,
+        imported: insertPass.imported,
+        failed: insertPass.failed,
+        insert_seconds: Math.round(insertPass.seconds * 100) / 100,
+        insert_rows_per_second: rate(insertPass.seconds),
+        update_rows_per_second: rate(updatePass.seconds),
+        updated: updatePass.updated,
+        ceiling: 'bare knex multi-row INSERT of the same rows, 1,000 a statement, no checks or encryption',
+        ceiling_rows_per_second: rate(ceilingSeconds),
+        insert_vs_ceiling: Math.round((ceilingSeconds / insertPass.seconds) * 100) / 100,
+        target_rows_per_second: 20_000,
+      })}\n`,
+    );
+  } finally {
+    await db('workspaces')
+      .whereIn('id', [ws?.id, ceilingWs?.id].filter(Boolean) as string[])
+      .delete();
+    await api.shutdown();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
