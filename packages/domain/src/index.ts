@@ -3,3 +3,4 @@
 export * from './birthdays/birthday-calendar';
 export * from './birthdays/birthday-message';
 export * from './post-time';
+export * from './reminders/recipient-channel';
