@@ -170,12 +170,21 @@ export async function recordNotificationAttempt(
     });
 }
 
-/** Fails a notification without a try (nothing to send to, or its day is over). */
-export async function failNotification(db: Conn, workspaceId: string, id: string, reason: string): Promise<void> {
+/**
+ * Settles a notification that is not final without a try: `failed` (nothing to send to, its day is over) or
+ * `cancelled` (its reminder was paused or cancelled before it ran).
+ */
+export async function failNotification(
+  db: Conn,
+  workspaceId: string,
+  id: string,
+  reason: string,
+  status: 'failed' | 'cancelled' = 'failed',
+): Promise<void> {
   await db('notifications')
     .where({ id, workspace_id: workspaceId })
     .whereNotIn('status', FINAL_NOTIFICATION_STATUSES)
-    .update({ status: 'failed', last_error: reason, updated_at: db.fn.now() });
+    .update({ status, last_error: reason, updated_at: db.fn.now() });
 }
 
 /** Records that dispatch job number `enqueueCount - 1` was added (the reconciler waits RECLAIM_AFTER from here). */
