@@ -7,6 +7,8 @@ import { authRoutes } from './auth/auth.router';
 import { usersRoutes } from './users/users.router';
 import { workspacesRoutes } from './workspaces/workspaces.router';
 import { birthdaysRoutes } from './birthdays/birthdays.router';
+import { notificationsRoutes } from './notifications/notifications.router';
+import { reminderSendRoutes } from './reminders/reminder-send.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -16,5 +18,7 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...workspacesRoutes(services),
     ...birthdaysRoutes(services),
     ...utilsRoutes(services),
+    ...notificationsRoutes(services),
+    ...reminderSendRoutes(services),
   ];
 }

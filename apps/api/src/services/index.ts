@@ -8,13 +8,15 @@ import { createAuthenticator } from '../auth/authenticate';
 import { createPasswords } from '../auth/passwords';
 import { AuditLog } from './audit';
 import { ListingCache } from '@nudge/cache';
-import { AuthRateLimits } from './rate-limits';
+import { AuthRateLimits, SendNowRateLimit } from './rate-limits';
 import { AuthService } from './auth.service';
 import { UsersService } from './users.service';
 import { WorkspacesService } from './workspaces.service';
 import { BirthdaysService } from './birthdays.service';
 import { HealthService } from './health.service';
 import { UtilsService } from './utils.service';
+import { NotificationsService } from './notifications.service';
+import { ReminderSendService } from './reminder-send.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -26,6 +28,8 @@ export interface Services {
   birthdays: BirthdaysService;
   health: HealthService;
   utils: UtilsService;
+  notifications: NotificationsService;
+  reminderSend: ReminderSendService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -47,6 +51,8 @@ export function createServices(deps: AppDeps): Services {
     birthdays: new BirthdaysService({ db, cache, users }),
     health: new HealthService({ db, redis }),
     utils: new UtilsService({ db, producers, cache }),
+    notifications: new NotificationsService({ db, producers, logger }),
+    reminderSend: new ReminderSendService({ db, producers, logger, limit: new SendNowRateLimit(redis, config) }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

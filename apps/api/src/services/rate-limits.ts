@@ -1,4 +1,4 @@
-// Auth rate limits, kept in Redis with rate-limiter-flexible so they hold across API replicas. Each Redis limiter
+// Rate limits (auth, and manual reminder sends per workspace), kept in Redis with rate-limiter-flexible so they hold across API replicas. Each Redis limiter
 // has an in-memory insurance limiter, so with Redis down a process limits on its own instead of failing.
 //
 // Login counts only failures. An attempt reserves its points before bcrypt and gives them back unless it turns out
@@ -24,6 +24,7 @@ export const LIMITERS = {
   ipDaily: 'login-ip-day',
   register: 'register-ip',
   forgot: 'forgot-ip',
+  sendNow: 'send-now-workspace',
 } as const;
 
 /**
@@ -47,6 +48,26 @@ export interface LoginAttempt {
   succeeded(): Promise<void>;
   /** Neither (a full hashing pool, an outage): the points are given back. */
   abandoned(): Promise<void>;
+}
+
+/** A limiter kept in Redis under `${REDIS_PREFIX}:rl:<name>`, with an in-memory insurance limiter. */
+function redisLimiter(
+  redis: Redis,
+  config: Pick<Config, 'redisPrefix'>,
+  name: string,
+  points: number,
+  duration: number,
+): RateLimiterRedis {
+  return new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `${config.redisPrefix}:rl:${name}`,
+    points,
+    duration,
+    // With Redis unreachable, go straight to the in-memory limiter rather than wait out ioredis's reconnects on
+    // every request.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration }),
+  });
 }
 
 function refusal(res: unknown): unknown {
@@ -77,16 +98,7 @@ export class AuthRateLimits {
   }
 
   private limiter(name: string, points: number, duration: number): RateLimiterRedis {
-    return new RateLimiterRedis({
-      storeClient: this.redis,
-      keyPrefix: `${this.config.redisPrefix}:rl:${name}`,
-      points,
-      duration,
-      // With Redis unreachable, go straight to the in-memory limiter rather than wait out ioredis's reconnects on
-      // every request.
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration }),
-    });
+    return redisLimiter(this.redis, this.config, name, points, duration);
   }
 
   /**
@@ -172,5 +184,20 @@ export class AuthRateLimits {
     } catch (res) {
       next(refusal(res));
     }
+  }
+}
+
+/** Manual reminder sends: REMINDER_SEND_NOW_PER_MINUTE per workspace, every call counted. */
+export class SendNowRateLimit {
+  private readonly perWorkspace: RateLimiterRedis;
+
+  constructor(redis: Redis, config: Config) {
+    this.perWorkspace = redisLimiter(redis, config, LIMITERS.sendNow, config.reminderSendNowPerMinute, 60);
+  }
+
+  async consume(workspaceId: string): Promise<void> {
+    await this.perWorkspace.consume(workspaceId, 1).catch((res: unknown) => {
+      throw refusal(res);
+    });
   }
 }
