@@ -3,3 +3,7 @@
 export * from './birthdays/birthday-calendar';
 export * from './birthdays/birthday-message';
 export * from './post-time';
+export * from './reminders/recurrence-rule';
+export * from './reminders/reminder-template';
+export * from './reminders/schedule';
+export * from './reminders/sms-segments';
