@@ -5,7 +5,7 @@
 // platform email adapter, SMS and WhatsApp to the sandbox until the dispatch issue brings Twilio.
 import { randomUUID } from 'node:crypto';
 import { findReminderDelivery, setNotificationContent, type Db, type NotificationRow } from '@nudge/db';
-import { canReceive, renderReminderTemplate, type RecipientChannel } from '@nudge/domain';
+import { canReceive, DEFAULT_SUBJECT_TEMPLATE, renderReminderTemplate, type RecipientChannel } from '@nudge/domain';
 import type { EmailAdapter } from '@nudge/channels';
 import type { Redis } from '@nudge/queue';
 import type { DispatchChannel, SendReceipt } from '../dispatch/channel.processor';
@@ -18,9 +18,6 @@ export interface ReminderMessage {
   subject: string | null;
   text: string;
 }
-
-/** The default subject of a reminder email. */
-export const DEFAULT_SUBJECT_TEMPLATE = '{{reminder.title}}';
 
 /** Sends to one client on one channel go out at most one a second (two reminders due at the same minute, say). */
 export function reminderPacer(redis: Redis, channel: RecipientChannel): TargetPacer {
