@@ -18,7 +18,7 @@ import {
   type NotificationRow,
   type ReminderRecipient,
 } from '@nudge/db';
-import { nextOccurrence, type OccurrenceContext, type ReminderSchedule } from '@nudge/domain';
+import { upcomingOccurrences, type OccurrenceContext, type ReminderSchedule } from '@nudge/domain';
 import { jobIdFor } from '@nudge/queue';
 import { reclaimDispatchJob, type DispatchJobs } from '../dispatch/dispatch-jobs';
 
@@ -26,8 +26,6 @@ import { reclaimDispatchJob, type DispatchJobs } from '../dispatch/dispatch-jobs
 export const SCAN_MARGIN_SECONDS = 30;
 /** Assignments claimed per transaction. */
 export const SCAN_BATCH_SIZE = 500;
-/** The most occurrences walked for one assignment in one tick (a minutely rule after a long outage). */
-const MAX_STEPS = 100_000;
 
 export interface ReminderScanDeps {
   db: Db;
@@ -64,29 +62,42 @@ export function occurrenceContext(r: ReminderRecipient): OccurrenceContext {
 export interface OccurrencePlan {
   /** The occurrences to send: the latest missed one (or the one due), and every later one up to the horizon. */
   take: Date[];
-  /** Missed occurrences superseded by a later missed one. */
-  skipped: Date[];
+  /** Missed occurrences superseded by a later missed one: how many, the first and the last. */
+  skipped: { count: number; first?: Date; last?: Date };
   /** The assignment's next run, after the horizon; null when the schedule is exhausted. */
   next: Date | null;
 }
 
+/** Occurrences strictly after `after`, expanded a chunk at a time (each expansion walks the rule from its start). */
+function* occurrencesAfter(schedule: ReminderSchedule, ctx: OccurrenceContext, after: Date): Generator<Date> {
+  let cursor = after;
+  for (;;) {
+    const chunk = upcomingOccurrences(schedule, ctx, cursor, 256);
+    yield* chunk;
+    const last = chunk[chunk.length - 1];
+    if (chunk.length < 256 || !last) return;
+    cursor = last;
+  }
+}
+
 /** What an assignment due at `r.next_run_at` sends in a tick at `now` looking ahead to `horizon`. */
 export function planOccurrences(r: ReminderRecipient, now: Date, horizon: Date): OccurrencePlan {
-  const schedule = r.schedule as ReminderSchedule;
-  const ctx = occurrenceContext(r);
+  const later = occurrencesAfter(r.schedule as ReminderSchedule, occurrenceContext(r), r.next_run_at as Date);
+  const following = () => later.next().value ?? null;
   let occ = r.next_run_at as Date;
-  let next = nextOccurrence(schedule, ctx, occ);
-  const skipped: Date[] = [];
-  let steps = 0;
-  while (occ <= now && next && next <= now && steps++ < MAX_STEPS) {
-    skipped.push(occ);
+  let next = following();
+  const skipped: OccurrencePlan['skipped'] = { count: 0 };
+  while (occ <= now && next && next <= now) {
+    skipped.count += 1;
+    skipped.first ??= occ;
+    skipped.last = occ;
     occ = next;
-    next = nextOccurrence(schedule, ctx, occ);
+    next = following();
   }
   const take = [occ];
-  while (next && next <= horizon && steps++ < MAX_STEPS) {
+  while (next && next <= horizon) {
     take.push(next);
-    next = nextOccurrence(schedule, ctx, next);
+    next = following();
   }
   return { take, skipped, next };
 }
@@ -116,13 +127,13 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
         await advanceAssignment(trx, key, { nextRunAt: null, lastOccurrenceAt: null, occurrences: 0 });
         continue;
       }
-      if (plan.skipped.length) {
-        skipped += plan.skipped.length;
+      if (plan.skipped.count) {
+        skipped += plan.skipped.count;
         logger.warn('missed reminder occurrences skipped; only the latest is sent', {
           ...key,
-          skipped: plan.skipped.length,
-          first: plan.skipped[0],
-          last: plan.skipped[plan.skipped.length - 1],
+          skipped: plan.skipped.count,
+          first: plan.skipped.first,
+          last: plan.skipped.last,
           sent: plan.take[0],
         });
       }
