@@ -11,3 +11,5 @@ export * from './repositories/audit-log.repository';
 export * from './repositories/notifications.repository';
 export * from './repositories/birthday-posts.repository';
 export * from './repositories/housekeeping.repository';
+export * from './pagination';
+export * from './repositories/reminders.repository';
