@@ -11,5 +11,7 @@ export * from './repositories/audit-log.repository';
 export * from './repositories/notifications.repository';
 export * from './repositories/birthday-posts.repository';
 export * from './repositories/housekeeping.repository';
+export * from './pagination';
+export * from './repositories/reminders.repository';
 export * from './repositories/reminder-scan.repository';
 export * from './repositories/notification-history.repository';

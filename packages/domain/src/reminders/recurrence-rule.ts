@@ -53,7 +53,7 @@ export function parseRecurrenceRule(rrule: string): ParsedRecurrenceRule | strin
   } catch (err) {
     return `is not a valid RRULE: ${(err as Error).message}`;
   }
-  const problem = rangeProblem(options, ruleLine);
+  const problem = rangeProblem(options, ruleLine) ?? combinationProblem(options) ?? emptinessProblem(options);
   if (problem) return problem;
 
   let dtstart: ParsedRecurrenceRule['dtstart'];
@@ -78,7 +78,9 @@ export function parseRecurrenceRule(rrule: string): ParsedRecurrenceRule | strin
 
 function rangeProblem(o: Partial<Options>, raw: string): string | null {
   if (o.freq === undefined || o.freq === null) return 'must name a FREQ';
-  if (o.freq === Frequency.SECONDLY) return 'FREQ=SECONDLY is not supported: reminders are scheduled to the minute';
+  if (o.freq === Frequency.SECONDLY || o.freq === Frequency.MINUTELY) {
+    return 'FREQ must be HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY';
+  }
   if (o.interval !== undefined && !isIntIn(o.interval, 1, 1000)) return 'INTERVAL must be an integer from 1 to 1000';
   if (o.count !== undefined && o.count !== null && !isIntIn(o.count, 1, 100_000)) {
     return 'COUNT must be a positive integer';
@@ -106,4 +108,69 @@ function rangeProblem(o: Partial<Options>, raw: string): string | null {
     if (n !== undefined && n !== null && !(isIntIn(n, -53, 53) && n !== 0)) return 'BYDAY has an invalid ordinal';
   }
   return null;
+}
+
+function ordinalsOf(o: Partial<Options>): number[] {
+  return asList(o.byweekday as unknown)
+    .map((w) => (w as { n?: number | null }).n)
+    .filter((n): n is number => typeof n === 'number' && n !== 0);
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * The BY parts RFC 5545 does not allow with the rule's FREQ (the library would silently read them otherwise), and
+ * the INTERVALs that, from a start the caller does not control (the creation time), may never reach the hours,
+ * weekdays or months the rule names: every other hour never meets BYHOUR=3 from an even hour.
+ */
+function combinationProblem(o: Partial<Options>): string | null {
+  const interval = o.interval ?? 1;
+  if (o.freq === Frequency.HOURLY && o.byhour != null && gcd(interval, 24) > 1) {
+    return 'with FREQ=HOURLY and BYHOUR, INTERVAL must have no factor in common with 24';
+  }
+  if (o.freq === Frequency.DAILY && o.byweekday != null && interval % 7 === 0) {
+    return 'with FREQ=DAILY and BYDAY, INTERVAL cannot be a multiple of 7 (use FREQ=WEEKLY)';
+  }
+  if (o.freq === Frequency.MONTHLY && o.bymonth != null && gcd(interval, 12) > 1) {
+    return 'with FREQ=MONTHLY and BYMONTH, INTERVAL must have no factor in common with 12 (use FREQ=YEARLY)';
+  }
+  const monthlyOrYearly = o.freq === Frequency.MONTHLY || o.freq === Frequency.YEARLY;
+  if (o.byweekno != null && o.freq !== Frequency.YEARLY) return 'BYWEEKNO is only allowed with FREQ=YEARLY';
+  if (o.byyearday != null && [Frequency.DAILY, Frequency.WEEKLY, Frequency.MONTHLY].includes(o.freq as never)) {
+    return 'BYYEARDAY is not allowed with FREQ=DAILY, WEEKLY or MONTHLY';
+  }
+  if (o.bymonthday != null && o.freq === Frequency.WEEKLY) return 'BYMONTHDAY is not allowed with FREQ=WEEKLY';
+  if (o.bysetpos != null && !monthlyOrYearly) return 'BYSETPOS is supported with FREQ=MONTHLY or YEARLY only';
+  const ordinals = ordinalsOf(o);
+  if (ordinals.length && !monthlyOrYearly) return 'a numbered BYDAY (such as 1MO) needs FREQ=MONTHLY or YEARLY';
+  const monthScoped = o.freq === Frequency.MONTHLY || o.bymonth != null;
+  if (monthScoped && ordinals.some((n) => Math.abs(n) > 5)) return 'a numbered BYDAY within a month is from -5 to 5';
+  return null;
+}
+
+const PROBE_START = new Date(Date.UTC(2000, 0, 1));
+
+/**
+ * A rule whose BY parts no date satisfies (BYMONTH=2;BYMONTHDAY=30) would make the library iterate up to the year
+ * 9999 on every expansion, as it checks UNTIL only on a matching date. Such a rule is refused here, by probes that
+ * stay cheap even when they find nothing: the day filters alone under FREQ=YEARLY (one step a year), then, when
+ * BYSETPOS or a numbered BYDAY can still empty the set, the rule itself (MONTHLY or YEARLY only, see above).
+ */
+function emptinessProblem(o: Partial<Options>): string | null {
+  const NONE = 'matches no date';
+  const dayParts = {
+    bymonth: o.bymonth,
+    byweekno: o.byweekno,
+    byyearday: o.byyearday,
+    bymonthday: o.bymonthday,
+    byweekday:
+      o.byweekday == null ? undefined : asList(o.byweekday as unknown).map((w) => (w as { weekday: number }).weekday),
+  };
+  if (Object.values(dayParts).every((v) => v == null)) return null;
+  const filters = new RRule({ freq: Frequency.YEARLY, dtstart: PROBE_START, ...(dayParts as Partial<Options>) });
+  if (!filters.after(PROBE_START, true)) return NONE;
+  if (o.bysetpos == null && !ordinalsOf(o).length) return null;
+  const { count: _count, until: _until, ...rest } = o;
+  const rule = new RRule({ ...rest, dtstart: PROBE_START });
+  return rule.after(PROBE_START, true) ? null : NONE;
 }

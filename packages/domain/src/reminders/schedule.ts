@@ -26,6 +26,11 @@ export interface OccurrenceContext {
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
+/**
+ * How far past `after` a rule is expanded: a rule that matches no date (BYMONTH=2;BYMONTHDAY=30) would otherwise
+ * be iterated day by day up to the year 9999. An occurrence further ahead than this counts as none.
+ */
+const HORIZON_MS = 100 * 366 * DAY;
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** The first occurrence strictly after `after`, or null when the schedule is exhausted. */
@@ -42,7 +47,7 @@ export function upcomingOccurrences(s: ReminderSchedule, ctx: OccurrenceContext,
     return [at];
   }
   const out: Date[] = [];
-  expandRecurring(s, ctx, (at) => {
+  expandRecurring(s, ctx, after.getTime() + HORIZON_MS, (at) => {
     if (at > after.getTime()) out.push(new Date(at));
     return out.length < count;
   });
@@ -73,6 +78,7 @@ function isLeapDayYearly(o: Partial<Options>, dtstartWall: number): boolean {
 function expandRecurring(
   s: Extract<ReminderSchedule, { kind: 'recurring' }>,
   ctx: OccurrenceContext,
+  horizon: number,
   visit: (at: number) => boolean,
 ): void {
   const parsed = parseRecurrenceRule(s.rrule);
@@ -101,14 +107,12 @@ function expandRecurring(
     options.bymonth = [2];
     options.bymonthday = [-1];
   }
-  // The rule need not be expanded past the last reading that can still come before `until`.
-  const bounds = [options.until?.getTime() ?? Infinity];
-  if (until !== Infinity) bounds.push(wallOf(new Date(until), ctx.zone) + 2 * DAY);
-  const wallUntil = Math.min(...bounds);
+  // The rule need not be expanded past the last reading that can still come before `until` and the horizon.
+  const lastWall = wallOf(new Date(Math.min(until, horizon)), ctx.zone) + 2 * DAY;
   const rule = new RRule({
     ...options,
     dtstart,
-    until: wallUntil === Infinity ? null : new Date(wallUntil),
+    until: new Date(Math.min(options.until?.getTime() ?? Infinity, lastWall)),
     tzid: null,
   });
 
@@ -119,7 +123,7 @@ function expandRecurring(
     if (leapDay) date = celebrationDateIn('2000-02-29', wall.getUTCFullYear(), ctx.leapDayRule);
     const at = postInstant(date, `${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}`, ctx.zone)?.getTime();
     if (at === undefined || at < floor || at <= last) return true;
-    if (at > until) return false;
+    if (at > until || at > horizon) return false;
     last = at;
     produced += 1;
     return visit(at) && produced < limit;

@@ -93,7 +93,7 @@ describe('reminder schedule', () => {
 
     it('never repeats the instant a gap moved two readings to', () => {
       const ctx = ctxIn('America/New_York', '2027-03-14T06:00:00Z');
-      expect(upcoming(recurring('FREQ=MINUTELY;INTERVAL=30'), ctx, 4)).to.deep.equal([
+      expect(upcoming(recurring('FREQ=HOURLY;BYMINUTE=0,30'), ctx, 4)).to.deep.equal([
         '2027-03-14T06:00:00.000Z',
         '2027-03-14T06:30:00.000Z',
         '2027-03-14T07:00:00.000Z',
@@ -183,6 +183,11 @@ describe('reminder schedule', () => {
       expect(upcoming(s, ctx, 5)).to.deep.equal(['2027-01-01T09:00:00.000Z', '2027-01-02T09:00:00.000Z']);
     });
 
+    it('refuses, quickly, to expand a rule that matches no date (validation keeps it out of storage)', () => {
+      const s = recurring('FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30');
+      expect(() => nextOccurrence(s, ctx, ctx.createdAt)).to.throw(RangeError, /matches no date/);
+    });
+
     it('answers nothing for an unknown zone', () => {
       expect(upcoming(recurring('FREQ=DAILY'), ctxIn('Nowhere/Town', '2027-01-01T00:00:00Z'), 1)).to.deep.equal([]);
     });
@@ -221,7 +226,11 @@ describe('reminder schedule', () => {
         .subarray(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'], { minLength: 1 })
         .map((days) => `FREQ=WEEKLY;BYDAY=${days.join(',')};BYHOUR=2;BYMINUTE=30`),
     );
-    const created = fc.date({ min: new Date('2024-01-01T00:00:00Z'), max: new Date('2030-12-31T00:00:00Z') });
+    const created = fc.date({
+      min: new Date('2024-01-01T00:00:00Z'),
+      max: new Date('2030-12-31T00:00:00Z'),
+      noInvalidDate: true,
+    });
 
     it('produces strictly increasing occurrences, each the next after the one before', () => {
       fc.assert(
