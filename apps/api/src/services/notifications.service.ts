@@ -4,6 +4,8 @@
 import {
   cancelQueuedNotification,
   countNotificationsByStatus,
+  decodeCursor,
+  encodeCursor,
   findNotificationDetail,
   findNotificationInScope,
   listNotifications,
@@ -19,7 +21,6 @@ import type { Logger } from '@nudge/logger';
 import { DISPATCH_QUEUES, jobIdFor, type Producers } from '@nudge/queue';
 import { idScope, isManagerOf, ownScope, type Principal } from '../auth/principal';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors/domain-errors';
-import { decodeCursor, encodeCursor } from '../http/cursor';
 import { enqueueNotifications } from './notification-dispatch';
 
 export interface NotificationListQuery extends NotificationFilters {
@@ -32,29 +33,20 @@ export interface NotificationPage {
   next_cursor: string | null;
 }
 
-const POSITION_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class NotificationsService {
   constructor(private readonly deps: { db: Db; producers: Producers; logger: Logger }) {}
 
   async list(p: Principal, q: NotificationListQuery): Promise<NotificationPage> {
-    let after: { createdAt: string; id: string } | undefined;
-    if (q.cursor) {
-      const c = decodeCursor(q.cursor, ['at', 'id']);
-      if (!POSITION_AT.test(c.at) || !UUID.test(c.id))
-        throw ValidationFailed.field('query', 'cursor', '"cursor" is not a cursor this collection gave out');
-      after = { createdAt: c.at, id: c.id };
-    }
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    if (q.cursor !== undefined && !after)
+      throw ValidationFailed.field('query', 'cursor', '"cursor" is not a cursor this collection gave out');
     const { limit, cursor: _cursor, ...filters } = q;
     // One row more than the page tells whether there is a next page.
     const rows = await listNotifications(this.deps.db, ownScope(p), filters, { limit: limit + 1, after });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return {
-      items,
-      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.position_at, id: last.id }) : null,
-    };
+    return { items, next_cursor: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
   count(p: Principal, filters: Omit<NotificationFilters, 'status'>): Promise<Record<NotificationStatus | 'total', number>> {

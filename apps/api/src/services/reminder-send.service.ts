@@ -3,7 +3,7 @@
 // occurrence, so a repeat within the minute finds them (same ids, nothing sent twice) and the scan and send-now can
 // never send one (reminder, client, occurrence) twice. They are enqueued after the insert commits. Limited per
 // workspace (REMINDER_SEND_NOW_PER_MINUTE).
-import { findReminderRecipients, findReminderState, insertReminderNotifications, type Db } from '@nudge/db';
+import { findReminder, findReminderRecipients, insertReminderNotifications, type Db } from '@nudge/db';
 import type { Logger } from '@nudge/logger';
 import type { Producers } from '@nudge/queue';
 import { idScope, isManagerOf, type Principal } from '../auth/principal';
@@ -29,7 +29,7 @@ export class ReminderSendService {
 
   async sendNow(p: Principal, reminderId: string, clientIds?: string[], now = new Date()): Promise<SendNowResult> {
     const { db } = this.deps;
-    const reminder = await findReminderState(db, idScope(p), reminderId);
+    const reminder = await findReminder(db, idScope(p), reminderId);
     if (!reminder) throw new NotFound('No such reminder');
     if (!isManagerOf(p, reminder.workspace_id)) throw new Forbidden();
     // A paused reminder too: its dispatch jobs would find it paused and cancel what was just sent.

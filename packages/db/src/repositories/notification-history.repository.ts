@@ -2,6 +2,7 @@
 // one notification with its reminder's title, its client's name and its attempts. Birthday posts are listed too.
 import type { Conn } from '../connection';
 import { applyScope, type WorkspaceScope } from '../scope';
+import type { KeysetPosition } from '../pagination';
 import {
   NOTIFICATION_STATUSES,
   type NotificationAttemptRow,
@@ -23,17 +24,6 @@ export interface NotificationFilters {
   to?: Date;
 }
 
-/** Where a page ends: the last row's created_at (microseconds, as text) and id. */
-export interface NotificationPosition {
-  createdAt: string;
-  id: string;
-}
-
-export interface NotificationListRow extends NotificationRow {
-  /** created_at to the microsecond, for the next page's position. */
-  position_at: string;
-}
-
 function filtered(db: Conn, scope: WorkspaceScope, f: NotificationFilters) {
   const q = applyScope(db<NotificationRow>('notifications as n'), scope, 'n.workspace_id');
   if (f.status) q.where('n.status', f.status);
@@ -46,24 +36,23 @@ function filtered(db: Conn, scope: WorkspaceScope, f: NotificationFilters) {
   return q;
 }
 
+/**
+ * A page, newest first, after a keyset position (pagination.ts). The position holds created_at to the millisecond,
+ * so rows are ordered and compared at that precision: a scan's rows share one created_at (its transaction's).
+ */
 export async function listNotifications(
   db: Conn,
   scope: WorkspaceScope,
   f: NotificationFilters,
-  page: { limit: number; after?: NotificationPosition },
-): Promise<NotificationListRow[]> {
+  page: { limit: number; after?: KeysetPosition },
+): Promise<NotificationRow[]> {
+  const at = "date_trunc('milliseconds', n.created_at)";
   const q = filtered(db, scope, f)
-    .orderBy([
-      { column: 'n.created_at', order: 'desc' },
-      { column: 'n.id', order: 'desc' },
-    ])
+    .orderByRaw(`${at} DESC, n.id DESC`)
     .limit(page.limit)
-    .select(
-      'n.*',
-      db.raw(`to_char(n.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position_at`),
-    );
-  if (page.after) q.whereRaw('(n.created_at, n.id) < (?::timestamptz, ?::uuid)', [page.after.createdAt, page.after.id]);
-  return q as unknown as Promise<NotificationListRow[]>;
+    .select('n.*');
+  if (page.after) q.whereRaw(`(${at}, n.id) < (?::timestamptz, ?::uuid)`, [page.after.created_at, page.after.id]);
+  return q as unknown as Promise<NotificationRow[]>;
 }
 
 /** How many notifications are in each status, with the total. */

@@ -2,7 +2,6 @@
 // the next runs it records. Send-now inserts its notifications through the same function, so a notification of a
 // (reminder, client, occurrence) exists once however it came about: its dedupe_key is unique.
 import type { Conn } from '../connection';
-import { applyScope, type WorkspaceScope } from '../scope';
 import {
   firstReceivableChannel,
   intendedChannel,
@@ -270,11 +269,3 @@ export async function findReminderDelivery(
   return { reminder: reminder ?? null, client: client ?? null };
 }
 
-/** A reminder's workspace and status, as send-now checks them. */
-export async function findReminderState(
-  db: Conn,
-  scope: WorkspaceScope,
-  id: string,
-): Promise<{ id: string; workspace_id: string; status: string } | undefined> {
-  return applyScope(db('reminders').where({ id }), scope).first('id', 'workspace_id', 'status');
-}
