@@ -45,7 +45,6 @@ export async function addDispatchJob(
 ): Promise<void> {
   const opts = dispatchJobOptions(jobId, undefined, delayMs);
   // dispatch-email also carries password resets, so its payload names its kind.
-  if (channel === 'email')
-    await producers.add(QUEUES.dispatchEmail, { kind: 'notification', notificationId }, opts);
+  if (channel === 'email') await producers.add(QUEUES.dispatchEmail, { kind: 'notification', notificationId }, opts);
   else await producers.add(DISPATCH_QUEUES[channel], { notificationId }, opts);
 }

@@ -33,7 +33,6 @@ export interface NotificationPage {
   next_cursor: string | null;
 }
 
-
 export class NotificationsService {
   constructor(private readonly deps: { db: Db; producers: Producers; logger: Logger }) {}
 
@@ -49,7 +48,10 @@ export class NotificationsService {
     return { items, next_cursor: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
-  count(p: Principal, filters: Omit<NotificationFilters, 'status'>): Promise<Record<NotificationStatus | 'total', number>> {
+  count(
+    p: Principal,
+    filters: Omit<NotificationFilters, 'status'>,
+  ): Promise<Record<NotificationStatus | 'total', number>> {
     return countNotificationsByStatus(this.deps.db, ownScope(p), filters);
   }
 

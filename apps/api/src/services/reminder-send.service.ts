@@ -23,9 +23,7 @@ export function occurrenceMinute(now: Date): Date {
 }
 
 export class ReminderSendService {
-  constructor(
-    private readonly deps: { db: Db; producers: Producers; logger: Logger; limit: SendNowRateLimit },
-  ) {}
+  constructor(private readonly deps: { db: Db; producers: Producers; logger: Logger; limit: SendNowRateLimit }) {}
 
   async sendNow(p: Principal, reminderId: string, clientIds?: string[], now = new Date()): Promise<SendNowResult> {
     const { db } = this.deps;
@@ -43,7 +41,13 @@ export class ReminderSendService {
       const issues = clientIds.flatMap((id, i) =>
         found.has(id)
           ? []
-          : [{ loc: ['body', 'client_ids', i], msg: `"${id}" is not an active client of this reminder`, type: 'any.invalid' }],
+          : [
+              {
+                loc: ['body', 'client_ids', i],
+                msg: `"${id}" is not an active client of this reminder`,
+                type: 'any.invalid',
+              },
+            ],
       );
       if (issues.length) throw new ValidationFailed(issues);
     }

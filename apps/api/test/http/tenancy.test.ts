@@ -2,7 +2,8 @@
 // Express's own routing table, so a new id route without a case here fails this test.
 import { expect } from 'chai';
 import request from 'supertest';
-import { testApp, servedRoutes, team, superuser, unique, type Session } from '../helpers';
+import { testApp, testDeps, servedRoutes, team, superuser, unique, type Session } from '../helpers';
+import { insertClient, insertNotification, insertReminder } from '../notifications/notification-fixtures';
 
 type Team = Awaited<ReturnType<typeof team>>;
 
@@ -13,11 +14,16 @@ interface Fixture {
   standaloneB: string;
 }
 
+/** Each team's reminder and notification, inserted directly (their write APIs belong to other routes). */
+const rows = new Map<string, { reminder: string; notification: string }>();
+
 /** The id a route's `:id` takes, in the given team, for a caller who is not its owner. */
 function idFor(path: string, t: Team, standalone: string): string {
   if (path.startsWith('/users/')) return t.admin.user.id;
   if (path.startsWith('/workspaces/')) return t.workspaceId;
   if (path.startsWith('/birthdays/')) return standalone;
+  if (path.startsWith('/reminders/')) return rows.get(t.workspaceId)!.reminder;
+  if (path.startsWith('/notifications/')) return rows.get(t.workspaceId)!.notification;
   throw new Error(`no tenancy case for ${path}: add one to tenancy.test.ts`);
 }
 
@@ -53,6 +59,15 @@ describe('tenancy', () => {
         .send({ name: unique('Solo'), date_of_birth: '1985-06-07', workspace_id: t.workspaceId })
         .expect(201);
       fx[key] = res.body.id as string;
+      const db = testDeps().db;
+      const client = await insertClient(db, t.workspaceId, unique('Client'));
+      const reminder = await insertReminder(db, t.workspaceId, [client]);
+      const notification = await insertNotification(db, t.workspaceId, {
+        reminder_id: reminder,
+        client_id: client,
+        status: 'failed',
+      });
+      rows.set(t.workspaceId, { reminder, notification: notification.id });
     }
   });
 

@@ -5,6 +5,10 @@ import { testApp, testDeps, team } from '../helpers';
 import { insertClient, insertNotification, insertReminder } from './notification-fixtures';
 
 type Team = Awaited<ReturnType<typeof team>>;
+interface Page {
+  items: { id: string }[];
+  next_cursor: string | null;
+}
 
 describe('notification history', () => {
   const db = testDeps().db;
@@ -65,12 +69,7 @@ describe('notification history', () => {
   describe('GET /notifications/', () => {
     it("lists the caller's workspace's notifications newest first, birthday posts included", async () => {
       const res = await request(testApp()).get('/notifications/').set(t.member.auth).expect(200);
-      expect(res.body.items.map((n: { id: string }) => n.id)).to.deep.equal([
-        ids.queued,
-        ids.sms,
-        ids.failed,
-        ids.birthday,
-      ]);
+      expect((res.body as Page).items.map((n) => n.id)).to.deep.equal([ids.queued, ids.sms, ids.failed, ids.birthday]);
       expect(res.body.next_cursor).to.equal(null);
       expect(res.body.items[2]).to.include({
         kind: 'reminder',
@@ -91,15 +90,15 @@ describe('notification history', () => {
         .query({ limit: 3, cursor: first.body.next_cursor })
         .set(t.member.auth)
         .expect(200);
-      expect(second.body.items.map((n: { id: string }) => n.id)).to.deep.equal([ids.birthday]);
+      expect((second.body as Page).items.map((n) => n.id)).to.deep.equal([ids.birthday]);
       expect(second.body.next_cursor).to.equal(null);
     });
 
     it('filters by status, channel, kind, client, reminder and date', async () => {
       const list = async (query: Record<string, string>) =>
-        (await request(testApp()).get('/notifications/').query(query).set(t.member.auth).expect(200)).body.items.map(
-          (n: { id: string }) => n.id,
-        );
+        (
+          (await request(testApp()).get('/notifications/').query(query).set(t.member.auth).expect(200)).body as Page
+        ).items.map((n) => n.id);
       expect(await list({ status: 'failed' })).to.deep.equal([ids.failed]);
       expect(await list({ channel: 'sms' })).to.deep.equal([ids.sms]);
       expect(await list({ kind: 'birthday' })).to.deep.equal([ids.birthday]);
@@ -128,7 +127,7 @@ describe('notification history', () => {
 
     it("lists only the caller's own workspace's notifications", async () => {
       const theirs = await request(testApp()).get('/notifications/').set(other.owner.auth).expect(200);
-      expect(theirs.body.items.map((n: { id: string }) => n.id)).to.deep.equal([ids.foreign]);
+      expect((theirs.body as Page).items.map((n) => n.id)).to.deep.equal([ids.foreign]);
     });
   });
 

@@ -178,7 +178,11 @@ export async function reclaimStaleBirthdayPosts(
     if (r.outcome === 'dropped') continue;
     await markBirthdayPostEnqueued(db, post.workspace_id, post.id, r.enqueueCount, now);
     if (r.outcome === 'live') continue;
-    logger.info('birthday post enqueued again', { workspaceId: post.workspace_id, notificationId: nid, jobId: r.jobId });
+    logger.info('birthday post enqueued again', {
+      workspaceId: post.workspace_id,
+      notificationId: nid,
+      jobId: r.jobId,
+    });
     reclaimed += 1;
   }
   return reclaimed;

@@ -69,7 +69,7 @@ export interface OccurrencePlan {
 }
 
 /** Occurrences strictly after `after`, expanded a chunk at a time (each expansion walks the rule from its start). */
-function* occurrencesAfter(schedule: ReminderSchedule, ctx: OccurrenceContext, after: Date): Generator<Date> {
+function* occurrencesAfter(schedule: ReminderSchedule, ctx: OccurrenceContext, after: Date): Generator<Date, void> {
   let cursor = after;
   for (;;) {
     const chunk = upcomingOccurrences(schedule, ctx, cursor, 256);
@@ -83,7 +83,10 @@ function* occurrencesAfter(schedule: ReminderSchedule, ctx: OccurrenceContext, a
 /** What an assignment due at `r.next_run_at` sends in a tick at `now` looking ahead to `horizon`. */
 export function planOccurrences(r: ReminderRecipient, now: Date, horizon: Date): OccurrencePlan {
   const later = occurrencesAfter(r.schedule as ReminderSchedule, occurrenceContext(r), r.next_run_at as Date);
-  const following = () => later.next().value ?? null;
+  const following = (): Date | null => {
+    const step = later.next();
+    return step.done ? null : step.value;
+  };
   let occ = r.next_run_at as Date;
   let next = following();
   const skipped: OccurrencePlan['skipped'] = { count: 0 };

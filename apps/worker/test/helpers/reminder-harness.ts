@@ -24,7 +24,11 @@ import { dispatchJobsOn } from '../../src/dispatch/dispatch-jobs';
 import { backoffStrategy } from '../../src/dispatch/retry-policy';
 import { createEmailProcessor } from '../../src/processors/email.processor';
 import { createSandboxMessageProcessor } from '../../src/processors/sandbox-message.processor';
-import { runReminderScan, type ReminderScanDeps, type ReminderScanResult } from '../../src/reminders/reminder-scan.service';
+import {
+  runReminderScan,
+  type ReminderScanDeps,
+  type ReminderScanResult,
+} from '../../src/reminders/reminder-scan.service';
 import { FAST_RETRY } from './birthday-harness';
 
 export interface ClientOptions {
@@ -194,7 +198,7 @@ export async function startReminderHarness(): Promise<ReminderHarness> {
       await Promise.all(workers.map((w) => w.pause()));
     },
     resumeWorkers() {
-      for (const w of workers) w.resume();
+      for (const w of workers) void w.resume();
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close()));

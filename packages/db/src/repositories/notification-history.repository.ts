@@ -47,12 +47,9 @@ export async function listNotifications(
   page: { limit: number; after?: KeysetPosition },
 ): Promise<NotificationRow[]> {
   const at = "date_trunc('milliseconds', n.created_at)";
-  const q = filtered(db, scope, f)
-    .orderByRaw(`${at} DESC, n.id DESC`)
-    .limit(page.limit)
-    .select('n.*');
+  const q = filtered(db, scope, f).orderByRaw(`${at} DESC, n.id DESC`).limit(page.limit).select('n.*');
   if (page.after) q.whereRaw(`(${at}, n.id) < (?::timestamptz, ?::uuid)`, [page.after.created_at, page.after.id]);
-  return q as unknown as Promise<NotificationRow[]>;
+  return q;
 }
 
 /** How many notifications are in each status, with the total. */
@@ -63,7 +60,10 @@ export async function countNotificationsByStatus(
 ): Promise<Record<NotificationStatus | 'total', number>> {
   const rows = (await filtered(db, scope, f)
     .groupBy('n.status')
-    .select('n.status', db.raw('count(*)::int AS count'))) as unknown as { status: NotificationStatus; count: number }[];
+    .select('n.status', db.raw('count(*)::int AS count'))) as unknown as {
+    status: NotificationStatus;
+    count: number;
+  }[];
   const out = Object.fromEntries(NOTIFICATION_STATUSES.map((s) => [s, 0])) as Record<NotificationStatus, number>;
   let total = 0;
   for (const r of rows) {
@@ -92,12 +92,11 @@ export async function findNotificationDetail(
   scope: WorkspaceScope,
   id: string,
 ): Promise<NotificationDetail | undefined> {
-  const row = (await applyScope(db('notifications as n').where('n.id', id), scope, 'n.workspace_id')
+  const found: unknown = await applyScope(db('notifications as n').where('n.id', id), scope, 'n.workspace_id')
     .leftJoin('reminders as r', 'r.id', 'n.reminder_id')
     .leftJoin('clients as c', 'c.id', 'n.client_id')
-    .first('n.*', 'r.title as reminder_title', 'c.name as client_name')) as
-    | (NotificationRow & { reminder_title: string | null; client_name: string | null })
-    | undefined;
+    .first('n.*', 'r.title as reminder_title', 'c.name as client_name');
+  const row = found as (NotificationRow & { reminder_title: string | null; client_name: string | null }) | undefined;
   if (!row) return undefined;
   const attempts = await db<NotificationAttemptRow>('notification_attempts')
     .where({ notification_id: id })

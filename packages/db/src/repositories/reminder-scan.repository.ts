@@ -156,7 +156,8 @@ export async function insertReminderNotifications(
   const byKey = new Map<string, NotificationRow>(inserted.map((n) => [n.dedupe_key, n]));
   const missing = rows.map((r) => r.dedupe_key).filter((k) => !byKey.has(k));
   if (missing.length) {
-    for (const n of await db<NotificationRow>('notifications').whereIn('dedupe_key', missing)) byKey.set(n.dedupe_key, n);
+    for (const n of await db<NotificationRow>('notifications').whereIn('dedupe_key', missing))
+      byKey.set(n.dedupe_key, n);
   }
   return rows.flatMap((r) => {
     const n = byKey.get(r.dedupe_key);
@@ -234,7 +235,7 @@ export async function findReminderDelivery(
   db: Conn,
   n: Pick<NotificationRow, 'workspace_id' | 'reminder_id' | 'client_id'>,
 ): Promise<ReminderDelivery> {
-  const reminder = n.reminder_id
+  const reminder: unknown = n.reminder_id
     ? await db('reminders')
         .where({ id: n.reminder_id, workspace_id: n.workspace_id })
         .first(
@@ -250,7 +251,7 @@ export async function findReminderDelivery(
           db.raw("to_char(due_date, 'YYYY-MM-DD') AS due_date"),
         )
     : undefined;
-  const client = n.client_id
+  const client: unknown = n.client_id
     ? await db('clients')
         .where({ id: n.client_id, workspace_id: n.workspace_id })
         .first(
@@ -266,6 +267,8 @@ export async function findReminderDelivery(
           db.raw('whatsapp IS NOT NULL AS has_whatsapp'),
         )
     : undefined;
-  return { reminder: reminder ?? null, client: client ?? null };
+  return {
+    reminder: (reminder as ReminderDelivery['reminder'] | undefined) ?? null,
+    client: (client as ReminderDelivery['client'] | undefined) ?? null,
+  };
 }
-

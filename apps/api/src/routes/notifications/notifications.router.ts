@@ -65,7 +65,7 @@ export function notificationsRoutes({ notifications }: Services): RouteSpec[] {
       schemas: { query: countQuery },
       responses: { 200: { description: 'One key per status, and total', schema: notificationCount } },
       handler: async (req, res) => {
-        const { status: _status, ...filters } = filtersOf(req.valid.query as FilterQuery);
+        const { status: _status, ...filters } = filtersOf(req.valid.query);
         res.json(await notifications.count(principalOf(req), filters));
       },
     },

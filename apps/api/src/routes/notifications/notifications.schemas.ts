@@ -14,7 +14,9 @@ const filters = {
   client_id: uuid(),
   reminder_id: uuid(),
   from: Joi.date().iso(),
-  to: Joi.date().iso().when('from', { is: Joi.exist(), then: Joi.date().greater(Joi.ref('from')) }),
+  to: Joi.date()
+    .iso()
+    .when('from', { is: Joi.exist(), then: Joi.date().greater(Joi.ref('from')) }),
 };
 
 export const listQuery = Joi.object({
