@@ -20,6 +20,8 @@ describe('the reminder scan', function () {
     h = await startReminderHarness();
   });
   after(() => h.close());
+  // Each test's assignments stop with it, so a later tick counts only its own test's.
+  afterEach(() => h.db('reminder_clients').update({ next_run_at: null }));
 
   const crashingJobs = (): DispatchJobs => {
     const real = dispatchJobsOn(h.producers);
