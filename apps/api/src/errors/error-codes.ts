@@ -19,7 +19,7 @@ export const ERROR_CODES = {
   Forbidden: ['FORBIDDEN', 'NO_WORKSPACE', 'HTTPS_REQUIRED'],
   NotFound: ['NOT_FOUND'],
   MethodNotAllowed: ['METHOD_NOT_ALLOWED'],
-  Conflict: ['CONFLICT', 'LAST_OWNER'],
+  Conflict: ['CONFLICT', 'LAST_OWNER', 'REMINDER_FINISHED'],
   PayloadTooLarge: ['PAYLOAD_TOO_LARGE'],
   UnsupportedMediaType: ['UNSUPPORTED_MEDIA_TYPE'],
   ValidationFailed: ['VALIDATION_ERROR'],

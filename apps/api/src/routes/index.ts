@@ -7,6 +7,7 @@ import { authRoutes } from './auth/auth.router';
 import { usersRoutes } from './users/users.router';
 import { workspacesRoutes } from './workspaces/workspaces.router';
 import { birthdaysRoutes } from './birthdays/birthdays.router';
+import { remindersRoutes } from './reminders/reminders.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -15,6 +16,7 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...usersRoutes(services),
     ...workspacesRoutes(services),
     ...birthdaysRoutes(services),
+    ...remindersRoutes(services),
     ...utilsRoutes(services),
   ];
 }
