@@ -130,7 +130,13 @@ export class RemindersService {
       after,
       limit: q.limit,
     });
-    return { items, next_cursor: nextCursorOf(items, q.limit) };
+    return {
+      items,
+      next_cursor: nextCursorOf(
+        items.map((r) => ({ at: r.cursor_at, id: r.id })),
+        q.limit,
+      ),
+    };
   }
 
   async get(p: Principal, id: string): Promise<ReminderWithClients> {
