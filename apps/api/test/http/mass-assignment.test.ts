@@ -33,7 +33,7 @@ describe('mass assignment', () => {
         ? t.member.user.id
         : path.startsWith('/workspaces/')
           ? t.workspaceId
-          : path.startsWith('/birthdays/')
+          : path.startsWith('/birthdays/') || path.startsWith('/reminders/')
             ? '00000000-0000-4000-8000-000000000001'
             : unique();
     const accepted: string[] = [];
