@@ -1,14 +1,19 @@
 // The opaque cursor of the `{items, next_cursor}` collections: a keyset position (created_at, id), so a page never
 // repeats or skips a row when rows are added meanwhile. Opaque to clients: its encoding may change.
 export interface KeysetPosition {
-  created_at: Date;
+  /** The row's created_at to the microsecond, as PostgreSQL wrote it (a JS Date would drop the microseconds). */
+  at: string;
   id: string;
 }
+
+/** The select expression of a KeysetPosition's `at` for a table's created_at. */
+export const CURSOR_AT_SQL = (table: string) =>
+  `to_char(${table}.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function encodeCursor(p: KeysetPosition): string {
-  return Buffer.from(JSON.stringify([p.created_at.toISOString(), p.id])).toString('base64url');
+  return Buffer.from(JSON.stringify([p.at, p.id])).toString('base64url');
 }
 
 /** The position a cursor names, or undefined for anything this API did not hand out. */
@@ -16,9 +21,9 @@ export function decodeCursor(cursor: string): KeysetPosition | undefined {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'string') return undefined;
-    const at = new Date(v[0]);
-    if (Number.isNaN(at.getTime()) || !UUID.test(v[1])) return undefined;
-    return { created_at: at, id: v[1] };
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(v[0]) || Number.isNaN(Date.parse(v[0]))) return undefined;
+    if (!UUID.test(v[1])) return undefined;
+    return { at: v[0], id: v[1] };
   } catch {
     return undefined;
   }

@@ -22,9 +22,10 @@ export const ERROR_CODES = {
   Conflict: [
     'CONFLICT',
     'LAST_OWNER',
+    'REMINDER_FINISHED',
+    'REMINDER_PAUSED',
     'NOTIFICATION_NOT_RESENDABLE',
     'NOTIFICATION_NOT_CANCELLABLE',
-    'REMINDER_NOT_ACTIVE',
   ],
   PayloadTooLarge: ['PAYLOAD_TOO_LARGE'],
   UnsupportedMediaType: ['UNSUPPORTED_MEDIA_TYPE'],

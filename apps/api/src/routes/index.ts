@@ -7,8 +7,8 @@ import { authRoutes } from './auth/auth.router';
 import { usersRoutes } from './users/users.router';
 import { workspacesRoutes } from './workspaces/workspaces.router';
 import { birthdaysRoutes } from './birthdays/birthdays.router';
+import { remindersRoutes } from './reminders/reminders.router';
 import { notificationsRoutes } from './notifications/notifications.router';
-import { reminderSendRoutes } from './reminders/reminder-send.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -17,8 +17,8 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...usersRoutes(services),
     ...workspacesRoutes(services),
     ...birthdaysRoutes(services),
+    ...remindersRoutes(services),
     ...utilsRoutes(services),
     ...notificationsRoutes(services),
-    ...reminderSendRoutes(services),
   ];
 }

@@ -13,6 +13,7 @@ import { AuthService } from './auth.service';
 import { UsersService } from './users.service';
 import { WorkspacesService } from './workspaces.service';
 import { BirthdaysService } from './birthdays.service';
+import { RemindersService } from './reminders.service';
 import { HealthService } from './health.service';
 import { UtilsService } from './utils.service';
 import { NotificationsService } from './notifications.service';
@@ -26,6 +27,7 @@ export interface Services {
   users: UsersService;
   workspaces: WorkspacesService;
   birthdays: BirthdaysService;
+  reminders: RemindersService;
   health: HealthService;
   utils: UtilsService;
   notifications: NotificationsService;
@@ -49,6 +51,7 @@ export function createServices(deps: AppDeps): Services {
     users,
     workspaces: new WorkspacesService({ db, config, cache, audit }),
     birthdays: new BirthdaysService({ db, cache, users }),
+    reminders: new RemindersService({ db }),
     health: new HealthService({ db, redis }),
     utils: new UtilsService({ db, producers, cache }),
     notifications: new NotificationsService({ db, producers, logger }),

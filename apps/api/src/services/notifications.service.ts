@@ -45,7 +45,10 @@ export class NotificationsService {
     const rows = await listNotifications(this.deps.db, ownScope(p), filters, { limit: limit + 1, after });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items, next_cursor: rows.length > limit && last ? encodeCursor(last) : null };
+    return {
+      items,
+      next_cursor: rows.length > limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
+    };
   }
 
   count(

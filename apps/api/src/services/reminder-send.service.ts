@@ -30,9 +30,10 @@ export class ReminderSendService {
     const reminder = await findReminder(db, idScope(p), reminderId);
     if (!reminder) throw new NotFound('No such reminder');
     if (!isManagerOf(p, reminder.workspace_id)) throw new Forbidden();
-    // A paused reminder too: its dispatch jobs would find it paused and cancel what was just sent.
-    if (reminder.status !== 'active')
-      throw new Conflict(`The reminder is ${reminder.status}; only an active one can be sent`, 'REMINDER_NOT_ACTIVE');
+    if (reminder.status === 'completed' || reminder.status === 'cancelled')
+      throw new Conflict(`This reminder is ${reminder.status}`, 'REMINDER_FINISHED');
+    // A paused one too: its dispatch jobs would find it paused and cancel what was just sent.
+    if (reminder.status === 'paused') throw new Conflict('This reminder is paused; resume it first', 'REMINDER_PAUSED');
     await this.deps.limit.consume(reminder.workspace_id);
 
     const recipients = await findReminderRecipients(db, reminder.workspace_id, reminderId, clientIds);

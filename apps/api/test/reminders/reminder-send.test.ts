@@ -62,10 +62,14 @@ describe('POST /reminders/{id}/send-now', function () {
 
   it('answers 409 for a completed, cancelled or paused reminder', async () => {
     const client = await insertClient(db, t.workspaceId, 'Flo');
-    for (const status of ['completed', 'cancelled', 'paused']) {
+    for (const [status, code] of [
+      ['completed', 'REMINDER_FINISHED'],
+      ['cancelled', 'REMINDER_FINISHED'],
+      ['paused', 'REMINDER_PAUSED'],
+    ]) {
       const reminder = await insertReminder(db, t.workspaceId, [client], { status });
       const res = await sendNow(reminder).expect(409);
-      expect(res.body.code).to.equal('REMINDER_NOT_ACTIVE');
+      expect(res.body.code, status).to.equal(code);
     }
   });
 

@@ -2,7 +2,7 @@
 // one notification with its reminder's title, its client's name and its attempts. Birthday posts are listed too.
 import type { Conn } from '../connection';
 import { applyScope, type WorkspaceScope } from '../scope';
-import type { KeysetPosition } from '../pagination';
+import { CURSOR_AT_SQL, type KeysetPosition } from '../pagination';
 import {
   NOTIFICATION_STATUSES,
   type NotificationAttemptRow,
@@ -36,20 +36,23 @@ function filtered(db: Conn, scope: WorkspaceScope, f: NotificationFilters) {
   return q;
 }
 
-/**
- * A page, newest first, after a keyset position (pagination.ts). The position holds created_at to the millisecond,
- * so rows are ordered and compared at that precision: a scan's rows share one created_at (its transaction's).
- */
+/** A page, newest first, after a keyset position (pagination.ts); each row carries its own position's `at`. */
 export async function listNotifications(
   db: Conn,
   scope: WorkspaceScope,
   f: NotificationFilters,
   page: { limit: number; after?: KeysetPosition },
-): Promise<NotificationRow[]> {
-  const at = "date_trunc('milliseconds', n.created_at)";
-  const q = filtered(db, scope, f).orderByRaw(`${at} DESC, n.id DESC`).limit(page.limit).select('n.*');
-  if (page.after) q.whereRaw(`(${at}, n.id) < (?::timestamptz, ?::uuid)`, [page.after.created_at, page.after.id]);
-  return q;
+): Promise<(NotificationRow & { cursor_at: string })[]> {
+  const q = filtered(db, scope, f)
+    .orderBy([
+      { column: 'n.created_at', order: 'desc' },
+      { column: 'n.id', order: 'desc' },
+    ])
+    .limit(page.limit)
+    .select('n.*', db.raw(CURSOR_AT_SQL('n')));
+  if (page.after) q.whereRaw('(n.created_at, n.id) < (?::timestamptz, ?::uuid)', [page.after.at, page.after.id]);
+  const rows: unknown = await q;
+  return rows as (NotificationRow & { cursor_at: string })[];
 }
 
 /** How many notifications are in each status, with the total. */

@@ -3,6 +3,7 @@
 // clients, resume); the scan advances them. reminders.next_run_at is kept as the earliest of its assignments'.
 import type { Conn } from '../connection';
 import { applyScope, type WorkspaceScope } from '../scope';
+import { CURSOR_AT_SQL, type KeysetPosition } from '../pagination';
 
 export type ReminderType = 'payment' | 'deadline' | 'notification';
 export type ReminderStatus = 'active' | 'paused' | 'completed' | 'cancelled';
@@ -101,7 +102,7 @@ export interface ReminderFilter {
   type?: ReminderType;
   client_id?: string;
   /** Keyset position: rows strictly after it in (created_at, id) order. */
-  after?: { created_at: Date; id: string };
+  after?: KeysetPosition;
   limit: number;
 }
 
@@ -110,8 +111,8 @@ export async function listReminders(
   db: Conn,
   scope: WorkspaceScope,
   f: ReminderFilter,
-): Promise<ReminderWithClients[]> {
-  const q = applyScope(withClients(db), scope, 'reminders.workspace_id');
+): Promise<(ReminderWithClients & { cursor_at: string })[]> {
+  const q = applyScope(withClients(db).select(db.raw(CURSOR_AT_SQL('reminders'))), scope, 'reminders.workspace_id');
   if (f.status) q.where('reminders.status', f.status);
   if (f.type) q.where('reminders.type', f.type);
   if (f.client_id) {
@@ -123,9 +124,12 @@ export async function listReminders(
     );
   }
   if (f.after) {
-    q.whereRaw('(reminders.created_at, reminders.id) > (?, ?)', [f.after.created_at, f.after.id]);
+    q.whereRaw('(reminders.created_at, reminders.id) > (?::timestamptz, ?)', [f.after.at, f.after.id]);
   }
-  return q.orderBy([{ column: 'reminders.created_at' }, { column: 'reminders.id' }]).limit(f.limit);
+  const rows: unknown = await q
+    .orderBy([{ column: 'reminders.created_at' }, { column: 'reminders.id' }])
+    .limit(f.limit);
+  return rows as (ReminderWithClients & { cursor_at: string })[];
 }
 
 export async function updateReminderRow(
