@@ -76,6 +76,8 @@ export interface Config {
   birthdayScanIntervalSeconds: number;
   reminderScanIntervalSeconds: number;
   reclaimAfterSeconds: number;
+  /** POST /reminders/{id}/send-now calls per workspace per minute. */
+  reminderSendNowPerMinute: number;
   inviteTtlHours: number;
   resetPasswordUrl: string;
   hashPoolMaxQueue: number;
@@ -276,6 +278,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     birthdayScanIntervalSeconds: num('BIRTHDAY_SCAN_INTERVAL_SECONDS'),
     reminderScanIntervalSeconds: num('REMINDER_SCAN_INTERVAL_SECONDS'),
     reclaimAfterSeconds: num('RECLAIM_AFTER_SECONDS'),
+    reminderSendNowPerMinute: num('REMINDER_SEND_NOW_PER_MINUTE'),
     inviteTtlHours: num('INVITE_TTL_HOURS'),
     resetPasswordUrl: str('RESET_PASSWORD_URL') ?? `${publicBaseUrl}/reset-password`,
     hashPoolMaxQueue: num('HASH_POOL_MAX_QUEUE'),

@@ -76,6 +76,7 @@ export const schema = Joi.object({
   BIRTHDAY_SCAN_INTERVAL_SECONDS: int(1, 300),
   REMINDER_SCAN_INTERVAL_SECONDS: int(1, 60),
   RECLAIM_AFTER_SECONDS: int(1, 120),
+  REMINDER_SEND_NOW_PER_MINUTE: int(1, 10),
   INVITE_TTL_HOURS: int(1, 168),
   RESET_PASSWORD_URL: url(['http', 'https']),
   HASH_POOL_MAX_QUEUE: int(0, 50),

@@ -8,3 +8,4 @@ export * from './workers';
 export type { Job, Worker, Queue } from 'bullmq';
 export type { Redis } from 'ioredis';
 export { UnrecoverableError, DelayedError } from 'bullmq';
+export * from './dispatch';

@@ -149,6 +149,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { title: string; version
     const p = openApiPath(r.path);
     const op: Json = {
       summary: r.summary,
+      ...(r.description ? { description: r.description } : {}),
       tags: r.tags,
       operationId: `${r.method}_${p.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '')}`,
       parameters: [...parameters('path', r.schemas?.params), ...parameters('query', r.schemas?.query)],

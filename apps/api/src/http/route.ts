@@ -43,6 +43,8 @@ export interface RouteSpec {
   /** Express path syntax, e.g. `/users/:id`. */
   path: string;
   summary: string;
+  /** Longer documentation for the OpenAPI operation, when the summary cannot say it all (Markdown). */
+  description?: string;
   tags: string[];
   access: Access;
   schemas?: RequestSchemas;

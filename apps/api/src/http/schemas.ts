@@ -21,22 +21,42 @@ export const password = () =>
     )
     .messages({ 'string.maxBytes': `"{{#label}}" must be at most ${PASSWORD_MAX_BYTES} UTF-8 bytes` });
 
-/** A calendar date, YYYY-MM-DD, that exists (no 2023-02-29) and is not in the future. */
-export const pastDate = () =>
+/** A calendar date, YYYY-MM-DD, that exists (no 2023-02-29). */
+export const calendarDate = () =>
   Joi.string()
     .pattern(/^\d{4}-\d{2}-\d{2}$/)
     .custom((value: string, helpers) => {
       const d = new Date(`${value}T00:00:00Z`);
       if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) return helpers.error('date.invalid');
+      return value;
+    })
+    .messages({
+      'date.invalid': '"{{#label}}" is not a real date',
+      'string.pattern.base': '"{{#label}}" must be YYYY-MM-DD',
+    });
+
+/** A calendar date that exists and is not in the future. */
+export const pastDate = () =>
+  calendarDate()
+    .custom((value: string, helpers) => {
+      const d = new Date(`${value}T00:00:00Z`);
       if (d.getTime() > Date.now() + 86400_000) return helpers.error('date.future');
       if (d.getUTCFullYear() < 1900) return helpers.error('date.tooOld');
       return value;
     })
     .messages({
-      'date.invalid': '"{{#label}}" is not a real date',
       'date.future': '"{{#label}}" is in the future',
       'date.tooOld': '"{{#label}}" is before 1900',
-      'string.pattern.base': '"{{#label}}" must be YYYY-MM-DD',
+    });
+
+/** An instant in ISO 8601 with its offset (`Z` or `+01:00`), kept as the caller wrote it. */
+export const isoInstant = () =>
+  Joi.string()
+    .pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i)
+    .custom((value: string, helpers) => (Number.isNaN(Date.parse(value)) ? helpers.error('date.invalid') : value))
+    .messages({
+      'string.pattern.base': '"{{#label}}" must be an ISO 8601 date-time with an offset, such as 2027-01-31T09:00:00Z',
+      'date.invalid': '"{{#label}}" is not a real date-time',
     });
 
 /** An IANA name from GET /utils/timezones, matched by exact case. */

@@ -10,6 +10,8 @@ import { birthdaysRoutes } from './birthdays/birthdays.router';
 import { auditRoutes } from './audit/audit.router';
 import { clientsRoutes } from './clients/clients.router';
 import { channelAccountsRoutes } from './channel-accounts/channel-accounts.router';
+import { remindersRoutes } from './reminders/reminders.router';
+import { notificationsRoutes } from './notifications/notifications.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -20,6 +22,8 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...birthdaysRoutes(services),
     ...clientsRoutes(services),
     ...channelAccountsRoutes(services),
+    ...remindersRoutes(services),
+    ...notificationsRoutes(services),
     ...utilsRoutes(services),
     ...auditRoutes(services),
   ];

@@ -8,17 +8,20 @@ import { createAuthenticator } from '../auth/authenticate';
 import { createPasswords } from '../auth/passwords';
 import { AuditLog } from './audit';
 import { ListingCache } from '@nudge/cache';
-import { AuthRateLimits } from './rate-limits';
+import { AuthRateLimits, SendNowRateLimit } from './rate-limits';
 import { AuthService } from './auth.service';
 import { UsersService } from './users.service';
 import { WorkspacesService } from './workspaces.service';
 import { BirthdaysService } from './birthdays.service';
+import { RemindersService } from './reminders.service';
 import { HealthService } from './health.service';
 import { UtilsService } from './utils.service';
 import { AuditService } from './audit.service';
 import { circuitFor } from '@nudge/queue';
 import { ClientsService } from './clients.service';
 import { ChannelAccountsService } from './channel-accounts.service';
+import { NotificationsService } from './notifications.service';
+import { ReminderSendService } from './reminder-send.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -28,11 +31,14 @@ export interface Services {
   users: UsersService;
   workspaces: WorkspacesService;
   birthdays: BirthdaysService;
+  reminders: RemindersService;
   health: HealthService;
   utils: UtilsService;
   audit: AuditService;
   clients: ClientsService;
   channelAccounts: ChannelAccountsService;
+  notifications: NotificationsService;
+  reminderSend: ReminderSendService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -55,11 +61,14 @@ export function createServices(deps: AppDeps): Services {
     users,
     workspaces: new WorkspacesService({ db, config, cache, audit }),
     birthdays: new BirthdaysService({ db, cache, users }),
+    reminders: new RemindersService({ db }),
     health: new HealthService({ db, redis }),
     utils: new UtilsService({ db, producers, cache }),
     audit: new AuditService({ db }),
     clients: new ClientsService({ db }),
     channelAccounts: new ChannelAccountsService({ db, config, audit, producers }),
+    notifications: new NotificationsService({ db, producers, logger }),
+    reminderSend: new ReminderSendService({ db, producers, logger, limit: new SendNowRateLimit(redis, config) }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

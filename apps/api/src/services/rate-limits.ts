@@ -1,4 +1,4 @@
-// Auth rate limits, kept in Redis with rate-limiter-flexible so they hold across API replicas. Each Redis limiter
+// Rate limits (auth, and manual reminder sends per workspace), kept in Redis with rate-limiter-flexible so they hold across API replicas. Each Redis limiter
 // has an in-memory insurance limiter, so with Redis down a process limits on its own instead of failing.
 //
 // Login counts only failures. An attempt reserves its points before bcrypt and gives them back unless it turns out
@@ -34,6 +34,7 @@ export const LIMITERS = {
   accountBrake: 'login-account-brake',
   passwordCheck: 'password-check',
   resetMail: 'reset-mail-cooldown',
+  sendNow: 'send-now-workspace',
 } as const;
 
 /**
@@ -99,6 +100,26 @@ export interface LoginAttempt {
   abandoned(): Promise<void>;
 }
 
+/** A limiter kept in Redis under `${REDIS_PREFIX}:rl:<name>`, with an in-memory insurance limiter. */
+function redisLimiter(
+  redis: Redis,
+  config: Pick<Config, 'redisPrefix'>,
+  name: string,
+  points: number,
+  duration: number,
+): RateLimiterRedis {
+  return new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `${config.redisPrefix}:rl:${name}`,
+    points,
+    duration,
+    // With Redis unreachable, go straight to the in-memory limiter rather than wait out ioredis's reconnects on
+    // every request.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration }),
+  });
+}
+
 function refusal(res: unknown): unknown {
   return res instanceof RateLimiterRes ? new RateLimited(res.msBeforeNext / 1000) : res;
 }
@@ -139,16 +160,7 @@ export class AuthRateLimits {
   }
 
   private limiter(name: string, points: number, duration: number): RateLimiterRedis {
-    return new RateLimiterRedis({
-      storeClient: this.redis,
-      keyPrefix: `${this.config.redisPrefix}:rl:${name}`,
-      points,
-      duration,
-      // With Redis unreachable, go straight to the in-memory limiter rather than wait out ioredis's reconnects on
-      // every request.
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration }),
-    });
+    return redisLimiter(this.redis, this.config, name, points, duration);
   }
 
   /**
@@ -285,5 +297,20 @@ export class AuthRateLimits {
     } catch (res) {
       next(refusal(res));
     }
+  }
+}
+
+/** Manual reminder sends: REMINDER_SEND_NOW_PER_MINUTE per workspace, every call counted. */
+export class SendNowRateLimit {
+  private readonly perWorkspace: RateLimiterRedis;
+
+  constructor(redis: Redis, config: Config) {
+    this.perWorkspace = redisLimiter(redis, config, LIMITERS.sendNow, config.reminderSendNowPerMinute, 60);
+  }
+
+  async consume(workspaceId: string): Promise<void> {
+    await this.perWorkspace.consume(workspaceId, 1).catch((res: unknown) => {
+      throw refusal(res);
+    });
   }
 }

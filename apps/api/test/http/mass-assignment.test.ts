@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createServices } from '../../src/services';
 import { allRoutes } from '../../src/routes';
 import { testApp, testDeps, team, unique } from '../helpers';
+import { insertNotification } from '../notifications/notification-fixtures';
 
 const FORBIDDEN: Record<string, unknown> = {
   is_superuser: true,
@@ -30,14 +31,17 @@ describe('mass assignment', () => {
       (r) => r.schemas?.body && ['post', 'put', 'patch'].includes(r.method) && r.path !== '/clients/import',
     );
     expect(routes.length).to.be.at.least(10);
+    const notification = await insertNotification(testDeps().db, t.workspaceId, { status: 'failed' });
     const idFor = (path: string) =>
       path.startsWith('/users/')
         ? t.member.user.id
         : path.startsWith('/workspaces/')
           ? t.workspaceId
-          : path.startsWith('/birthdays/') || path.startsWith('/clients/') || path.startsWith('/channel-accounts/')
+          : ['/birthdays/', '/clients/', '/channel-accounts/', '/reminders/'].some((p) => path.startsWith(p))
             ? '00000000-0000-4000-8000-000000000001'
-            : unique();
+            : path.startsWith('/notifications/')
+              ? notification.id
+              : unique();
     // A body valid but for the field tried, where the route requires more, so the field alone decides the answer.
     const BASES: Record<string, object> = {
       '/clients/': { name: 'Base' },

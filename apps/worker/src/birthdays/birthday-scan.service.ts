@@ -25,28 +25,14 @@ import {
   localDateAt,
   renderBirthdayMessage,
 } from '@nudge/domain';
-import { QUEUES, jobIdFor, type Producers } from '@nudge/queue';
-import { dispatchJobOptions } from '../dispatch/retry-policy';
-
-export type SlackJobState =
-  'completed' | 'failed' | 'active' | 'delayed' | 'prioritized' | 'waiting' | 'waiting-children' | 'unknown';
+import { jobIdFor, type Producers } from '@nudge/queue';
+import { channelJobsOn, reclaimDispatchJob, type ChannelJobs } from '../dispatch/dispatch-jobs';
 
 /** The dispatch-slack queue as the scan needs it. */
-export interface SlackJobs {
-  add(notificationId: string, jobId: string): Promise<void>;
-  state(jobId: string): Promise<SlackJobState>;
-  remove(jobId: string): Promise<void>;
-}
+export type SlackJobs = ChannelJobs;
 
 export function slackJobsOn(producers: Producers): SlackJobs {
-  const queue = () => producers.queue(QUEUES.dispatchSlack);
-  return {
-    add: (notificationId, jobId) => producers.add(QUEUES.dispatchSlack, { notificationId }, dispatchJobOptions(jobId)),
-    state: (jobId) => queue().getJobState(jobId),
-    remove: async (jobId) => {
-      await queue().remove(jobId);
-    },
-  };
+  return channelJobsOn(producers, 'slack');
 }
 
 export interface BirthdayScanDeps {
@@ -78,14 +64,6 @@ export interface DueBirthdayPost {
   /** The birth_md values the workspace celebrates on localDate. */
   birthMds: number[];
 }
-
-const LIVE_STATES: ReadonlySet<SlackJobState> = new Set([
-  'active',
-  'delayed',
-  'prioritized',
-  'waiting',
-  'waiting-children',
-]);
 
 /**
  * Workspaces due a post at `now`: a usable webhook, a birthday on their local day (leap-day rule applied), the post
@@ -181,35 +159,30 @@ export async function reclaimStaleBirthdayPosts(
       await setBirthdayPostStatus(db, post.workspace_id, post.id, delivered ? 'sent' : 'failed');
       continue;
     }
-    const count = post.enqueue_count;
-    if (count > 0 && LIVE_STATES.has(await jobs.state(jobIdFor(nid, count - 1)))) {
-      await markBirthdayPostEnqueued(db, post.workspace_id, post.id, count, now);
-      continue;
-    }
-    const nextId = jobIdFor(nid, count);
-    const nextState = await jobs.state(nextId);
-    // Added just before a crash, and never recorded.
-    if (LIVE_STATES.has(nextState)) {
-      await markBirthdayPostEnqueued(db, post.workspace_id, post.id, count + 1, now);
-      continue;
-    }
-    // No job will post it. A live job (a retry waiting out Retry-After, say) may finish after midnight, but a
-    // birthday is never newly sent the day after.
-    if (localDateAt(now, post.timezone) !== post.local_date) {
-      await db.transaction(async (trx) => {
-        await failNotification(trx, post.workspace_id, nid, 'expired');
-        await setBirthdayPostStatus(trx, post.workspace_id, post.id, 'failed');
-      });
-      logger.warn('birthday post expired before it could be sent', {
-        workspaceId: post.workspace_id,
-        notificationId: nid,
-      });
-      continue;
-    }
-    if (nextState !== 'unknown') await jobs.remove(nextId);
-    await jobs.add(nid, nextId);
-    await markBirthdayPostEnqueued(db, post.workspace_id, post.id, count + 1, now);
-    logger.info('birthday post enqueued again', { workspaceId: post.workspace_id, notificationId: nid, jobId: nextId });
+    // No job will post it: a new one, unless the local day is over. A live job (a retry waiting out Retry-After,
+    // say) may finish after midnight, but a birthday is never newly sent the day after.
+    const r = await reclaimDispatchJob(jobs, nid, post.enqueue_count, {
+      beforeAdd: async () => {
+        if (localDateAt(now, post.timezone) === post.local_date) return true;
+        await db.transaction(async (trx) => {
+          await failNotification(trx, post.workspace_id, nid, 'expired');
+          await setBirthdayPostStatus(trx, post.workspace_id, post.id, 'failed');
+        });
+        logger.warn('birthday post expired before it could be sent', {
+          workspaceId: post.workspace_id,
+          notificationId: nid,
+        });
+        return false;
+      },
+    });
+    if (r.outcome === 'dropped') continue;
+    await markBirthdayPostEnqueued(db, post.workspace_id, post.id, r.enqueueCount, now);
+    if (r.outcome === 'live') continue;
+    logger.info('birthday post enqueued again', {
+      workspaceId: post.workspace_id,
+      notificationId: nid,
+      jobId: r.jobId,
+    });
     reclaimed += 1;
   }
   return reclaimed;

@@ -2,8 +2,9 @@
 // in their hooks: where and what to send, the adapter call, and what a failure means for the rest of the data.
 //
 // A job carries the notification id only. The notification is loaded; a missing or final one is left alone (a job
-// that runs twice sends nothing the second time). The channel prepares the message, or names why none can be sent
-// (the notification then fails without a try). The job waits its turn for the target (pacing), claims the
+// that runs twice sends nothing the second time), and one whose occurrence has not come yet waits for it (a
+// notification is never sent before its occurrence). The channel prepares the message, names why none can be sent
+// (the notification then fails without a try), or why none should be any more (a paused reminder: it is cancelled). The job waits its turn for the target (pacing), claims the
 // notification (queued -> sending), sends through the adapter, and records the try as a notification_attempts row
 // with its outcome. A transient provider error is thrown on for BullMQ to retry (backoffStrategy reads its
 // Retry-After); a permanent one, the last transient one, or a Retry-After over the limit fails the notification at
@@ -21,14 +22,17 @@ import {
 } from '@nudge/db';
 import { isProviderError, type ProviderError } from '@nudge/channels';
 import type { Logger } from '@nudge/logger';
-import { UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
+import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
 import { DEFAULT_RETRY_POLICY, retryVerdict, type RetryPolicy } from './retry-policy';
 import { paceJob, type TargetPacer } from './target-pacer';
 
-export type DispatchOutcome = 'sent' | 'missing' | 'already-final';
+export type DispatchOutcome = 'sent' | 'missing' | 'already-final' | 'cancelled';
 
-/** What a channel makes of a notification: the message and the target it is paced by, or why it cannot be sent. */
-export type Prepared<M> = { message: M; target: string } | { fail: string };
+/**
+ * What a channel makes of a notification: the message and the target it is paced by, why it cannot be sent (it
+ * fails), or why it should not be sent any more (it is cancelled).
+ */
+export type Prepared<M> = { message: M; target: string } | { fail: string } | { cancel: string };
 
 /** What a successful send tells the attempt record. */
 export interface SendReceipt {
@@ -82,13 +86,27 @@ export async function dispatchNotification<M>(
   const n = await findNotificationForDispatch(db, job.data.notificationId);
   if (!n) return 'missing';
   if (isFinalNotificationStatus(n.status)) return 'already-final';
+  if (n.occurrence_at && n.occurrence_at.getTime() > Date.now()) {
+    // Added early (a clock ahead of this one): it waits for its occurrence rather than go out before it.
+    await job.moveToDelayed(n.occurrence_at.getTime(), job.token);
+    throw new DelayedError();
+  }
 
   const prepared = await channel.prepare(n);
   if ('fail' in prepared) return failWithoutAttempt(channel, db, n, prepared.fail);
+  if ('cancel' in prepared) {
+    await db.transaction(async (trx) => {
+      await failNotification(trx, n.workspace_id, n.id, prepared.cancel, 'cancelled');
+      await channel.onSettled?.(trx, n, 'failed');
+    });
+    return 'cancelled';
+  }
 
   await paceJob(job, deps.pacer, prepared.target);
 
-  const attempt = job.attemptsMade + 1;
+  // Attempts are numbered across jobs (a resend is a new attempt, not attempt 1 again); the retry budget is the job's.
+  const attempt = n.attempts + 1;
+  const jobTry = job.attemptsMade + 1;
   const started = Date.now();
   try {
     if (!(await markNotificationSending(db, n.workspace_id, n.id))) return 'already-final';
@@ -106,7 +124,7 @@ export async function dispatchNotification<M>(
     return 'sent';
   } catch (err) {
     if (!isProviderError(err)) throw err;
-    return await settleProviderError(job, channel, deps, n, err, attempt, Date.now() - started);
+    return await settleProviderError(job, channel, deps, n, err, { attempt, jobTry }, Date.now() - started);
   } finally {
     await deps.pacer.restartInterval(prepared.target);
   }
@@ -118,11 +136,11 @@ async function settleProviderError<M>(
   deps: DispatchDeps,
   n: NotificationRow,
   err: ProviderError,
-  attempt: number,
+  { attempt, jobTry }: { attempt: number; jobTry: number },
   durationMs: number,
 ): Promise<never> {
   const { db } = deps;
-  const verdict = retryVerdict(err, attempt, job.opts.attempts ?? 1, deps.retry ?? DEFAULT_RETRY_POLICY);
+  const verdict = retryVerdict(err, jobTry, job.opts.attempts ?? 1, deps.retry ?? DEFAULT_RETRY_POLICY);
   const base = { attempt, httpStatus: err.status, durationMs };
 
   if (verdict.retry) {

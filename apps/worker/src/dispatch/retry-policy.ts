@@ -3,11 +3,11 @@
 // one, otherwise an exponential backoff with jitter, capped. BullMQ computes the delay through backoffStrategy()
 // with the error the processor threw; the processor asks retryVerdict() first and fails the job itself after the
 // last try (or when Retry-After asks for too long), so no delay is ever computed after the last try.
-import type { JobsOptions } from 'bullmq';
 import type { ProviderError } from '@nudge/channels';
+import { DISPATCH_ATTEMPTS } from '@nudge/queue';
 
-/** The backoff type of every dispatch job; BullMQ hands it to the worker's backoffStrategy. */
-export const DISPATCH_BACKOFF_TYPE = 'dispatch';
+// The job options live with the producers in @nudge/queue (the API adds dispatch jobs too).
+export { DISPATCH_BACKOFF_TYPE, dispatchJobOptions } from '@nudge/queue';
 
 export interface RetryPolicy {
   /** Tries in all, the first included (5). */
@@ -23,20 +23,12 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  attempts: 5,
+  attempts: DISPATCH_ATTEMPTS,
   baseDelayMs: 1000,
   jitter: 0.5,
   maxDelayMs: 5 * 60_000,
   maxRetryAfterMs: 15 * 60_000,
 };
-
-/** The options a dispatch job is added with; the id is the notification's (see jobIdFor). */
-export function dispatchJobOptions(
-  jobId: string,
-  policy: Pick<RetryPolicy, 'attempts'> = DEFAULT_RETRY_POLICY,
-): JobsOptions {
-  return { jobId, attempts: policy.attempts, backoff: { type: DISPATCH_BACKOFF_TYPE } };
-}
 
 /**
  * The delay before retry number `attemptsMade` (1 for the first retry): the error's Retry-After when it has one,

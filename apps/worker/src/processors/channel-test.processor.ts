@@ -45,7 +45,13 @@ export async function runChannelTest(
       const adapter: EmailAdapter =
         account.provider === 'sendgrid'
           ? new SendgridEmailAdapter({ apiKey: creds.api_key ?? '', apiUrl: config.sendgrid.apiUrl, from })
-          : new SmtpEmailAdapter({ url: creds.smtp_url ?? '', from, hostPolicy: outboundHostPolicy(config) });
+          : new SmtpEmailAdapter({
+              url: creds.smtp_url ?? '',
+              from,
+              hostPolicy: outboundHostPolicy(config),
+              // The fake SMTP server has no TLS: plain smtp:// to loopback outside production only.
+              allowInsecureLoopback: !config.isProduction,
+            });
       try {
         await adapter.send({
           to,

@@ -15,7 +15,7 @@ import {
   type FakeTwilio,
 } from '@nudge/testing';
 import { createEmailProcessor } from '../../src/processors/email.processor';
-import { messagingProcessor } from '../../src/processors/messaging.processor';
+import { createSandboxMessageProcessor } from '../../src/processors/sandbox-message.processor';
 import type { EmailAdapter } from '@nudge/channels';
 
 describe('the channel-test processor (dispatch-email, dispatch-sms)', () => {
@@ -54,7 +54,7 @@ describe('the channel-test processor (dispatch-email, dispatch-sms)', () => {
     const email = createEmailProcessor(platform as unknown as EmailAdapter);
     workers = [
       createWorker(QUEUES.dispatchEmail, (job) => email(job, ctx), { concurrency: 1 }),
-      createWorker(QUEUES.dispatchSms, (job) => messagingProcessor(job, ctx), { concurrency: 1 }),
+      createWorker(QUEUES.dispatchSms, (job) => createSandboxMessageProcessor('sms')(job, ctx), { concurrency: 1 }),
     ];
   });
   after(async () => {

@@ -58,6 +58,7 @@ describe('SmtpEmailAdapter', () => {
       url: fake.url,
       from: 'noreply@nudge.test',
       hostPolicy: { blockInternalAddresses: false },
+      allowInsecureLoopback: true,
     });
     await open.send(message);
     expect(fake.messages).to.have.length(1);

@@ -1,6 +1,6 @@
 import type { Conn } from '../connection';
 import { applyScope, type WorkspaceScope } from '../scope';
-import { pageNewestFirst, type Page, type PageRequest } from '../paging';
+import { pageNewestFirst, type Page, type PageRequest } from '../pagination';
 
 export interface AuditEntry {
   workspace_id: string;

@@ -1,6 +1,6 @@
 // Workspace invites: single use, expiring, stored hashed.
 import type { Conn } from '../connection';
-import { pageNewestFirst, type Page, type PageRequest } from '../paging';
+import { pageNewestFirst, type Page, type PageRequest } from '../pagination';
 
 export interface InviteRow {
   id: string;

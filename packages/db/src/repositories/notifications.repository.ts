@@ -1,9 +1,21 @@
 // Notifications: every message sent or to be sent, with one notification_attempts row per try. Dispatch workers
-// find a notification by id alone (jobs carry ids only); every write after that names its workspace too.
+// find a notification by id alone (jobs carry ids only); every write after that names its workspace too. The
+// history API reads them through a WorkspaceScope.
 import type { Conn } from '../connection';
+import { applyScope, type WorkspaceScope } from '../scope';
 
 export type NotificationKind = 'birthday' | 'reminder';
-export type NotificationChannel = 'slack';
+export type NotificationChannel = 'slack' | 'email' | 'sms' | 'whatsapp';
+export const NOTIFICATION_STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'failed',
+  'bounced',
+  'undeliverable',
+  'cancelled',
+] as const;
 export type NotificationStatus =
   'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'bounced' | 'undeliverable' | 'cancelled';
 export type AttemptOutcome = 'sent' | 'retry' | 'failed';
@@ -38,6 +50,14 @@ export interface NotificationRow {
   sent_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  reminder_id: string | null;
+  client_id: string | null;
+  occurrence_at: Date | null;
+  delivered_at: Date | null;
+  fallback_of: string | null;
+  subject: string | null;
+  /** Dispatch jobs added so far; the next one's id is jobIdFor(id, enqueue_count). */
+  enqueue_count: number;
 }
 
 export interface NotificationAttemptRow {
@@ -150,10 +170,104 @@ export async function recordNotificationAttempt(
     });
 }
 
-/** Fails a notification without a try (nothing to send to, or its day is over). */
-export async function failNotification(db: Conn, workspaceId: string, id: string, reason: string): Promise<void> {
+/**
+ * Settles a notification that is not final without a try: `failed` (nothing to send to, its day is over) or
+ * `cancelled` (its reminder was paused or cancelled before it ran).
+ */
+export async function failNotification(
+  db: Conn,
+  workspaceId: string,
+  id: string,
+  reason: string,
+  status: 'failed' | 'cancelled' = 'failed',
+): Promise<void> {
   await db('notifications')
     .where({ id, workspace_id: workspaceId })
     .whereNotIn('status', FINAL_NOTIFICATION_STATUSES)
-    .update({ status: 'failed', last_error: reason, updated_at: db.fn.now() });
+    .update({ status, last_error: reason, updated_at: db.fn.now() });
+}
+
+/** Records that dispatch job number `enqueueCount - 1` was added (the reconciler waits RECLAIM_AFTER from here). */
+export async function markNotificationEnqueued(
+  db: Conn,
+  workspaceId: string,
+  id: string,
+  enqueueCount: number,
+): Promise<void> {
+  await db('notifications')
+    .where({ id, workspace_id: workspaceId })
+    .update({ enqueue_count: db.raw('GREATEST(enqueue_count, ?)', [enqueueCount]), updated_at: db.fn.now() });
+}
+
+/**
+ * Cancels a notification that has not been sent, or answers undefined when it is not `queued` (the caller reads its
+ * current status). `reason`, when given, is recorded as last_error (a job that found its reminder paused).
+ */
+export async function cancelQueuedNotification(
+  db: Conn,
+  scope: WorkspaceScope,
+  id: string,
+  reason: string | null = null,
+): Promise<NotificationRow | undefined> {
+  const [row] = await applyScope(db<NotificationRow>('notifications').where({ id, status: 'queued' }), scope)
+    .update({ status: 'cancelled', last_error: reason, updated_at: db.fn.now() })
+    .returning('*');
+  return row;
+}
+
+/** The statuses a reminder notification may be sent again from. */
+export const RESENDABLE_STATUSES: readonly NotificationStatus[] = ['failed', 'bounced', 'undeliverable'];
+
+/**
+ * Puts a failed, bounced or undeliverable reminder notification back in the queue for another attempt, or answers
+ * undefined when it is not one (the caller reads its current status). Its attempts stay in history.
+ */
+export async function requeueNotificationForResend(
+  db: Conn,
+  scope: WorkspaceScope,
+  id: string,
+): Promise<NotificationRow | undefined> {
+  const [row] = await applyScope(
+    db<NotificationRow>('notifications').where({ id, kind: 'reminder' }).whereIn('status', RESENDABLE_STATUSES),
+    scope,
+  )
+    .update({
+      status: 'queued',
+      last_error: null,
+      sent_at: null,
+      delivered_at: null,
+      provider_message_id: null,
+      updated_at: db.fn.now(),
+    })
+    .returning('*');
+  return row;
+}
+
+/** The message as it was rendered for sending, kept with the notification for its history. */
+export async function setNotificationContent(
+  db: Conn,
+  workspaceId: string,
+  id: string,
+  content: { subject: string | null; body: string },
+): Promise<void> {
+  await db('notifications').where({ id, workspace_id: workspaceId }).update(content);
+}
+
+/**
+ * Reminder notifications still `queued` RECLAIM_AFTER past both their occurrence and their last enqueue, across
+ * workspaces: the reconciler's candidates for a lost job. Birthday posts have their own claim rows and reclaimer.
+ */
+export async function findStaleQueuedReminderNotifications(
+  db: Conn,
+  olderThan: Date,
+  opts: { workspaceId?: string; limit?: number } = {},
+): Promise<NotificationRow[]> {
+  const q = db<NotificationRow>('notifications')
+    .where({ status: 'queued', kind: 'reminder' })
+    .where('occurrence_at', '<=', olderThan)
+    .where('updated_at', '<=', olderThan)
+    .orderBy('created_at')
+    .limit(opts.limit ?? 500);
+  if (opts.workspaceId) q.where('workspace_id', opts.workspaceId);
+  return q;
 }

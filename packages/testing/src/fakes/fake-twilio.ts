@@ -3,7 +3,7 @@
 // STOP), 0002 gets 21614 (not a mobile number), and a WhatsApp To ending 6301 gets 63016 (outside the 24-hour
 // session window). `num_segments` is counted as carriers count it (GSM-7 or UCS-2); a WhatsApp message is one.
 import crypto from 'node:crypto';
-import { smsSegments } from '@nudge/domain';
+import { countSmsSegments } from '@nudge/domain';
 import {
   faultReply,
   retryAfterHeader,
@@ -58,7 +58,7 @@ const isWhatsapp = (address: string | undefined): boolean => /^whatsapp:/i.test(
 
 /** What Twilio reports as num_segments: carrier segments for SMS, always 1 for WhatsApp. */
 function segmentsOf(form: Record<string, string>): number {
-  return isWhatsapp(form.To) ? 1 : smsSegments(form.Body ?? '').segments;
+  return isWhatsapp(form.To) ? 1 : countSmsSegments(form.Body ?? '').segments;
 }
 
 const MORE_INFO = 'https://www.twilio.com/docs/errors/';
@@ -262,7 +262,7 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
         SmsStatus: 'received',
         Body: body,
         To: to,
-        NumSegments: whatsapp ? '1' : String(smsSegments(body).segments),
+        NumSegments: whatsapp ? '1' : String(countSmsSegments(body).segments),
         MessageSid: sid,
         AccountSid: accountSid,
         From: from,

@@ -1,0 +1,237 @@
+// The reminder scan's tick. In one transaction it claims the assignments (reminder, client) due before the next tick
+// plus a margin (FOR UPDATE SKIP LOCKED, so racing scanners never share a row), inserts one notification per
+// (reminder, client, occurrence) under the unique dedupe_key, and advances each assignment's next_run_at with the
+// reminder's recurrence. After an outage only the latest missed occurrence is sent; the others are logged as
+// skipped. After the commit each new notification is enqueued on its channel's queue, delayed to its occurrence, so a
+// send is seconds late rather than a tick late. A crash between the commit and the enqueue, or a Redis that lost its
+// jobs, is repaired by the reconciler, which re-enqueues notifications still queued with no live job. `now` is
+// always given, so tests drive the clock.
+import type { Logger } from '@nudge/logger';
+import {
+  advanceAssignment,
+  claimDueAssignments,
+  findStaleQueuedReminderNotifications,
+  insertReminderNotifications,
+  markNotificationEnqueued,
+  settleRemindersAfterScan,
+  type Db,
+  type NotificationRow,
+  type ReminderRecipient,
+} from '@nudge/db';
+import { upcomingOccurrences, type OccurrenceContext, type ReminderSchedule } from '@nudge/domain';
+import { jobIdFor } from '@nudge/queue';
+import { reclaimDispatchJob, type DispatchJobs } from '../dispatch/dispatch-jobs';
+
+/** How far past the next tick the scan looks, so a tick that runs a little late still finds everything in time. */
+export const SCAN_MARGIN_SECONDS = 30;
+/** Assignments claimed per transaction. */
+export const SCAN_BATCH_SIZE = 500;
+
+export interface ReminderScanDeps {
+  db: Db;
+  jobs: DispatchJobs;
+  intervalSeconds: number;
+  reclaimAfterSeconds: number;
+  logger: Logger;
+  batchSize?: number;
+}
+
+export interface ReminderScanResult {
+  /** Assignments claimed. */
+  claimed: number;
+  /** Notifications inserted (a rerun inserts none). */
+  created: number;
+  /** Of those, how many were enqueued (the rest failed at once for want of a channel, or are left to the reconciler). */
+  enqueued: number;
+  /** Missed occurrences skipped (only the latest missed one is sent). */
+  skipped: number;
+  /** Reminders completed: no assignment has a next run left. */
+  completed: number;
+  /** Queued notifications enqueued again by the reconciler. */
+  reclaimed: number;
+}
+
+export function occurrenceContext(r: ReminderRecipient): OccurrenceContext {
+  return {
+    zone: r.schedule_timezone === 'recipient' ? r.client_timezone : (r.schedule_timezone ?? r.workspace_timezone),
+    createdAt: r.reminder_created_at,
+    leapDayRule: r.leap_day_rule,
+  };
+}
+
+export interface OccurrencePlan {
+  /** The occurrences to send: the latest missed one (or the one due), and every later one up to the horizon. */
+  take: Date[];
+  /** Missed occurrences superseded by a later missed one: how many, the first and the last. */
+  skipped: { count: number; first?: Date; last?: Date };
+  /** The assignment's next run, after the horizon; null when the schedule is exhausted. */
+  next: Date | null;
+}
+
+/** Occurrences strictly after `after`, expanded a chunk at a time (each expansion walks the rule from its start). */
+function* occurrencesAfter(schedule: ReminderSchedule, ctx: OccurrenceContext, after: Date): Generator<Date, void> {
+  let cursor = after;
+  for (;;) {
+    const chunk = upcomingOccurrences(schedule, ctx, cursor, 256);
+    yield* chunk;
+    const last = chunk[chunk.length - 1];
+    if (chunk.length < 256 || !last) return;
+    cursor = last;
+  }
+}
+
+/** What an assignment due at `r.next_run_at` sends in a tick at `now` looking ahead to `horizon`. */
+export function planOccurrences(r: ReminderRecipient, now: Date, horizon: Date): OccurrencePlan {
+  const later = occurrencesAfter(r.schedule as ReminderSchedule, occurrenceContext(r), r.next_run_at as Date);
+  const following = (): Date | null => {
+    const step = later.next();
+    return step.done ? null : step.value;
+  };
+  let occ = r.next_run_at as Date;
+  let next = following();
+  const skipped: OccurrencePlan['skipped'] = { count: 0 };
+  while (occ <= now && next && next <= now) {
+    skipped.count += 1;
+    skipped.first ??= occ;
+    skipped.last = occ;
+    occ = next;
+    next = following();
+  }
+  const take = [occ];
+  while (next && next <= horizon) {
+    take.push(next);
+    next = following();
+  }
+  return { take, skipped, next };
+}
+
+interface ClaimedBatch {
+  claimed: number;
+  skipped: number;
+  completed: number;
+  created: NotificationRow[];
+}
+
+/** One transaction: claim a batch of due assignments, insert their notifications, advance them. */
+async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Promise<ClaimedBatch> {
+  const { db, logger } = deps;
+  return db.transaction(async (trx) => {
+    const due = await claimDueAssignments(trx, horizon, deps.batchSize ?? SCAN_BATCH_SIZE);
+    const items: { recipient: ReminderRecipient; occurrenceAt: Date }[] = [];
+    let skipped = 0;
+    for (const r of due) {
+      const key = { reminderId: r.reminder_id, clientId: r.client_id };
+      let plan: OccurrencePlan;
+      try {
+        plan = planOccurrences(r, now, horizon);
+      } catch (err) {
+        // A schedule the rules cannot expand (the API validates every one): stop it rather than fail every tick.
+        logger.error('reminder schedule cannot be expanded; its assignment stops', { err, ...key });
+        await advanceAssignment(trx, key, { nextRunAt: null, lastOccurrenceAt: null, occurrences: 0 });
+        continue;
+      }
+      if (plan.skipped.count) {
+        skipped += plan.skipped.count;
+        logger.warn('missed reminder occurrences skipped; only the latest is sent', {
+          ...key,
+          skipped: plan.skipped.count,
+          first: plan.skipped.first,
+          last: plan.skipped.last,
+          sent: plan.take[0],
+        });
+      }
+      for (const occurrenceAt of plan.take) items.push({ recipient: r, occurrenceAt });
+      await advanceAssignment(trx, key, {
+        nextRunAt: plan.next,
+        lastOccurrenceAt: plan.take[plan.take.length - 1] ?? null,
+        occurrences: plan.take.length,
+      });
+    }
+    const results = await insertReminderNotifications(trx, items);
+    const completed = await settleRemindersAfterScan(
+      trx,
+      due.map((r) => r.reminder_id),
+    );
+    return {
+      claimed: due.length,
+      skipped,
+      completed: completed.length,
+      created: results.filter((x) => x.created).map((x) => x.notification),
+    };
+  });
+}
+
+/**
+ * Adds the dispatch job of each queued notification, delayed to its occurrence, and records it. A failure is left
+ * to the reconciler: the notification stays queued. Answers how many were enqueued.
+ */
+export async function enqueueNotifications(
+  deps: Pick<ReminderScanDeps, 'db' | 'jobs' | 'logger'>,
+  notifications: readonly NotificationRow[],
+  now: Date,
+): Promise<number> {
+  let enqueued = 0;
+  for (const n of notifications) {
+    if (n.status !== 'queued') continue;
+    const delayMs = n.occurrence_at ? Math.max(0, n.occurrence_at.getTime() - now.getTime()) : 0;
+    try {
+      await deps.jobs(n.channel).add(n.id, jobIdFor(n.id, n.enqueue_count), delayMs);
+      await markNotificationEnqueued(deps.db, n.workspace_id, n.id, n.enqueue_count + 1);
+      enqueued += 1;
+    } catch (err) {
+      deps.logger.warn('could not enqueue a reminder notification; the reconciler will', {
+        err,
+        notificationId: n.id,
+        workspaceId: n.workspace_id,
+      });
+    }
+  }
+  return enqueued;
+}
+
+/**
+ * Re-enqueues each reminder notification still queued RECLAIM_AFTER past its occurrence and its last enqueue that no
+ * live job will send, under the next job id (the reclaim rule every reconciler shares).
+ */
+export async function reconcileReminderNotifications(
+  deps: Pick<ReminderScanDeps, 'db' | 'jobs' | 'logger' | 'reclaimAfterSeconds'>,
+  now: Date,
+  opts: { workspaceId?: string } = {},
+): Promise<number> {
+  const { db, logger } = deps;
+  const stale = await findStaleQueuedReminderNotifications(
+    db,
+    new Date(now.getTime() - deps.reclaimAfterSeconds * 1000),
+    opts,
+  );
+  let reclaimed = 0;
+  for (const n of stale) {
+    const r = await reclaimDispatchJob(deps.jobs(n.channel), n.id, n.enqueue_count);
+    await markNotificationEnqueued(db, n.workspace_id, n.id, r.enqueueCount);
+    if (r.outcome !== 'enqueued') continue;
+    reclaimed += 1;
+    logger.info('reminder notification enqueued again', {
+      notificationId: n.id,
+      workspaceId: n.workspace_id,
+      jobId: r.jobId,
+    });
+  }
+  return reclaimed;
+}
+
+/** One tick: claim and enqueue what is due before the next tick, then repair what lost its job. */
+export async function runReminderScan(deps: ReminderScanDeps, now: Date): Promise<ReminderScanResult> {
+  const horizon = new Date(now.getTime() + (deps.intervalSeconds + SCAN_MARGIN_SECONDS) * 1000);
+  const result: ReminderScanResult = { claimed: 0, created: 0, enqueued: 0, skipped: 0, completed: 0, reclaimed: 0 };
+  for (;;) {
+    const batch = await claimBatch(deps, now, horizon);
+    result.claimed += batch.claimed;
+    result.skipped += batch.skipped;
+    result.completed += batch.completed;
+    result.created += batch.created.length;
+    result.enqueued += await enqueueNotifications(deps, batch.created, now);
+    if (batch.claimed < (deps.batchSize ?? SCAN_BATCH_SIZE)) break;
+  }
+  result.reclaimed = await reconcileReminderNotifications(deps, now);
+  return result;
+}

@@ -1,0 +1,274 @@
+// The reminder scan's rows: the assignments (reminder, client) it claims, the notifications it inserts for them and
+// the next runs it records. Send-now inserts its notifications through the same function, so a notification of a
+// (reminder, client, occurrence) exists once however it came about: its dedupe_key is unique.
+import type { Conn } from '../connection';
+import {
+  firstReceivableChannel,
+  intendedChannel,
+  type RecipientChannel,
+  type RecipientReach,
+  type LeapDayRule,
+} from '@nudge/domain';
+import type { NotificationRow } from './notifications.repository';
+
+/** An assignment with what deciding its occurrences and its channel takes. */
+export interface ReminderRecipient {
+  reminder_id: string;
+  client_id: string;
+  workspace_id: string;
+  next_run_at: Date | null;
+  occurrence_count: number;
+  reminder_created_at: Date;
+  schedule: unknown;
+  /** The schedule's own zone, or 'recipient'. */
+  schedule_timezone: string | null;
+  channels: string[];
+  client_timezone: string;
+  workspace_timezone: string;
+  leap_day_rule: LeapDayRule;
+  has_email: boolean;
+  has_phone: boolean;
+  has_whatsapp: boolean;
+  opt_out_email: boolean;
+  opt_out_sms: boolean;
+  opt_out_whatsapp: boolean;
+  preferred_channel: RecipientChannel | null;
+}
+
+const RECIPIENT_COLUMNS = [
+  'rc.reminder_id',
+  'rc.client_id',
+  'rc.workspace_id',
+  'rc.next_run_at',
+  'rc.occurrence_count',
+  'r.created_at as reminder_created_at',
+  'r.schedule',
+  'r.timezone as schedule_timezone',
+  'r.channels',
+  'c.timezone as client_timezone',
+  'w.timezone as workspace_timezone',
+  'w.leap_day_rule',
+  'c.opt_out_email',
+  'c.opt_out_sms',
+  'c.opt_out_whatsapp',
+  'c.preferred_channel',
+];
+
+function recipientsQuery(db: Conn) {
+  return db('reminder_clients as rc')
+    .join('reminders as r', 'r.id', 'rc.reminder_id')
+    .join('clients as c', 'c.id', 'rc.client_id')
+    .join('workspaces as w', 'w.id', 'rc.workspace_id')
+    .where('r.status', 'active')
+    .where('c.is_active', true)
+    .select(
+      ...RECIPIENT_COLUMNS,
+      db.raw('c.email IS NOT NULL AS has_email'),
+      db.raw('c.phone IS NOT NULL AS has_phone'),
+      db.raw('c.whatsapp IS NOT NULL AS has_whatsapp'),
+    );
+}
+
+/**
+ * Claims, in the caller's transaction, the assignments of active reminders to active clients due at or before
+ * `horizon`. FOR UPDATE SKIP LOCKED: a second scanner skips what the first holds, and once the first commits the
+ * rows it advanced are no longer due.
+ */
+export async function claimDueAssignments(trx: Conn, horizon: Date, limit = 500): Promise<ReminderRecipient[]> {
+  return recipientsQuery(trx)
+    .where('rc.next_run_at', '<=', horizon)
+    .orderBy('rc.next_run_at')
+    .limit(limit)
+    .forUpdate('rc')
+    .skipLocked() as Promise<ReminderRecipient[]>;
+}
+
+/** The active clients of an active reminder (all of them, or those named), for send-now. */
+export async function findReminderRecipients(
+  db: Conn,
+  workspaceId: string,
+  reminderId: string,
+  clientIds?: readonly string[],
+): Promise<ReminderRecipient[]> {
+  const q = recipientsQuery(db)
+    .where({ 'rc.reminder_id': reminderId, 'rc.workspace_id': workspaceId })
+    .orderBy('rc.client_id');
+  if (clientIds) q.whereIn('rc.client_id', [...clientIds]);
+  return q as Promise<ReminderRecipient[]>;
+}
+
+export function reachOf(r: ReminderRecipient): RecipientReach {
+  return {
+    hasEmail: r.has_email,
+    hasPhone: r.has_phone,
+    hasWhatsapp: r.has_whatsapp,
+    optOut: { email: r.opt_out_email, sms: r.opt_out_sms, whatsapp: r.opt_out_whatsapp },
+    preferredChannel: r.preferred_channel,
+  };
+}
+
+export function reminderDedupeKey(reminderId: string, clientId: string, occurrenceAt: Date): string {
+  return `reminder:${reminderId}:${clientId}:${occurrenceAt.toISOString()}`;
+}
+
+/** The reason a notification is recorded failed at once when its client can receive none of its channels. */
+export const NO_CHANNEL = 'no_channel';
+
+export interface ReminderNotificationResult {
+  notification: NotificationRow;
+  /** False when the (reminder, client, occurrence) already had its notification: nothing more is to be sent. */
+  created: boolean;
+}
+
+/**
+ * Inserts one notification per (recipient, occurrence), on the first channel the client can receive, and answers
+ * each with whether it is new; an existing dedupe_key is left as it is (ON CONFLICT DO NOTHING). A client who can
+ * receive none of the reminder's channels gets a `failed` notification with last_error `no_channel`, so the
+ * history shows why nothing went out. Body and subject are rendered at dispatch time.
+ */
+export async function insertReminderNotifications(
+  db: Conn,
+  items: readonly { recipient: ReminderRecipient; occurrenceAt: Date }[],
+): Promise<ReminderNotificationResult[]> {
+  if (items.length === 0) return [];
+  const rows = items.map(({ recipient: r, occurrenceAt }): Partial<NotificationRow> & { dedupe_key: string } => {
+    const reach = reachOf(r);
+    const channel = firstReceivableChannel(r.channels, reach);
+    return {
+      workspace_id: r.workspace_id,
+      kind: 'reminder',
+      reminder_id: r.reminder_id,
+      client_id: r.client_id,
+      channel: channel ?? intendedChannel(r.channels, reach),
+      status: channel ? 'queued' : 'failed',
+      last_error: channel ? null : NO_CHANNEL,
+      dedupe_key: reminderDedupeKey(r.reminder_id, r.client_id, occurrenceAt),
+      occurrence_at: occurrenceAt,
+      scheduled_for: occurrenceAt,
+    };
+  });
+  const inserted = await db<NotificationRow>('notifications')
+    .insert(rows)
+    .onConflict('dedupe_key')
+    .ignore()
+    .returning('*');
+  const created = new Set(inserted.map((n) => n.id));
+  const byKey = new Map<string, NotificationRow>(inserted.map((n) => [n.dedupe_key, n]));
+  const missing = rows.map((r) => r.dedupe_key).filter((k) => !byKey.has(k));
+  if (missing.length) {
+    for (const n of await db<NotificationRow>('notifications').whereIn('dedupe_key', missing))
+      byKey.set(n.dedupe_key, n);
+  }
+  return rows.flatMap((r) => {
+    const n = byKey.get(r.dedupe_key);
+    return n ? [{ notification: n, created: created.has(n.id) }] : [];
+  });
+}
+
+/** Records an assignment's next run (null: its schedule is exhausted) and the occurrences just taken. */
+export async function advanceAssignment(
+  db: Conn,
+  a: { reminderId: string; clientId: string },
+  next: { nextRunAt: Date | null; lastOccurrenceAt: Date | null; occurrences: number },
+): Promise<void> {
+  await db('reminder_clients')
+    .where({ reminder_id: a.reminderId, client_id: a.clientId })
+    .update({
+      next_run_at: next.nextRunAt,
+      ...(next.lastOccurrenceAt ? { last_occurrence_at: next.lastOccurrenceAt } : {}),
+      occurrence_count: db.raw('occurrence_count + ?', [next.occurrences]),
+    });
+}
+
+/**
+ * After assignments advanced: each reminder's next_run_at becomes its earliest assignment's, and an active reminder
+ * none of whose assignments has a next run left is completed. Answers the ids completed.
+ */
+export async function settleRemindersAfterScan(db: Conn, reminderIds: readonly string[]): Promise<string[]> {
+  if (reminderIds.length === 0) return [];
+  const ids = [...new Set(reminderIds)];
+  await db.raw(
+    `UPDATE reminders r SET next_run_at = (SELECT min(rc.next_run_at) FROM reminder_clients rc WHERE rc.reminder_id = r.id),
+       updated_at = now()
+     WHERE r.id = ANY(?::uuid[])`,
+    [ids],
+  );
+  const { rows } = await db.raw<{ rows: { id: string }[] }>(
+    `UPDATE reminders r SET status = 'completed', next_run_at = NULL, updated_at = now()
+     WHERE r.id = ANY(?::uuid[]) AND r.status = 'active'
+       AND NOT EXISTS (SELECT 1 FROM reminder_clients rc WHERE rc.reminder_id = r.id AND rc.next_run_at IS NOT NULL)
+     RETURNING r.id`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** What a dispatch job needs to render and address a reminder notification, read when it runs. */
+export interface ReminderDelivery {
+  reminder: {
+    id: string;
+    title: string;
+    status: 'active' | 'paused' | 'completed' | 'cancelled';
+    type: string;
+    message_template: string;
+    subject_template: string | null;
+    document_url: string | null;
+    amount: string | number | null;
+    currency: string | null;
+    due_date: string | null;
+  } | null;
+  client: {
+    id: string;
+    name: string;
+    email: string | null;
+    locale: string | null;
+    is_active: boolean;
+    has_phone: boolean;
+    has_whatsapp: boolean;
+    opt_out_email: boolean;
+    opt_out_sms: boolean;
+    opt_out_whatsapp: boolean;
+  } | null;
+}
+
+export async function findReminderDelivery(
+  db: Conn,
+  n: Pick<NotificationRow, 'workspace_id' | 'reminder_id' | 'client_id'>,
+): Promise<ReminderDelivery> {
+  const reminder: unknown = n.reminder_id
+    ? await db('reminders')
+        .where({ id: n.reminder_id, workspace_id: n.workspace_id })
+        .first(
+          'id',
+          'title',
+          'status',
+          'type',
+          'message_template',
+          'subject_template',
+          'document_url',
+          'amount',
+          'currency',
+          db.raw("to_char(due_date, 'YYYY-MM-DD') AS due_date"),
+        )
+    : undefined;
+  const client: unknown = n.client_id
+    ? await db('clients')
+        .where({ id: n.client_id, workspace_id: n.workspace_id })
+        .first(
+          'id',
+          'name',
+          'email',
+          'locale',
+          'is_active',
+          'opt_out_email',
+          'opt_out_sms',
+          'opt_out_whatsapp',
+          db.raw('phone IS NOT NULL AS has_phone'),
+          db.raw('whatsapp IS NOT NULL AS has_whatsapp'),
+        )
+    : undefined;
+  return {
+    reminder: (reminder as ReminderDelivery['reminder'] | undefined) ?? null,
+    client: (client as ReminderDelivery['client'] | undefined) ?? null,
+  };
+}

@@ -1,0 +1,50 @@
+// Adding a notification's dispatch job, shared by every producer of one (the worker's scans and reconcilers, the
+// API's send-now and resend), so that the queue a channel uses, the payload and the job options exist once. The job
+// carries the notification id only; its id is jobIdFor(notification id, n), a fresh n for every add, because BullMQ
+// silently ignores an add whose id a finished job still holds.
+import type { JobsOptions } from 'bullmq';
+import { QUEUES } from './names';
+import type { Producers } from './producers';
+
+export type DeliveryChannel = 'slack' | 'email' | 'sms' | 'whatsapp';
+
+/** The backoff type of every dispatch job; BullMQ hands it to the consuming worker's backoffStrategy. */
+export const DISPATCH_BACKOFF_TYPE = 'dispatch';
+
+/** Tries of a dispatch job in all, the first included. */
+export const DISPATCH_ATTEMPTS = 5;
+
+export const DISPATCH_QUEUES = {
+  slack: QUEUES.dispatchSlack,
+  email: QUEUES.dispatchEmail,
+  sms: QUEUES.dispatchSms,
+  whatsapp: QUEUES.dispatchWhatsapp,
+} as const satisfies Record<DeliveryChannel, string>;
+
+/** The options a dispatch job is added with; `delayMs` holds it back until its occurrence. */
+export function dispatchJobOptions(
+  jobId: string,
+  policy: { attempts: number } = { attempts: DISPATCH_ATTEMPTS },
+  delayMs = 0,
+): JobsOptions {
+  return {
+    jobId,
+    attempts: policy.attempts,
+    backoff: { type: DISPATCH_BACKOFF_TYPE },
+    ...(delayMs > 0 ? { delay: Math.round(delayMs) } : {}),
+  };
+}
+
+/** Adds the dispatch job of a notification on its channel's queue. */
+export async function addDispatchJob(
+  producers: Producers,
+  channel: DeliveryChannel,
+  notificationId: string,
+  jobId: string,
+  delayMs = 0,
+): Promise<void> {
+  const opts = dispatchJobOptions(jobId, undefined, delayMs);
+  // dispatch-email also carries password resets, so its payload names its kind.
+  if (channel === 'email') await producers.add(QUEUES.dispatchEmail, { kind: 'notification', notificationId }, opts);
+  else await producers.add(DISPATCH_QUEUES[channel], { notificationId }, opts);
+}
