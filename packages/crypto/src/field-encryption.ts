@@ -35,6 +35,22 @@ function associatedData(ctx: FieldContext): Buffer {
   return Buffer.from(`${ctx.table}.${ctx.column}:${ctx.rowId}`, 'utf8');
 }
 
+// Nonces come from the CSPRNG in blocks: one getrandom call per 1,024 nonces instead of one per value, which an
+// import encrypting two numbers a row felt (about 6 µs a call here). Each nonce is still 96 fresh random bits, used
+// once: the block is sliced, never reused.
+const NONCE_BLOCK = Buffer.alloc(NONCE_BYTES * 1024);
+let nonceOffset = NONCE_BLOCK.length;
+
+function nextNonce(): Buffer {
+  if (nonceOffset + NONCE_BYTES > NONCE_BLOCK.length) {
+    crypto.randomFillSync(NONCE_BLOCK);
+    nonceOffset = 0;
+  }
+  const nonce = Buffer.from(NONCE_BLOCK.subarray(nonceOffset, nonceOffset + NONCE_BYTES));
+  nonceOffset += NONCE_BYTES;
+  return nonce;
+}
+
 export class FieldCipher {
   private readonly keys: ReadonlyMap<string, Buffer>;
 
@@ -52,7 +68,7 @@ export class FieldCipher {
 
   encrypt(plain: string, ctx: FieldContext): string {
     const key = this.keys.get(this.activeKey) as Buffer;
-    const nonce = crypto.randomBytes(NONCE_BYTES);
+    const nonce = nextNonce();
     const cipher = crypto.createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(associatedData(ctx));
     const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
