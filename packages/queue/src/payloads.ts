@@ -12,14 +12,13 @@ export interface NotificationJob {
 }
 /**
  * A test send through a workspace's own channel account (POST /channel-accounts/{id}/test), on that channel's queue.
- * Email goes to the requesting user's address unless the owner typed another (`to`); SMS and WhatsApp check the
- * Twilio credentials. The verdict is recorded on the account.
+ * Email goes to the requesting user's own address (loaded by id: a payload never carries an address); SMS and
+ * WhatsApp check the Twilio credentials. The verdict is recorded on the account.
  */
 export interface ChannelTestJob {
   kind: 'channel-test';
   accountId: string;
   userId: string;
-  to?: string;
 }
 export type EmailJob =
   { kind: 'password-reset'; userId: string } | { kind: 'notification'; notificationId: string } | ChannelTestJob;

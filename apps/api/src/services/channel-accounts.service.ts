@@ -249,7 +249,7 @@ export class ChannelAccountsService {
   }
 
   /** Queues a test send on the account's channel queue; the worker records the verdict on the account. */
-  async test(p: Principal, id: string, to: string | undefined): Promise<ChannelAccountView> {
+  async test(p: Principal, id: string): Promise<ChannelAccountView> {
     const a = await this.writable(p, id);
     const queue =
       a.channel === 'email' ? QUEUES.dispatchEmail : a.channel === 'sms' ? QUEUES.dispatchSms : QUEUES.dispatchWhatsapp;
@@ -258,7 +258,6 @@ export class ChannelAccountsService {
       kind: 'channel-test',
       accountId: a.id,
       userId: p.user.id,
-      ...(to ? { to } : {}),
     });
     await this.audit(p, 'channel_account_test_requested', a);
     return this.get(p, id);

@@ -39,7 +39,7 @@ export async function runChannelTest(
   if (!creds) return verdict('failed', 'credentials_unreadable: the stored credentials no longer decrypt');
   try {
     if (account.channel === 'email') {
-      const to = job.to ?? (await findUserById(db, job.userId))?.email;
+      const to = (await findUserById(db, job.userId))?.email;
       if (!to) return verdict('failed', 'no_recipient: the requesting user is gone');
       const from = account.from_email ?? config.emailFrom;
       const adapter: EmailAdapter =

@@ -33,12 +33,6 @@ export const createAccountBody = Joi.object({
 });
 export const updateAccountBody = Joi.object(accountFields).min(1);
 export const listAccountsQuery = Joi.object(pageQuery);
-export const testAccountBody = Joi.object({
-  to: Joi.string()
-    .trim()
-    .max(254)
-    .description('Email: where to send the test (the caller by default). SMS/WhatsApp: unused until real sends land'),
-});
 
 export const accountOut = answer({
   id: uuid(),
