@@ -18,7 +18,17 @@ export const NOTIFICATION_STATUSES = [
 ] as const;
 export type NotificationStatus =
   'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'bounced' | 'undeliverable' | 'cancelled';
-export type AttemptOutcome = 'sent' | 'retry' | 'failed';
+export type AttemptOutcome = 'sent' | 'retry' | 'failed' | 'undeliverable' | 'cancelled' | 'unknown';
+
+/** The status a notification takes after a try with this outcome; `unknown` ends it failed (never sent again by itself). */
+const STATUS_AFTER: Record<AttemptOutcome, NotificationStatus> = {
+  sent: 'sent',
+  retry: 'queued',
+  failed: 'failed',
+  undeliverable: 'undeliverable',
+  cancelled: 'cancelled',
+  unknown: 'failed',
+};
 
 /** Statuses after which a dispatch job has nothing left to do. */
 export const FINAL_NOTIFICATION_STATUSES: readonly NotificationStatus[] = [
@@ -136,8 +146,8 @@ export interface AttemptRecord {
 }
 
 /**
- * Records one try and moves the notification on: `sent` on success, back to `queued` before a retry, `failed`
- * when no retry follows. Call it in the same transaction as any row that follows the notification.
+ * Records one try and moves the notification on: `sent` on success, back to `queued` before a retry, `failed`,
+ * `undeliverable` or `cancelled` when no retry follows (`failed` too for an `unknown` outcome). Call it in the same transaction as any row that follows the notification.
  */
 export async function recordNotificationAttempt(
   db: Conn,
@@ -156,7 +166,7 @@ export async function recordNotificationAttempt(
     error: a.error ?? null,
     duration_ms: Math.max(0, Math.round(a.durationMs)),
   });
-  const status: NotificationStatus = a.outcome === 'sent' ? 'sent' : a.outcome === 'retry' ? 'queued' : 'failed';
+  const status = STATUS_AFTER[a.outcome];
   await db('notifications')
     .where({ id, workspace_id: workspaceId })
     .update({
