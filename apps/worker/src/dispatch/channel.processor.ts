@@ -8,8 +8,10 @@
 // notification (queued -> sending), sends through the adapter, and records the try as a notification_attempts row
 // with its outcome. A transient provider error is thrown on for BullMQ to retry (backoffStrategy reads its
 // Retry-After); a permanent one, the last transient one, or a Retry-After over the limit fails the notification at
-// once (UnrecoverableError). Anything that is not a provider's answer (the database, a bug) is left to BullMQ's
-// retries as it is.
+// once (UnrecoverableError): `undeliverable` when the address itself is bad, else `failed`, and then the channel's
+// afterFailure hook may send a fallback. A 429 with Retry-After holds the provider account the send went through
+// (the pacer), so only that account's jobs wait. Anything that is not a provider's answer (the database, a bug) is
+// left to BullMQ's retries as it is.
 import {
   failNotification,
   findNotificationForDispatch,
@@ -24,7 +26,7 @@ import { isProviderError, type ProviderError } from '@nudge/channels';
 import type { Logger } from '@nudge/logger';
 import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
 import { DEFAULT_RETRY_POLICY, retryVerdict, type RetryPolicy } from './retry-policy';
-import { paceJob, type TargetPacer } from './target-pacer';
+import { paceJob, waitForAccount, type TargetPacer } from './target-pacer';
 
 export type DispatchOutcome = 'sent' | 'missing' | 'already-final' | 'cancelled';
 
@@ -32,7 +34,15 @@ export type DispatchOutcome = 'sent' | 'missing' | 'already-final' | 'cancelled'
  * What a channel makes of a notification: the message and the target it is paced by, why it cannot be sent (it
  * fails), or why it should not be sent any more (it is cancelled).
  */
-export type Prepared<M> = { message: M; target: string } | { fail: string } | { cancel: string };
+export type Prepared<M> =
+  | {
+      message: M;
+      target: string;
+      /** The provider account and sender the send goes out through: held after its 429, alone. */
+      account?: string;
+    }
+  | { fail: string }
+  | { cancel: string };
 
 /** What a successful send tells the attempt record. */
 export interface SendReceipt {
@@ -54,6 +64,13 @@ export interface DispatchChannel<M> {
   onPermanentFailure?(trx: Trx, n: NotificationRow, err: ProviderError): Promise<void>;
   /** After that transaction commits: what must not see the change before it is visible (cached listings). */
   afterPermanentFailure?(n: NotificationRow, err: ProviderError): Promise<void>;
+  /** What last_error keeps of a provider error that ends the notification (its stable code by default). */
+  lastError?(err: ProviderError): string;
+  /**
+   * After a failure that ends the notification commits (permanent, attempts exhausted, or nothing to send to):
+   * what follows it elsewhere (a reminder's fallback channel). Not after a cancel.
+   */
+  afterFailure?(n: NotificationRow): Promise<void>;
 }
 
 export interface DispatchDeps {
@@ -74,6 +91,7 @@ async function failWithoutAttempt<M>(
     await failNotification(trx, n.workspace_id, n.id, reason);
     await channel.onSettled?.(trx, n, 'failed');
   });
+  await channel.afterFailure?.(n);
   throw new UnrecoverableError(reason);
 }
 
@@ -102,6 +120,7 @@ export async function dispatchNotification<M>(
     return 'cancelled';
   }
 
+  if (prepared.account) await waitForAccount(job, deps.pacer, prepared.account);
   await paceJob(job, deps.pacer, prepared.target);
 
   // Attempts are numbered across jobs (a resend is a new attempt, not attempt 1 again); the retry budget is the job's.
@@ -124,7 +143,15 @@ export async function dispatchNotification<M>(
     return 'sent';
   } catch (err) {
     if (!isProviderError(err)) throw err;
-    return await settleProviderError(job, channel, deps, n, err, { attempt, jobTry }, Date.now() - started);
+    return await settleProviderError(
+      job,
+      channel,
+      deps,
+      n,
+      err,
+      { attempt, jobTry, account: prepared.account },
+      Date.now() - started,
+    );
   } finally {
     await deps.pacer.restartInterval(prepared.target);
   }
@@ -136,12 +163,16 @@ async function settleProviderError<M>(
   deps: DispatchDeps,
   n: NotificationRow,
   err: ProviderError,
-  { attempt, jobTry }: { attempt: number; jobTry: number },
+  { attempt, jobTry, account }: { attempt: number; jobTry: number; account?: string },
   durationMs: number,
 ): Promise<never> {
   const { db } = deps;
   const verdict = retryVerdict(err, jobTry, job.opts.attempts ?? 1, deps.retry ?? DEFAULT_RETRY_POLICY);
   const base = { attempt, httpStatus: err.status, durationMs };
+
+  // A 429 holds the whole provider account (this workspace's, or the platform's) for its Retry-After.
+  if (account && err.code === 'rate_limited' && err.retryAfterMs !== undefined)
+    await deps.pacer.hold(account, Math.min(err.retryAfterMs, (deps.retry ?? DEFAULT_RETRY_POLICY).maxRetryAfterMs));
 
   if (verdict.retry) {
     await recordNotificationAttempt(db, n.workspace_id, n.id, { ...base, outcome: 'retry', error: err.code });
@@ -149,13 +180,18 @@ async function settleProviderError<M>(
     throw err;
   }
 
+  // A bad address ends it undeliverable; anything else failed. last_error keeps the channel's account of the error,
+  // unless the reason is the retry policy's own (a Retry-After over the limit).
+  const outcome = verdict.permanent && err.undeliverable ? 'undeliverable' : 'failed';
+  const error = channel.lastError && verdict.reason === err.code ? channel.lastError(err) : verdict.reason;
   await db.transaction(async (trx) => {
-    await recordNotificationAttempt(trx, n.workspace_id, n.id, { ...base, outcome: 'failed', error: verdict.reason });
+    await recordNotificationAttempt(trx, n.workspace_id, n.id, { ...base, outcome, error });
     await channel.onSettled?.(trx, n, 'failed');
     if (verdict.permanent) await channel.onPermanentFailure?.(trx, n, err);
   });
   if (verdict.permanent) await channel.afterPermanentFailure?.(n, err);
-  deps.logger.warn(`${channel.name} failed: ${verdict.reason}`, {
+  await channel.afterFailure?.(n);
+  deps.logger.warn(`${channel.name} ${outcome}: ${error}`, {
     notificationId: n.id,
     workspaceId: n.workspace_id,
     attempt,

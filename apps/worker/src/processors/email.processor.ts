@@ -9,6 +9,7 @@ import { hashToken, randomToken } from '@nudge/crypto';
 import type { EmailAdapter } from '@nudge/channels';
 import { isProviderError } from '@nudge/channels';
 import type { WorkerContext } from '../runtime';
+import { dispatchJobsOn } from '../dispatch/dispatch-jobs';
 import { dispatchNotification, type DispatchOutcome } from '../dispatch/channel.processor';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../dispatch/retry-policy';
 import type { TargetPacer } from '../dispatch/target-pacer';
@@ -36,7 +37,12 @@ export function createEmailProcessor(adapter: EmailAdapter, overrides: EmailProc
       const db = overrides.db ?? getDb();
       return dispatchNotification(
         job as unknown as Job<NotificationJob>,
-        reminderChannel('email', { db, resolver: overrides.resolver, publicBaseUrl: ctx.config.publicBaseUrl }),
+        reminderChannel('email', {
+          db,
+          resolver: overrides.resolver,
+          publicBaseUrl: ctx.config.publicBaseUrl,
+          jobs: dispatchJobsOn(ctx.producers),
+        }),
         {
           db,
           pacer: overrides.pacer ?? reminderPacer(ctx.producers.connection, 'email'),

@@ -5,6 +5,7 @@
 import { getDb, type Db } from '@nudge/db';
 import { isChannelTestJob, type Job, type MessagingJob } from '@nudge/queue';
 import type { WorkerContext } from '../runtime';
+import { dispatchJobsOn } from '../dispatch/dispatch-jobs';
 import { dispatchNotification, type DispatchOutcome } from '../dispatch/channel.processor';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../dispatch/retry-policy';
 import type { TargetPacer } from '../dispatch/target-pacer';
@@ -25,7 +26,12 @@ export function createTextMessageProcessor(channel: 'sms' | 'whatsapp', deps: Te
     const db = deps.db ?? getDb();
     return dispatchNotification(
       job as Job<{ notificationId: string }>,
-      reminderChannel(channel, { db, resolver: deps.resolver, publicBaseUrl: ctx.config.publicBaseUrl }),
+      reminderChannel(channel, {
+        db,
+        resolver: deps.resolver,
+        publicBaseUrl: ctx.config.publicBaseUrl,
+        jobs: dispatchJobsOn(ctx.producers),
+      }),
       {
         db,
         pacer: deps.pacer ?? reminderPacer(ctx.producers.connection, channel),

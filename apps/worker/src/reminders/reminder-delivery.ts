@@ -6,9 +6,27 @@
 // the notification id in its custom args; SMS and WhatsApp through Twilio, with a status callback that names the
 // notification, so a callback that beats the write of the message SID still finds its row.
 import { randomUUID } from 'node:crypto';
-import { findClient, findReminderDelivery, setNotificationContent, type Db, type NotificationRow } from '@nudge/db';
-import { canReceive, DEFAULT_SUBJECT_TEMPLATE, renderReminderTemplate, type RecipientChannel } from '@nudge/domain';
-import type { Redis } from '@nudge/queue';
+import {
+  findClient,
+  findReminderDelivery,
+  insertFallbackNotification,
+  markNotificationEnqueued,
+  setNotificationContent,
+  type Db,
+  type NotificationRow,
+  type ReminderDelivery,
+} from '@nudge/db';
+import {
+  canReceive,
+  DEFAULT_SUBJECT_TEMPLATE,
+  fallbackChannel,
+  renderReminderTemplate,
+  type RecipientChannel,
+  type RecipientReach,
+} from '@nudge/domain';
+import { lastErrorOf } from '@nudge/channels';
+import { jobIdFor, type Redis } from '@nudge/queue';
+import type { DispatchJobs } from '../dispatch/dispatch-jobs';
 import type { DispatchChannel, SendReceipt } from '../dispatch/channel.processor';
 import type { AdapterResolver, EmailRoute, TextRoute } from '../dispatch/adapter-resolver';
 import { redisTargetPacer, type TargetPacer } from '../dispatch/target-pacer';
@@ -62,9 +80,19 @@ export async function sendOnRoute(
   return { provider: 'sandbox', providerMessageId: `sandbox-${randomUUID()}` };
 }
 
+function reachOf(client: NonNullable<ReminderDelivery['client']>): RecipientReach {
+  return {
+    hasEmail: client.email !== null,
+    hasPhone: client.has_phone,
+    hasWhatsapp: client.has_whatsapp,
+    optOut: { email: client.opt_out_email, sms: client.opt_out_sms, whatsapp: client.opt_out_whatsapp },
+    preferredChannel: client.preferred_channel,
+  };
+}
+
 export function reminderChannel(
   channel: RecipientChannel,
-  deps: { db: Db; resolver: AdapterResolver; publicBaseUrl: string },
+  deps: { db: Db; resolver: AdapterResolver; publicBaseUrl: string; jobs: DispatchJobs },
 ): DispatchChannel<ReminderMessage> {
   const { db } = deps;
   return {
@@ -76,13 +104,7 @@ export function reminderChannel(
       if (reminder.status === 'cancelled') return { cancel: 'reminder_cancelled' };
       if (!client) return { cancel: 'client_deleted' };
       if (!client.is_active) return { cancel: 'client_inactive' };
-      const reach = {
-        hasEmail: client.email !== null,
-        hasPhone: client.has_phone,
-        hasWhatsapp: client.has_whatsapp,
-        optOut: { email: client.opt_out_email, sms: client.opt_out_sms, whatsapp: client.opt_out_whatsapp },
-        preferredChannel: null,
-      };
+      const reach = reachOf(client);
       if (!canReceive(channel, reach)) return { fail: reach.optOut[channel] ? 'recipient_opted_out' : 'no_address' };
       const route =
         channel === 'email'
@@ -115,8 +137,22 @@ export function reminderChannel(
       return {
         message: { channel, to, subject, text, route },
         target: `${channel}:${client.id}`,
+        account: `${channel}:${route.account}:${route.kind === 'text' ? route.from : ''}`,
       };
     },
     send: (message, n) => sendOnRoute(message, n, deps.publicBaseUrl),
+    lastError: lastErrorOf,
+    async afterFailure(n) {
+      // One fallback, on the next channel the reminder lists that the client can still receive, sent once.
+      const { reminder, client } = await findReminderDelivery(db, n);
+      if (!reminder || !client?.is_active || reminder.status === 'paused' || reminder.status === 'cancelled') return;
+      const next = fallbackChannel(reminder.channels, n.channel as RecipientChannel, reachOf(client));
+      if (!next) return;
+      const fallback = await insertFallbackNotification(db, n, next);
+      if (!fallback) return;
+      // Lost here (Redis down, a crash), it stays queued and the reconciler enqueues it.
+      await deps.jobs(next).add(fallback.id, jobIdFor(fallback.id, 0));
+      await markNotificationEnqueued(db, n.workspace_id, fallback.id, 1);
+    },
   };
 }

@@ -103,6 +103,35 @@ export async function insertNotification(
   return row;
 }
 
+/**
+ * The one fallback of a reminder notification that failed, on `channel`: queued for the same client and
+ * occurrence, linked by fallback_of, under a dedupe key derived from the first, so it is created once however
+ * often the failure is handled. Answers undefined when it already exists.
+ */
+export async function insertFallbackNotification(
+  db: Conn,
+  failed: NotificationRow,
+  channel: NotificationChannel,
+): Promise<NotificationRow | undefined> {
+  const [row] = await db<NotificationRow>('notifications')
+    .insert({
+      workspace_id: failed.workspace_id,
+      kind: failed.kind,
+      reminder_id: failed.reminder_id,
+      client_id: failed.client_id,
+      channel,
+      status: 'queued',
+      dedupe_key: `${failed.dedupe_key}:fallback:${channel}`,
+      fallback_of: failed.id,
+      occurrence_at: failed.occurrence_at,
+      scheduled_for: failed.scheduled_for,
+    })
+    .onConflict('dedupe_key')
+    .ignore()
+    .returning('*');
+  return row;
+}
+
 /** For a dispatch worker, whose job carries the notification id only. */
 export async function findNotificationForDispatch(db: Conn, id: string): Promise<NotificationRow | undefined> {
   return db<NotificationRow>('notifications').where({ id }).first();
