@@ -12,6 +12,7 @@ import { clientsRoutes } from './clients/clients.router';
 import { channelAccountsRoutes } from './channel-accounts/channel-accounts.router';
 import { remindersRoutes } from './reminders/reminders.router';
 import { notificationsRoutes } from './notifications/notifications.router';
+import { webhooksRoutes } from './webhooks/webhooks.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -26,5 +27,6 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...notificationsRoutes(services),
     ...utilsRoutes(services),
     ...auditRoutes(services),
+    ...webhooksRoutes(services),
   ];
 }

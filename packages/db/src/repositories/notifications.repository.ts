@@ -199,7 +199,8 @@ export async function recordNotificationAttempt(
   await db('notifications')
     .where({ id, workspace_id: workspaceId })
     .update({
-      status,
+      // A delivery callback may beat this write (Twilio calls back fast): a delivered notification stays delivered.
+      status: a.outcome === 'sent' ? db.raw("CASE WHEN status = 'delivered' THEN status ELSE ? END", [status]) : status,
       attempts: db.raw('GREATEST(attempts, ?)', [a.attempt]),
       last_error: a.outcome === 'sent' ? null : (a.error ?? null),
       ...(sent
