@@ -3,7 +3,9 @@
 //
 // A job carries the notification id only. The notification is loaded; a missing or final one is left alone (a job
 // that runs twice sends nothing the second time), and one whose occurrence has not come yet waits for it (a
-// notification is never sent before its occurrence). The channel prepares the message, names why none can be sent
+// notification is never sent before its occurrence). One found `sending` was claimed by a try that never recorded
+// its end (a crash, a database error after the provider may have accepted it): it is never sent again by itself, but
+// ends failed with an `unknown` attempt and last_error outcome_unknown (a resend sends it on purpose). The channel prepares the message, names why none can be sent
 // (the notification then fails without a try), or why none should be any more (a paused reminder: it is cancelled). The job waits its turn for the target (pacing), claims the
 // notification (queued -> sending), sends through the adapter, and records the try as a notification_attempts row
 // with its outcome. A transient provider error is thrown on for BullMQ to retry (backoffStrategy reads its
@@ -28,7 +30,13 @@ import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from
 import { DEFAULT_RETRY_POLICY, retryVerdict, type RetryPolicy } from './retry-policy';
 import { paceJob, waitForAccount, type TargetPacer } from './target-pacer';
 
-export type DispatchOutcome = 'sent' | 'missing' | 'already-final' | 'cancelled';
+export type DispatchOutcome = 'sent' | 'missing' | 'already-final' | 'cancelled' | 'outcome-unknown';
+
+/** last_error of a notification whose send may or may not have reached the provider. */
+export const OUTCOME_UNKNOWN = 'outcome_unknown';
+
+/** Tries of the write that records a successful send, before the job gives up on it. */
+const RECORD_TRIES = 3;
 
 /**
  * What a channel makes of a notification: the message and the target it is paced by, why it cannot be sent (it
@@ -104,6 +112,24 @@ export async function dispatchNotification<M>(
   const n = await findNotificationForDispatch(db, job.data.notificationId);
   if (!n) return 'missing';
   if (isFinalNotificationStatus(n.status)) return 'already-final';
+  if (n.status === 'sending') {
+    // A try before this one claimed it and never recorded how it ended (a crash, a database error after the
+    // provider may have accepted): sending again could send twice, so it ends failed. A resend can send it on purpose.
+    await db.transaction(async (trx) => {
+      await recordNotificationAttempt(trx, n.workspace_id, n.id, {
+        attempt: n.attempts + 1,
+        outcome: 'unknown',
+        error: OUTCOME_UNKNOWN,
+        durationMs: 0,
+      });
+      await channel.onSettled?.(trx, n, 'failed');
+    });
+    deps.logger.warn(`${channel.name} outcome unknown: not sent again`, {
+      notificationId: n.id,
+      workspaceId: n.workspace_id,
+    });
+    return 'outcome-unknown';
+  }
   if (n.occurrence_at && n.occurrence_at.getTime() > Date.now()) {
     // Added early (a clock ahead of this one): it waits for its occurrence rather than go out before it.
     await job.moveToDelayed(n.occurrence_at.getTime(), job.token);
@@ -130,17 +156,27 @@ export async function dispatchNotification<M>(
   try {
     if (!(await markNotificationSending(db, n.workspace_id, n.id))) return 'already-final';
     const receipt = await channel.send(prepared.message, n);
-    await db.transaction(async (trx) => {
-      await recordNotificationAttempt(
-        trx,
-        n.workspace_id,
-        n.id,
-        { attempt, outcome: 'sent', httpStatus: receipt.httpStatus, durationMs: Date.now() - started },
-        { provider: receipt.provider, providerMessageId: receipt.providerMessageId, at: new Date() },
-      );
-      await channel.onSettled?.(trx, n, 'sent');
-    });
-    return 'sent';
+    const durationMs = Date.now() - started;
+    // The provider has it: the write is retried a few times, since a job that fails here leaves the notification
+    // `sending`, and the next try can then only end it outcome_unknown.
+    for (let tryNo = 1; ; tryNo += 1) {
+      try {
+        await db.transaction(async (trx) => {
+          await recordNotificationAttempt(
+            trx,
+            n.workspace_id,
+            n.id,
+            { attempt, outcome: 'sent', httpStatus: receipt.httpStatus, durationMs },
+            { provider: receipt.provider, providerMessageId: receipt.providerMessageId, at: new Date() },
+          );
+          await channel.onSettled?.(trx, n, 'sent');
+        });
+        return 'sent';
+      } catch (err) {
+        if (tryNo >= RECORD_TRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * tryNo));
+      }
+    }
   } catch (err) {
     if (!isProviderError(err)) throw err;
     return await settleProviderError(

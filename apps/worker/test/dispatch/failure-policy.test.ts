@@ -38,7 +38,11 @@ describe('the dispatch failure policy (reminders by SMS, WhatsApp and email)', f
   });
   afterEach(() => twilio.reset());
 
-  const notify = async (channels: ('email' | 'sms' | 'whatsapp')[], client: ClientOptions) => {
+  const notify = async (
+    channels: ('email' | 'sms' | 'whatsapp')[],
+    client: ClientOptions,
+    status: NotificationRow['status'] = 'queued',
+  ) => {
     const first = channels[0]!;
     const ws = await h.workspace();
     const clientId = await h.client(ws, { name: 'Farah', ...client });
@@ -54,7 +58,7 @@ describe('the dispatch failure policy (reminders by SMS, WhatsApp and email)', f
         reminder_id: reminder,
         client_id: clientId,
         channel: first,
-        status: 'queued',
+        status,
         dedupe_key: `reminder:${reminder}:${clientId}:${Date.now()}`,
         occurrence_at: new Date(Date.now() - 1000),
       })
@@ -130,6 +134,20 @@ describe('the dispatch failure policy (reminders by SMS, WhatsApp and email)', f
       opt_out_email: true,
     });
     await h.settled(ws, n.id);
+    expect(await h.notificationsOf(reminder)).to.have.length(1);
+  });
+
+  it('never sends again a notification found sending: it records an unknown attempt and ends outcome_unknown', async () => {
+    const { ws, reminder, n } = await notify(
+      ['sms', 'email'],
+      { phone: '+447700900222', email: 'x@example.com' },
+      'sending',
+    );
+    const { notification, attempts } = await h.settled(ws, n.id);
+    expect(notification).to.include({ status: 'failed', last_error: 'outcome_unknown' });
+    expect(attempts.map((a) => [a.outcome, a.error])).to.deep.equal([['unknown', 'outcome_unknown']]);
+    expect(twilio.messages.filter((m) => m.form.To === '+447700900222')).to.have.length(0);
+    // No fallback either: the first message may well have arrived.
     expect(await h.notificationsOf(reminder)).to.have.length(1);
   });
 });
