@@ -13,6 +13,7 @@ import { channelAccountsRoutes } from './channel-accounts/channel-accounts.route
 import { remindersRoutes } from './reminders/reminders.router';
 import { notificationsRoutes } from './notifications/notifications.router';
 import { webhooksRoutes } from './webhooks/webhooks.router';
+import { unsubscribeRoutes } from './unsubscribe/unsubscribe.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -28,5 +29,6 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...utilsRoutes(services),
     ...auditRoutes(services),
     ...webhooksRoutes(services),
+    ...unsubscribeRoutes(services),
   ];
 }

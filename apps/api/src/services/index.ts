@@ -23,6 +23,7 @@ import { ChannelAccountsService } from './channel-accounts.service';
 import { NotificationsService } from './notifications.service';
 import { ReminderSendService } from './reminder-send.service';
 import { ProviderWebhooksService } from './provider-webhooks.service';
+import { UnsubscribeService } from './unsubscribe.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -41,6 +42,7 @@ export interface Services {
   notifications: NotificationsService;
   reminderSend: ReminderSendService;
   providerWebhooks: ProviderWebhooksService;
+  unsubscribe: UnsubscribeService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -72,6 +74,7 @@ export function createServices(deps: AppDeps): Services {
     notifications: new NotificationsService({ db, producers, logger }),
     reminderSend: new ReminderSendService({ db, producers, logger, limit: new SendNowRateLimit(redis, config) }),
     providerWebhooks: new ProviderWebhooksService({ db, config, logger, audit }),
+    unsubscribe: new UnsubscribeService({ db, audit }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

@@ -6,9 +6,11 @@
 // the notification id in its custom args; SMS and WhatsApp through Twilio, with a status callback that names the
 // notification, so a callback that beats the write of the message SID still finds its row.
 import { randomUUID } from 'node:crypto';
+import { unsubscribeToken } from '@nudge/crypto';
 import {
   findClient,
   findReminderDelivery,
+  findWorkspaceById,
   insertFallbackNotification,
   markNotificationEnqueued,
   setNotificationContent,
@@ -38,6 +40,16 @@ export interface ReminderMessage {
   subject: string | null;
   text: string;
   route: EmailRoute | TextRoute;
+  /** Email only: the From display name (the account's, else the workspace's sender_name). */
+  fromName?: string;
+  /** Email only: List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click). */
+  headers?: Record<string, string>;
+}
+
+/** The one-click unsubscribe headers of a reminder mail to this client (RFC 8058). */
+export function unsubscribeHeaders(publicBaseUrl: string, clientId: string): Record<string, string> {
+  const url = `${publicBaseUrl.replace(/\/+$/, '')}/unsubscribe/${unsubscribeToken(clientId)}`;
+  return { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 }
 
 /** Sends to one client on one channel go out at most one a second (two reminders due at the same minute, say). */
@@ -62,7 +74,8 @@ export async function sendOnRoute(
       to: message.to as string,
       subject: message.subject ?? '',
       text: message.text,
-      ...(route.fromName ? { fromName: route.fromName } : {}),
+      ...(message.fromName ? { fromName: message.fromName } : {}),
+      ...(message.headers ? { headers: message.headers } : {}),
       customArgs: { notification_id: n.id },
     });
     return { provider: sent.provider, providerMessageId: sent.messageId };
@@ -135,7 +148,19 @@ export function reminderChannel(
           : null;
       await setNotificationContent(db, n.workspace_id, n.id, { subject, body: text });
       return {
-        message: { channel, to, subject, text, route },
+        message: {
+          channel,
+          to,
+          subject,
+          text,
+          route,
+          ...(route.kind === 'email'
+            ? {
+                fromName: route.fromName ?? (await findWorkspaceById(db, n.workspace_id))?.sender_name ?? undefined,
+                headers: unsubscribeHeaders(deps.publicBaseUrl, client.id),
+              }
+            : {}),
+        },
         target: `${channel}:${client.id}`,
         account: `${channel}:${route.account}:${route.kind === 'text' ? route.from : ''}`,
       };

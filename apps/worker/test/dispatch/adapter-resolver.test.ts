@@ -118,6 +118,9 @@ describe('adapter resolution (dispatch-email, dispatch-sms, dispatch-whatsapp)',
     const mail = sendgrid.mails.find((m) => (m.body.custom_args as Record<string, string>)?.notification_id === n.id);
     expect(mail, 'the mail SendGrid received').to.exist;
     expect(mail!.body.from).to.deep.equal({ email: 'office@firm.example', name: 'The Firm' });
+    const headers = mail!.body.headers as Record<string, string>;
+    expect(headers['List-Unsubscribe']).to.match(/^<https:\/\/nudge\.test\/unsubscribe\/[0-9a-f-]{36}\.[\w-]+>$/);
+    expect(headers['List-Unsubscribe-Post']).to.equal('List-Unsubscribe=One-Click');
     expect(notification).to.include({ status: 'sent', provider: 'sendgrid', provider_message_id: mail!.messageId });
   });
 
