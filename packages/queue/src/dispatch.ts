@@ -54,3 +54,28 @@ export async function addDispatchJob(
   if (channel === 'email') await producers.add(QUEUES.dispatchEmail, { kind: 'notification', notificationId }, opts);
   else await producers.add(DISPATCH_QUEUES[channel], { notificationId }, opts);
 }
+
+/** Adds the dispatch jobs of many notifications on one channel's queue in one round trip. */
+export async function addDispatchJobs(
+  producers: Producers,
+  channel: DeliveryChannel,
+  items: readonly { notificationId: string; jobId: string; delayMs?: number }[],
+): Promise<void> {
+  const attempts = { attempts: dispatchAttempts() };
+  if (channel === 'email')
+    await producers.addBulk(
+      QUEUES.dispatchEmail,
+      items.map((i) => ({
+        data: { kind: 'notification' as const, notificationId: i.notificationId },
+        opts: dispatchJobOptions(i.jobId, attempts, i.delayMs),
+      })),
+    );
+  else
+    await producers.addBulk(
+      DISPATCH_QUEUES[channel],
+      items.map((i) => ({
+        data: { notificationId: i.notificationId },
+        opts: dispatchJobOptions(i.jobId, attempts, i.delayMs),
+      })),
+    );
+}

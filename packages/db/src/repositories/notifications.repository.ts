@@ -239,6 +239,21 @@ export async function markNotificationEnqueued(
     .update({ enqueue_count: db.raw('GREATEST(enqueue_count, ?)', [enqueueCount]), updated_at: db.fn.now() });
 }
 
+/** markNotificationEnqueued for many notifications in one statement. */
+export async function markNotificationsEnqueued(
+  db: Conn,
+  rows: readonly { workspaceId: string; id: string; enqueueCount: number }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.raw(
+    `UPDATE notifications n
+        SET enqueue_count = GREATEST(n.enqueue_count, v.enqueue_count), updated_at = now()
+       FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, enqueue_count int)
+      WHERE n.id = v.id AND n.workspace_id = v.workspace_id`,
+    [JSON.stringify(rows.map((r) => ({ id: r.id, workspace_id: r.workspaceId, enqueue_count: r.enqueueCount })))],
+  );
+}
+
 /**
  * Cancels a notification that has not been sent, or answers undefined when it is not `queued` (the caller reads its
  * current status). `reason`, when given, is recorded as last_error (a job that found its reminder paused).
