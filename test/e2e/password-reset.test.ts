@@ -11,6 +11,7 @@ import { startFakeSendgrid, waitFor } from '@nudge/testing';
 import { testApp, testDeps, signUp, login, PASSWORD, unique } from '../../apps/api/test/helpers';
 import { bindProcessor } from '../../apps/worker/src/runtime';
 import { createEmailProcessor } from '../../apps/worker/src/processors/email.processor';
+import { createAdapterResolver } from '../../apps/worker/src/dispatch/adapter-resolver';
 
 describe('password reset, end to end', () => {
   let fake: Awaited<ReturnType<typeof startFakeSendgrid>>;
@@ -23,7 +24,15 @@ describe('password reset, end to end', () => {
     const ctx = { config: getConfig(), logger: getLogger(), producers };
     worker = createWorker(
       QUEUES.dispatchEmail,
-      bindProcessor({ queue: QUEUES.dispatchEmail, process: createEmailProcessor(adapter) }, ctx),
+      bindProcessor(
+        {
+          queue: QUEUES.dispatchEmail,
+          process: createEmailProcessor(adapter, {
+            resolver: createAdapterResolver({ db: getDb(), config: getConfig() }),
+          }),
+        },
+        ctx,
+      ),
     );
   });
   after(async () => {

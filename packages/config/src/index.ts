@@ -11,6 +11,10 @@ export { loadTimezones };
 
 export type Environment = 'development' | 'test' | 'production';
 
+/** The channels with a dispatch queue of their own. */
+export type DispatchChannel = 'email' | 'sms' | 'whatsapp' | 'slack';
+const DISPATCH_CHANNELS: readonly DispatchChannel[] = ['email', 'sms', 'whatsapp', 'slack'];
+
 export interface Config {
   env: Environment;
   isProduction: boolean;
@@ -66,6 +70,8 @@ export interface Config {
     whatsappFrom: string | undefined;
   };
   usePlatformCredentials: boolean;
+  /** Each dispatch queue's worker concurrency and rate limit (sends per second, 0: none), and tries per job. */
+  dispatch: { maxAttempts: number } & Record<DispatchChannel, { concurrency: number; ratePerSecond: number }>;
   stripe: {
     secretKey: string | undefined;
     apiUrl: string | undefined;
@@ -194,6 +200,20 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     // Settings that work but are unsafe: a cheap hash, and links or tokens that would travel in clear text.
     if (typeof v.BCRYPT_COST === 'number' && v.BCRYPT_COST < 10)
       problems.push('"BCRYPT_COST" must be at least 10 in production');
+    // A channel that would fall back to the platform's credentials must have them: the sandbox is for development.
+    if (v.USE_PLATFORM_CREDENTIALS !== false) {
+      const twilio = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'];
+      for (const [channel, names] of [
+        ['SMS', [...twilio, 'TWILIO_SMS_FROM']],
+        ['WhatsApp', [...twilio, 'TWILIO_WHATSAPP_FROM']],
+      ] as const) {
+        const missing = names.filter((name) => v[name] === undefined);
+        if (missing.length)
+          problems.push(
+            `${channel} has no platform credentials (${missing.join(', ')}) while USE_PLATFORM_CREDENTIALS is on in production`,
+          );
+      }
+    }
     for (const name of ['PUBLIC_BASE_URL', 'RESET_PASSWORD_URL']) {
       const url = v[name];
       if (typeof url === 'string' && !/^https:\/\//i.test(url))
@@ -268,6 +288,18 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
       whatsappFrom: str('TWILIO_WHATSAPP_FROM'),
     },
     usePlatformCredentials: v.USE_PLATFORM_CREDENTIALS as boolean,
+    dispatch: {
+      maxAttempts: num('DISPATCH_MAX_ATTEMPTS'),
+      ...(Object.fromEntries(
+        DISPATCH_CHANNELS.map((c) => [
+          c,
+          {
+            concurrency: num(`DISPATCH_${c.toUpperCase()}_CONCURRENCY`),
+            ratePerSecond: num(`DISPATCH_${c.toUpperCase()}_RATE_PER_SECOND`),
+          },
+        ]),
+      ) as Record<DispatchChannel, { concurrency: number; ratePerSecond: number }>),
+    },
     stripe: {
       secretKey: str('STRIPE_SECRET_KEY'),
       apiUrl: str('STRIPE_API_URL'),

@@ -63,6 +63,43 @@ describe('packages/config', () => {
         );
     });
 
+    it('refuses in production SMS and WhatsApp without platform Twilio credentials while platform credentials are on', () => {
+      const prod = {
+        ...base,
+        ENV: 'production',
+        DATABASE_URL: 'postgres://h/db',
+        REDIS_URL: 'redis://h',
+        PUBLIC_BASE_URL: 'https://n.example',
+      };
+      expect(() => loadConfig(prod, noFiles)).to.throw(ConfigError, /SMS has no platform credentials[\s\S]*WhatsApp/);
+      const twilio = {
+        TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+        TWILIO_AUTH_TOKEN: 'b'.repeat(32),
+        TWILIO_SMS_FROM: '+15550001111',
+      };
+      expect(() => loadConfig({ ...prod, ...twilio }, noFiles)).to.throw(ConfigError, /WhatsApp has no platform/);
+      expect(loadConfig({ ...prod, ...twilio, TWILIO_WHATSAPP_FROM: '+15550002222' }, noFiles).twilio.smsFrom).to.equal(
+        '+15550001111',
+      );
+      expect(loadConfig({ ...prod, USE_PLATFORM_CREDENTIALS: 'false' }, noFiles).usePlatformCredentials).to.equal(
+        false,
+      );
+    });
+
+    it("reads each dispatch queue's concurrency and rate, and the tries per job", () => {
+      expect(loadConfig(base, noFiles).dispatch).to.deep.include({
+        maxAttempts: 5,
+        sms: { concurrency: 10, ratePerSecond: 0 },
+      });
+      const c = loadConfig(
+        { ...base, DISPATCH_SMS_CONCURRENCY: '3', DISPATCH_SMS_RATE_PER_SECOND: '30', DISPATCH_MAX_ATTEMPTS: '2' },
+        noFiles,
+      );
+      expect(c.dispatch.sms).to.deep.equal({ concurrency: 3, ratePerSecond: 30 });
+      expect(c.dispatch.email).to.deep.equal({ concurrency: 10, ratePerSecond: 0 });
+      expect(c.dispatch.maxAttempts).to.equal(2);
+    });
+
     it('refuses in production a bcrypt cost below 10 and a public or reset URL that is not https', () => {
       const prod = {
         ...base,
@@ -70,6 +107,7 @@ describe('packages/config', () => {
         DATABASE_URL: 'postgres://h/db',
         REDIS_URL: 'redis://h',
         PUBLIC_BASE_URL: 'https://n.example',
+        USE_PLATFORM_CREDENTIALS: 'false',
       };
       expect(loadConfig(prod, noFiles).bcryptCost).to.equal(12);
       expect(() => loadConfig({ ...prod, BCRYPT_COST: '9' }, noFiles)).to.throw(ConfigError, /BCRYPT_COST/);
@@ -133,6 +171,7 @@ describe('packages/config', () => {
             DATABASE_URL: 'postgres://h/db',
             REDIS_URL: 'redis://h',
             PUBLIC_BASE_URL: 'https://n.example',
+            USE_PLATFORM_CREDENTIALS: 'false',
           },
           noFiles,
         ),

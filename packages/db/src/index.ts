@@ -9,6 +9,7 @@ export * from './repositories/auth-tokens.repository';
 export * from './repositories/invites.repository';
 export * from './repositories/audit-log.repository';
 export * from './repositories/notifications.repository';
+export * from './repositories/delivery-status.repository';
 export * from './repositories/birthday-posts.repository';
 export * from './repositories/housekeeping.repository';
 export * from './repositories/clients.repository';

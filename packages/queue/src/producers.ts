@@ -33,6 +33,13 @@ export class Producers {
     await q.add(name, data, opts);
   }
 
+  /** Adds many jobs to one queue in one round trip (BullMQ addBulk, a single MULTI). */
+  async addBulk<N extends QueueName>(name: N, jobs: { data: JobPayloads[N]; opts?: JobsOptions }[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const q = this.queue(name) as unknown as Queue;
+    await q.addBulk(jobs.map((j) => ({ name, data: j.data, opts: j.opts })));
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();

@@ -129,11 +129,13 @@ function responsesOf(r: RouteSpec): Json {
   for (const status of statuses) {
     const own = declared[status];
     const description = [own?.description, ...(common[status] ?? [])].filter(Boolean).join('; ');
-    const content = own?.schema
-      ? { 'application/json': { schema: toSchema(own.schema) } }
-      : status >= 400
-        ? errorContent
-        : undefined;
+    const content = own?.contentType
+      ? { [own.contentType]: { schema: { type: 'string' } } }
+      : own?.schema
+        ? { 'application/json': { schema: toSchema(own.schema) } }
+        : status >= 400
+          ? errorContent
+          : undefined;
     responses[status] = {
       description,
       ...(content ? { content } : {}),

@@ -14,6 +14,8 @@ export type Access = 'public' | 'user' | 'superuser';
 export interface RouteResponse {
   description: string;
   schema?: Joi.Schema;
+  /** A body that is not JSON (TwiML's text/xml): its media type, documented as a string. */
+  contentType?: string;
 }
 
 /**

@@ -12,6 +12,8 @@ import { clientsRoutes } from './clients/clients.router';
 import { channelAccountsRoutes } from './channel-accounts/channel-accounts.router';
 import { remindersRoutes } from './reminders/reminders.router';
 import { notificationsRoutes } from './notifications/notifications.router';
+import { webhooksRoutes } from './webhooks/webhooks.router';
+import { unsubscribeRoutes } from './unsubscribe/unsubscribe.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -26,5 +28,7 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...notificationsRoutes(services),
     ...utilsRoutes(services),
     ...auditRoutes(services),
+    ...webhooksRoutes(services),
+    ...unsubscribeRoutes(services),
   ];
 }

@@ -22,6 +22,8 @@ import { ClientsService } from './clients.service';
 import { ChannelAccountsService } from './channel-accounts.service';
 import { NotificationsService } from './notifications.service';
 import { ReminderSendService } from './reminder-send.service';
+import { ProviderWebhooksService } from './provider-webhooks.service';
+import { UnsubscribeService } from './unsubscribe.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -39,6 +41,8 @@ export interface Services {
   channelAccounts: ChannelAccountsService;
   notifications: NotificationsService;
   reminderSend: ReminderSendService;
+  providerWebhooks: ProviderWebhooksService;
+  unsubscribe: UnsubscribeService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -69,6 +73,8 @@ export function createServices(deps: AppDeps): Services {
     channelAccounts: new ChannelAccountsService({ db, config, audit, producers }),
     notifications: new NotificationsService({ db, producers, logger }),
     reminderSend: new ReminderSendService({ db, producers, logger, limit: new SendNowRateLimit(redis, config) }),
+    providerWebhooks: new ProviderWebhooksService({ db, config, logger, audit }),
+    unsubscribe: new UnsubscribeService({ db, audit }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

@@ -3,13 +3,17 @@
 //
 // A job carries the notification id only. The notification is loaded; a missing or final one is left alone (a job
 // that runs twice sends nothing the second time), and one whose occurrence has not come yet waits for it (a
-// notification is never sent before its occurrence). The channel prepares the message, names why none can be sent
+// notification is never sent before its occurrence). One found `sending` was claimed by a try that never recorded
+// its end (a crash, a database error after the provider may have accepted it): it is never sent again by itself, but
+// ends failed with an `unknown` attempt and last_error outcome_unknown (a resend sends it on purpose). The channel prepares the message, names why none can be sent
 // (the notification then fails without a try), or why none should be any more (a paused reminder: it is cancelled). The job waits its turn for the target (pacing), claims the
 // notification (queued -> sending), sends through the adapter, and records the try as a notification_attempts row
 // with its outcome. A transient provider error is thrown on for BullMQ to retry (backoffStrategy reads its
 // Retry-After); a permanent one, the last transient one, or a Retry-After over the limit fails the notification at
-// once (UnrecoverableError). Anything that is not a provider's answer (the database, a bug) is left to BullMQ's
-// retries as it is.
+// once (UnrecoverableError): `undeliverable` when the address itself is bad, else `failed`, and then the channel's
+// afterFailure hook may send a fallback. A 429 with Retry-After holds the provider account the send went through
+// (the pacer), so only that account's jobs wait. Anything that is not a provider's answer (the database, a bug) is
+// left to BullMQ's retries as it is.
 import {
   failNotification,
   findNotificationForDispatch,
@@ -24,15 +28,29 @@ import { isProviderError, type ProviderError } from '@nudge/channels';
 import type { Logger } from '@nudge/logger';
 import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
 import { DEFAULT_RETRY_POLICY, retryVerdict, type RetryPolicy } from './retry-policy';
-import { paceJob, type TargetPacer } from './target-pacer';
+import { paceJob, waitForAccount, type TargetPacer } from './target-pacer';
 
-export type DispatchOutcome = 'sent' | 'missing' | 'already-final' | 'cancelled';
+export type DispatchOutcome = 'sent' | 'missing' | 'already-final' | 'cancelled' | 'outcome-unknown';
+
+/** last_error of a notification whose send may or may not have reached the provider. */
+export const OUTCOME_UNKNOWN = 'outcome_unknown';
+
+/** Tries of the write that records a successful send, before the job gives up on it. */
+const RECORD_TRIES = 3;
 
 /**
  * What a channel makes of a notification: the message and the target it is paced by, why it cannot be sent (it
  * fails), or why it should not be sent any more (it is cancelled).
  */
-export type Prepared<M> = { message: M; target: string } | { fail: string } | { cancel: string };
+export type Prepared<M> =
+  | {
+      message: M;
+      target: string;
+      /** The provider account and sender the send goes out through: held after its 429, alone. */
+      account?: string;
+    }
+  | { fail: string }
+  | { cancel: string };
 
 /** What a successful send tells the attempt record. */
 export interface SendReceipt {
@@ -54,6 +72,13 @@ export interface DispatchChannel<M> {
   onPermanentFailure?(trx: Trx, n: NotificationRow, err: ProviderError): Promise<void>;
   /** After that transaction commits: what must not see the change before it is visible (cached listings). */
   afterPermanentFailure?(n: NotificationRow, err: ProviderError): Promise<void>;
+  /** What last_error keeps of a provider error that ends the notification (its stable code by default). */
+  lastError?(err: ProviderError): string;
+  /**
+   * After a failure that ends the notification commits (permanent, attempts exhausted, or nothing to send to):
+   * what follows it elsewhere (a reminder's fallback channel). Not after a cancel.
+   */
+  afterFailure?(n: NotificationRow): Promise<void>;
 }
 
 export interface DispatchDeps {
@@ -74,6 +99,7 @@ async function failWithoutAttempt<M>(
     await failNotification(trx, n.workspace_id, n.id, reason);
     await channel.onSettled?.(trx, n, 'failed');
   });
+  await channel.afterFailure?.(n);
   throw new UnrecoverableError(reason);
 }
 
@@ -86,6 +112,24 @@ export async function dispatchNotification<M>(
   const n = await findNotificationForDispatch(db, job.data.notificationId);
   if (!n) return 'missing';
   if (isFinalNotificationStatus(n.status)) return 'already-final';
+  if (n.status === 'sending') {
+    // A try before this one claimed it and never recorded how it ended (a crash, a database error after the
+    // provider may have accepted): sending again could send twice, so it ends failed. A resend can send it on purpose.
+    await db.transaction(async (trx) => {
+      await recordNotificationAttempt(trx, n.workspace_id, n.id, {
+        attempt: n.attempts + 1,
+        outcome: 'unknown',
+        error: OUTCOME_UNKNOWN,
+        durationMs: 0,
+      });
+      await channel.onSettled?.(trx, n, 'failed');
+    });
+    deps.logger.warn(`${channel.name} outcome unknown: not sent again`, {
+      notificationId: n.id,
+      workspaceId: n.workspace_id,
+    });
+    return 'outcome-unknown';
+  }
   if (n.occurrence_at && n.occurrence_at.getTime() > Date.now()) {
     // Added early (a clock ahead of this one): it waits for its occurrence rather than go out before it.
     await job.moveToDelayed(n.occurrence_at.getTime(), job.token);
@@ -102,6 +146,7 @@ export async function dispatchNotification<M>(
     return 'cancelled';
   }
 
+  if (prepared.account) await waitForAccount(job, deps.pacer, prepared.account);
   await paceJob(job, deps.pacer, prepared.target);
 
   // Attempts are numbered across jobs (a resend is a new attempt, not attempt 1 again); the retry budget is the job's.
@@ -111,20 +156,38 @@ export async function dispatchNotification<M>(
   try {
     if (!(await markNotificationSending(db, n.workspace_id, n.id))) return 'already-final';
     const receipt = await channel.send(prepared.message, n);
-    await db.transaction(async (trx) => {
-      await recordNotificationAttempt(
-        trx,
-        n.workspace_id,
-        n.id,
-        { attempt, outcome: 'sent', httpStatus: receipt.httpStatus, durationMs: Date.now() - started },
-        { provider: receipt.provider, providerMessageId: receipt.providerMessageId, at: new Date() },
-      );
-      await channel.onSettled?.(trx, n, 'sent');
-    });
-    return 'sent';
+    const durationMs = Date.now() - started;
+    // The provider has it: the write is retried a few times, since a job that fails here leaves the notification
+    // `sending`, and the next try can then only end it outcome_unknown.
+    for (let tryNo = 1; ; tryNo += 1) {
+      try {
+        await db.transaction(async (trx) => {
+          await recordNotificationAttempt(
+            trx,
+            n.workspace_id,
+            n.id,
+            { attempt, outcome: 'sent', httpStatus: receipt.httpStatus, durationMs },
+            { provider: receipt.provider, providerMessageId: receipt.providerMessageId, at: new Date() },
+          );
+          await channel.onSettled?.(trx, n, 'sent');
+        });
+        return 'sent';
+      } catch (err) {
+        if (tryNo >= RECORD_TRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * tryNo));
+      }
+    }
   } catch (err) {
     if (!isProviderError(err)) throw err;
-    return await settleProviderError(job, channel, deps, n, err, { attempt, jobTry }, Date.now() - started);
+    return await settleProviderError(
+      job,
+      channel,
+      deps,
+      n,
+      err,
+      { attempt, jobTry, account: prepared.account },
+      Date.now() - started,
+    );
   } finally {
     await deps.pacer.restartInterval(prepared.target);
   }
@@ -136,12 +199,16 @@ async function settleProviderError<M>(
   deps: DispatchDeps,
   n: NotificationRow,
   err: ProviderError,
-  { attempt, jobTry }: { attempt: number; jobTry: number },
+  { attempt, jobTry, account }: { attempt: number; jobTry: number; account?: string },
   durationMs: number,
 ): Promise<never> {
   const { db } = deps;
   const verdict = retryVerdict(err, jobTry, job.opts.attempts ?? 1, deps.retry ?? DEFAULT_RETRY_POLICY);
   const base = { attempt, httpStatus: err.status, durationMs };
+
+  // A 429 holds the whole provider account (this workspace's, or the platform's) for its Retry-After.
+  if (account && err.code === 'rate_limited' && err.retryAfterMs !== undefined)
+    await deps.pacer.hold(account, Math.min(err.retryAfterMs, (deps.retry ?? DEFAULT_RETRY_POLICY).maxRetryAfterMs));
 
   if (verdict.retry) {
     await recordNotificationAttempt(db, n.workspace_id, n.id, { ...base, outcome: 'retry', error: err.code });
@@ -149,13 +216,18 @@ async function settleProviderError<M>(
     throw err;
   }
 
+  // A bad address ends it undeliverable; anything else failed. last_error keeps the channel's account of the error,
+  // unless the reason is the retry policy's own (a Retry-After over the limit).
+  const outcome = verdict.permanent && err.undeliverable ? 'undeliverable' : 'failed';
+  const error = channel.lastError && verdict.reason === err.code ? channel.lastError(err) : verdict.reason;
   await db.transaction(async (trx) => {
-    await recordNotificationAttempt(trx, n.workspace_id, n.id, { ...base, outcome: 'failed', error: verdict.reason });
+    await recordNotificationAttempt(trx, n.workspace_id, n.id, { ...base, outcome, error });
     await channel.onSettled?.(trx, n, 'failed');
     if (verdict.permanent) await channel.onPermanentFailure?.(trx, n, err);
   });
   if (verdict.permanent) await channel.afterPermanentFailure?.(n, err);
-  deps.logger.warn(`${channel.name} failed: ${verdict.reason}`, {
+  await channel.afterFailure?.(n);
+  deps.logger.warn(`${channel.name} ${outcome}: ${error}`, {
     notificationId: n.id,
     workspaceId: n.workspace_id,
     attempt,

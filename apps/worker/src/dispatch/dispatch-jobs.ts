@@ -2,7 +2,14 @@
 // reclaim rule every reconciler applies (birthday posts, reminder notifications). BullMQ silently ignores an add
 // whose id any job still holds, finished ones included, so each add uses the next id, jobIdFor(notification, n),
 // and n is recorded on the row (enqueue_count).
-import { DISPATCH_QUEUES, addDispatchJob, jobIdFor, type DeliveryChannel, type Producers } from '@nudge/queue';
+import {
+  DISPATCH_QUEUES,
+  addDispatchJob,
+  addDispatchJobs,
+  jobIdFor,
+  type DeliveryChannel,
+  type Producers,
+} from '@nudge/queue';
 
 export type DispatchJobState =
   'completed' | 'failed' | 'active' | 'delayed' | 'prioritized' | 'waiting' | 'waiting-children' | 'unknown';
@@ -10,6 +17,8 @@ export type DispatchJobState =
 /** One channel's dispatch queue. */
 export interface ChannelJobs {
   add(notificationId: string, jobId: string, delayMs?: number): Promise<void>;
+  /** Adds many in one round trip (addBulk). */
+  addMany(items: readonly { notificationId: string; jobId: string; delayMs?: number }[]): Promise<void>;
   state(jobId: string): Promise<DispatchJobState>;
   remove(jobId: string): Promise<void>;
 }
@@ -18,6 +27,7 @@ export function channelJobsOn(producers: Producers, channel: DeliveryChannel): C
   const queue = () => producers.queue(DISPATCH_QUEUES[channel]);
   return {
     add: (notificationId, jobId, delayMs = 0) => addDispatchJob(producers, channel, notificationId, jobId, delayMs),
+    addMany: (items) => addDispatchJobs(producers, channel, items),
     state: (jobId) => queue().getJobState(jobId),
     remove: async (jobId) => {
       await queue().remove(jobId);

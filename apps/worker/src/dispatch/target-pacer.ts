@@ -12,6 +12,10 @@ export interface TargetPacer {
   acquire(target: string): Promise<number>;
   /** Starts the interval again from now, so the next send goes out at least one interval after this answer. */
   restartInterval(target: string): Promise<void>;
+  /** Holds every send to the target for `ms` (a provider account's 429 with Retry-After), unless held longer. */
+  hold(target: string, ms: number): Promise<void>;
+  /** How many ms the target is still held (0: free), without taking any slot. */
+  heldFor(target: string): Promise<number>;
 }
 
 export interface PacingOptions {
@@ -34,7 +38,26 @@ export function redisTargetPacer(redis: Redis, { namespace, intervalMs }: Pacing
     async restartInterval(target) {
       await redis.set(keyFor(target), '1', 'PX', intervalMs);
     },
+    async hold(target, ms) {
+      if (ms <= 0) return;
+      const key = keyFor(target);
+      if ((await redis.pttl(key)) < ms) await redis.set(key, '1', 'PX', Math.ceil(ms));
+    },
+    async heldFor(target) {
+      return Math.max(0, await redis.pttl(keyFor(target)));
+    },
   };
+}
+
+/**
+ * Moves the job back to delayed while its provider account is held (after a 429 from that account), so one
+ * workspace's rate limit delays only that workspace's jobs, never the shared queue.
+ */
+export async function waitForAccount(job: Job, pacer: TargetPacer, account: string): Promise<void> {
+  const waitMs = await pacer.heldFor(account);
+  if (waitMs <= 0) return;
+  await job.moveToDelayed(Date.now() + waitMs, job.token);
+  throw new DelayedError();
 }
 
 /**

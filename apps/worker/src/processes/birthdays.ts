@@ -7,13 +7,18 @@ import { birthdayScanProcessor } from '../processors/birthday-scan.processor';
 import { slackPostProcessor } from '../processors/slack-post.processor';
 import { backoffStrategy } from '../dispatch/retry-policy';
 
+const config = loadConfigOrExit();
+
 runProcess({
   name: 'birthdays',
   queues: [
     consume({ queue: QUEUES.birthdayScan, concurrency: 1, process: birthdayScanProcessor }),
     consume({
       queue: QUEUES.dispatchSlack,
-      concurrency: 10,
+      concurrency: config.dispatch.slack.concurrency,
+      ...(config.dispatch.slack.ratePerSecond > 0
+        ? { limiter: { max: config.dispatch.slack.ratePerSecond, duration: 1000 } }
+        : {}),
       process: slackPostProcessor,
       settings: { backoffStrategy: backoffStrategy() },
     }),
@@ -22,7 +27,7 @@ runProcess({
     {
       queue: QUEUES.birthdayScan,
       id: 'birthday-scan',
-      everyMs: loadConfigOrExit().birthdayScanIntervalSeconds * 1000,
+      everyMs: config.birthdayScanIntervalSeconds * 1000,
       data: {},
     },
   ],

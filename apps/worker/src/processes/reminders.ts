@@ -1,33 +1,54 @@
-// The reminders process: the due-reminder scan (with the reconciler), one dispatch queue per channel (email carries
-// password resets and channel-account tests too; SMS and WhatsApp go to the sandbox until the dispatch issue), the
-// daily housekeeping of expired auth rows, and the minutely queueing of reset requests kept while Redis was down.
+// The reminders process: the due-reminder scan (with the reconciler), one dispatch queue per channel, each with its
+// own concurrency and rate limit (DISPATCH_<CHANNEL>_*), so a slow provider never holds up another channel (email
+// carries password resets and channel-account tests too), the daily housekeeping of expired auth rows, and the
+// minutely queueing of reset requests kept while Redis was down. One adapter resolver serves every channel, and its
+// cached adapters are closed on shutdown.
 // Reminder dispatch jobs carry the dispatch backoff type, which BullMQ resolves through each worker's
 // backoffStrategy (Retry-After aware); password resets keep BullMQ's built-in exponential backoff.
 import { loadConfigOrExit } from '@nudge/config';
 import { createPlatformEmailAdapter } from '@nudge/channels';
+import { getDb } from '@nudge/db';
 import { QUEUES } from '@nudge/queue';
-import { consume, runProcess } from '../runtime';
+import { consume, runProcess, type QueueBinding } from '../runtime';
 import { createEmailProcessor } from '../processors/email.processor';
 import { HOUSEKEEPING_EVERY_MS, housekeepingProcessor } from '../processors/housekeeping.processor';
 import { RESET_OUTBOX_EVERY_MS, resetOutboxProcessor } from '../processors/reset-outbox.processor';
 import { reminderScanProcessor } from '../processors/reminder-scan.processor';
-import { createSandboxMessageProcessor } from '../processors/sandbox-message.processor';
+import { createTextMessageProcessor } from '../processors/text-message.processor';
+import { createAdapterResolver } from '../dispatch/adapter-resolver';
 import { backoffStrategy } from '../dispatch/retry-policy';
 
 const config = loadConfigOrExit();
 const email = createPlatformEmailAdapter(config);
+const resolver = createAdapterResolver({ db: getDb(), config, platformEmail: email });
 const settings = { backoffStrategy: backoffStrategy() };
+
+/** A dispatch queue's worker options from config: its concurrency, and its rate limit when one is set. */
+function dispatchLimits(channel: 'email' | 'sms' | 'whatsapp'): Pick<QueueBinding, 'concurrency' | 'limiter'> {
+  const { concurrency, ratePerSecond } = config.dispatch[channel];
+  return { concurrency, ...(ratePerSecond > 0 ? { limiter: { max: ratePerSecond, duration: 1000 } } : {}) };
+}
 
 runProcess({
   name: 'reminders',
   queues: [
     consume({ queue: QUEUES.reminderScan, concurrency: 1, process: reminderScanProcessor }),
-    consume({ queue: QUEUES.dispatchEmail, concurrency: 10, process: createEmailProcessor(email), settings }),
-    consume({ queue: QUEUES.dispatchSms, concurrency: 10, process: createSandboxMessageProcessor('sms'), settings }),
+    consume({
+      queue: QUEUES.dispatchEmail,
+      ...dispatchLimits('email'),
+      process: createEmailProcessor(email, { resolver }),
+      settings,
+    }),
+    consume({
+      queue: QUEUES.dispatchSms,
+      ...dispatchLimits('sms'),
+      process: createTextMessageProcessor('sms', { resolver }),
+      settings,
+    }),
     consume({
       queue: QUEUES.dispatchWhatsapp,
-      concurrency: 10,
-      process: createSandboxMessageProcessor('whatsapp'),
+      ...dispatchLimits('whatsapp'),
+      process: createTextMessageProcessor('whatsapp', { resolver }),
       settings,
     }),
     consume({ queue: QUEUES.housekeeping, concurrency: 1, process: housekeepingProcessor }),
@@ -38,5 +59,8 @@ runProcess({
     { queue: QUEUES.housekeeping, id: 'housekeeping', everyMs: HOUSEKEEPING_EVERY_MS, data: {} },
     { queue: QUEUES.resetOutbox, id: 'password-reset-outbox', everyMs: RESET_OUTBOX_EVERY_MS, data: {} },
   ],
-  onClose: () => email.close(),
+  onClose: async () => {
+    await resolver.close();
+    await email.close();
+  },
 });

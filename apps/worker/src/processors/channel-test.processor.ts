@@ -4,15 +4,9 @@
 // The verdict is recorded on the account, with the provider's code; a test is never retried.
 import type { ChannelTestJob } from '@nudge/queue';
 import { findChannelAccountById, findUserById, getDb, recordChannelAccountTest, type Db } from '@nudge/db';
-import {
-  SendgridEmailAdapter,
-  SmtpEmailAdapter,
-  isProviderError,
-  outboundHostPolicy,
-  verifyTwilioAccount,
-  type EmailAdapter,
-} from '@nudge/channels';
+import { isProviderError, verifyTwilioAccount } from '@nudge/channels';
 import type { WorkerContext } from '../runtime';
+import { emailAdapterForAccount } from '../dispatch/adapter-resolver';
 
 export type ChannelTestOutcome = { status: 'ok' | 'failed'; error?: string } | { skipped: string };
 
@@ -42,16 +36,7 @@ export async function runChannelTest(
       const to = (await findUserById(db, job.userId))?.email;
       if (!to) return verdict('failed', 'no_recipient: the requesting user is gone');
       const from = account.from_email ?? config.emailFrom;
-      const adapter: EmailAdapter =
-        account.provider === 'sendgrid'
-          ? new SendgridEmailAdapter({ apiKey: creds.api_key ?? '', apiUrl: config.sendgrid.apiUrl, from })
-          : new SmtpEmailAdapter({
-              url: creds.smtp_url ?? '',
-              from,
-              hostPolicy: outboundHostPolicy(config),
-              // The fake SMTP server has no TLS: plain smtp:// to loopback outside production only.
-              allowInsecureLoopback: !config.isProduction,
-            });
+      const adapter = emailAdapterForAccount(account, config);
       try {
         await adapter.send({
           to,

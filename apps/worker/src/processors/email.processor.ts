@@ -1,6 +1,6 @@
-// dispatch-email: password-reset mail, channel-account test sends, and reminder notifications by email until the
-// dispatch issue (through the dispatch skeleton with the reminder hooks of ../reminders/reminder-delivery.ts, on the
-// platform email adapter).
+// dispatch-email: password-reset mail (on the platform email adapter), channel-account test sends, and reminder
+// notifications by email (through the dispatch skeleton with the reminder hooks of ../reminders/reminder-delivery.ts,
+// on the route the adapter resolver picks: the workspace's own account or the platform's).
 // The reset token is minted here, at send time, so its plaintext is never stored or queued: the job carries
 // only the user's id.
 import { UnrecoverableError, type EmailJob, type Job, type NotificationJob } from '@nudge/queue';
@@ -9,21 +9,25 @@ import { hashToken, randomToken } from '@nudge/crypto';
 import type { EmailAdapter } from '@nudge/channels';
 import { isProviderError } from '@nudge/channels';
 import type { WorkerContext } from '../runtime';
+import { dispatchJobsOn } from '../dispatch/dispatch-jobs';
 import { dispatchNotification, type DispatchOutcome } from '../dispatch/channel.processor';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../dispatch/retry-policy';
 import type { TargetPacer } from '../dispatch/target-pacer';
-import { emailSender, reminderChannel, reminderPacer } from '../reminders/reminder-delivery';
+import type { AdapterResolver } from '../dispatch/adapter-resolver';
+import { reminderChannel, reminderPacer } from '../reminders/reminder-delivery';
 import { runChannelTest, type ChannelTestOutcome } from './channel-test.processor';
 
 export const RESET_TOKEN_TTL_MS = 3600_000;
 
 export interface EmailProcessorDeps {
-  db: Db;
-  pacer: TargetPacer;
-  retry: RetryPolicy;
+  /** Resolves each reminder's route; the platform adapter stays for password resets. */
+  resolver: AdapterResolver;
+  db?: Db;
+  pacer?: TargetPacer;
+  retry?: RetryPolicy;
 }
 
-export function createEmailProcessor(adapter: EmailAdapter, overrides: Partial<EmailProcessorDeps> = {}) {
+export function createEmailProcessor(adapter: EmailAdapter, overrides: EmailProcessorDeps) {
   return async (
     job: Job<EmailJob>,
     ctx: WorkerContext,
@@ -33,7 +37,12 @@ export function createEmailProcessor(adapter: EmailAdapter, overrides: Partial<E
       const db = overrides.db ?? getDb();
       return dispatchNotification(
         job as unknown as Job<NotificationJob>,
-        reminderChannel('email', { db, sender: emailSender(adapter) }),
+        reminderChannel('email', {
+          db,
+          resolver: overrides.resolver,
+          publicBaseUrl: ctx.config.publicBaseUrl,
+          jobs: dispatchJobsOn(ctx.producers),
+        }),
         {
           db,
           pacer: overrides.pacer ?? reminderPacer(ctx.producers.connection, 'email'),

@@ -1,22 +1,55 @@
 // The hooks of the dispatch skeleton (../dispatch/channel.processor.ts) for reminder notifications, on any of their
 // channels: what is rechecked when the job runs (the reminder paused, cancelled or deleted; the client inactive,
-// deleted, opted out or without an address any more), and the message rendered from the reminder's templates at send
-// time (a payment link will exist only then). Only the send itself differs by channel: email goes through the
-// platform email adapter, SMS and WhatsApp to the sandbox until the dispatch issue brings Twilio.
+// deleted, opted out or without an address any more), the route resolved (../dispatch/adapter-resolver.ts: the
+// workspace's account, the platform's, or the sandbox outside production), and the message rendered from the
+// reminder's templates at send time (a payment link will exist only then). Email goes through an email adapter with
+// the notification id in its custom args; SMS and WhatsApp through Twilio, with a status callback that names the
+// notification, so a callback that beats the write of the message SID still finds its row.
 import { randomUUID } from 'node:crypto';
-import { findReminderDelivery, setNotificationContent, type Db, type NotificationRow } from '@nudge/db';
-import { canReceive, DEFAULT_SUBJECT_TEMPLATE, renderReminderTemplate, type RecipientChannel } from '@nudge/domain';
-import type { EmailAdapter } from '@nudge/channels';
-import type { Redis } from '@nudge/queue';
+import { unsubscribeToken } from '@nudge/crypto';
+import {
+  findClient,
+  findReminderDelivery,
+  findWorkspaceById,
+  insertFallbackNotification,
+  markNotificationEnqueued,
+  setNotificationContent,
+  type Db,
+  type NotificationRow,
+  type ReminderDelivery,
+} from '@nudge/db';
+import {
+  canReceive,
+  DEFAULT_SUBJECT_TEMPLATE,
+  fallbackChannel,
+  renderReminderTemplate,
+  type RecipientChannel,
+  type RecipientReach,
+} from '@nudge/domain';
+import { lastErrorOf } from '@nudge/channels';
+import { jobIdFor, type Redis } from '@nudge/queue';
+import type { DispatchJobs } from '../dispatch/dispatch-jobs';
 import type { DispatchChannel, SendReceipt } from '../dispatch/channel.processor';
+import type { AdapterResolver, EmailRoute, TextRoute } from '../dispatch/adapter-resolver';
 import { redisTargetPacer, type TargetPacer } from '../dispatch/target-pacer';
 
 export interface ReminderMessage {
   channel: RecipientChannel;
-  /** The email address; for SMS and WhatsApp the sandbox needs none (the number stays encrypted). */
+  /** The email address or the E.164 number; null for the sandbox, which needs none. */
   to: string | null;
   subject: string | null;
   text: string;
+  route: EmailRoute | TextRoute;
+  /** Email only: the From display name (the account's, else the workspace's sender_name). */
+  fromName?: string;
+  /** Email only: List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click). */
+  headers?: Record<string, string>;
+}
+
+/** The one-click unsubscribe headers of a reminder mail to this client (RFC 8058). */
+export function unsubscribeHeaders(publicBaseUrl: string, clientId: string): Record<string, string> {
+  const url = `${publicBaseUrl.replace(/\/+$/, '')}/unsubscribe/${unsubscribeToken(clientId)}`;
+  return { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 }
 
 /** Sends to one client on one channel go out at most one a second (two reminders due at the same minute, say). */
@@ -24,36 +57,55 @@ export function reminderPacer(redis: Redis, channel: RecipientChannel): TargetPa
   return redisTargetPacer(redis, { namespace: `${channel}-pace`, intervalMs: 1000 });
 }
 
-export interface ReminderSender {
-  /** The provider name the receipt records. */
-  send(message: ReminderMessage, n: NotificationRow): Promise<SendReceipt>;
+/** Where Twilio reports a message's status: at the root, naming the notification (`?n=`). */
+export function twilioStatusCallbackUrl(publicBaseUrl: string, notificationId: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/webhooks/twilio/status?n=${encodeURIComponent(notificationId)}`;
 }
 
-/** Email through the platform adapter: SendGrid, SMTP, or the sandbox outbox. */
-export function emailSender(adapter: EmailAdapter): ReminderSender {
+/** Sends a prepared message on its route; a failure is a ProviderError of @nudge/channels. */
+export async function sendOnRoute(
+  message: ReminderMessage,
+  n: NotificationRow,
+  publicBaseUrl: string,
+): Promise<SendReceipt> {
+  const { route } = message;
+  if (route.kind === 'email') {
+    const sent = await route.adapter.send({
+      to: message.to as string,
+      subject: message.subject ?? '',
+      text: message.text,
+      ...(message.fromName ? { fromName: message.fromName } : {}),
+      ...(message.headers ? { headers: message.headers } : {}),
+      customArgs: { notification_id: n.id },
+    });
+    return { provider: sent.provider, providerMessageId: sent.messageId };
+  }
+  if (route.kind === 'text') {
+    const sent = await route.adapter.send({
+      to: message.to as string,
+      body: message.text,
+      from: route.from,
+      statusCallback: twilioStatusCallbackUrl(publicBaseUrl, n.id),
+    });
+    return { provider: sent.provider, providerMessageId: sent.messageId };
+  }
+  // Nothing leaves the machine: the notification is recorded as sent by the sandbox.
+  return { provider: 'sandbox', providerMessageId: `sandbox-${randomUUID()}` };
+}
+
+function reachOf(client: NonNullable<ReminderDelivery['client']>): RecipientReach {
   return {
-    async send(message, n) {
-      const sent = await adapter.send({
-        to: message.to as string,
-        subject: message.subject ?? '',
-        text: message.text,
-        customArgs: { notification_id: n.id },
-      });
-      return { provider: sent.provider, providerMessageId: sent.messageId };
-    },
+    hasEmail: client.email !== null,
+    hasPhone: client.has_phone,
+    hasWhatsapp: client.has_whatsapp,
+    optOut: { email: client.opt_out_email, sms: client.opt_out_sms, whatsapp: client.opt_out_whatsapp },
+    preferredChannel: client.preferred_channel,
   };
 }
 
-/** SMS and WhatsApp until the dispatch issue: nothing leaves the machine, and the notification is sent by sandbox. */
-export const sandboxSender: ReminderSender = {
-  send() {
-    return Promise.resolve({ provider: 'sandbox', providerMessageId: `sandbox-${randomUUID()}` });
-  },
-};
-
 export function reminderChannel(
   channel: RecipientChannel,
-  deps: { db: Db; sender: ReminderSender },
+  deps: { db: Db; resolver: AdapterResolver; publicBaseUrl: string; jobs: DispatchJobs },
 ): DispatchChannel<ReminderMessage> {
   const { db } = deps;
   return {
@@ -65,14 +117,20 @@ export function reminderChannel(
       if (reminder.status === 'cancelled') return { cancel: 'reminder_cancelled' };
       if (!client) return { cancel: 'client_deleted' };
       if (!client.is_active) return { cancel: 'client_inactive' };
-      const reach = {
-        hasEmail: client.email !== null,
-        hasPhone: client.has_phone,
-        hasWhatsapp: client.has_whatsapp,
-        optOut: { email: client.opt_out_email, sms: client.opt_out_sms, whatsapp: client.opt_out_whatsapp },
-        preferredChannel: null,
-      };
+      const reach = reachOf(client);
       if (!canReceive(channel, reach)) return { fail: reach.optOut[channel] ? 'recipient_opted_out' : 'no_address' };
+      const route =
+        channel === 'email'
+          ? await deps.resolver.email(n.workspace_id)
+          : await deps.resolver.text(n.workspace_id, channel);
+      if ('notConfigured' in route) return { fail: route.notConfigured };
+      let to = channel === 'email' ? client.email : null;
+      if (route.kind === 'text') {
+        // Numbers are stored encrypted; only a real send reads one.
+        const full = await findClient(db, n.workspace_id, client.id);
+        to = (channel === 'sms' ? full?.phone : full?.whatsapp) ?? null;
+        if (!to) return { fail: 'no_address' };
+      }
       const values = {
         clientName: client.name,
         title: reminder.title,
@@ -90,10 +148,36 @@ export function reminderChannel(
           : null;
       await setNotificationContent(db, n.workspace_id, n.id, { subject, body: text });
       return {
-        message: { channel, to: channel === 'email' ? client.email : null, subject, text },
+        message: {
+          channel,
+          to,
+          subject,
+          text,
+          route,
+          ...(route.kind === 'email'
+            ? {
+                fromName: route.fromName ?? (await findWorkspaceById(db, n.workspace_id))?.sender_name ?? undefined,
+                headers: unsubscribeHeaders(deps.publicBaseUrl, client.id),
+              }
+            : {}),
+        },
         target: `${channel}:${client.id}`,
+        account: `${channel}:${route.account}:${route.kind === 'text' ? route.from : ''}`,
       };
     },
-    send: (message, n) => deps.sender.send(message, n),
+    send: (message, n) => sendOnRoute(message, n, deps.publicBaseUrl),
+    lastError: lastErrorOf,
+    async afterFailure(n) {
+      // One fallback, on the next channel the reminder lists that the client can still receive, sent once.
+      const { reminder, client } = await findReminderDelivery(db, n);
+      if (!reminder || !client?.is_active || reminder.status === 'paused' || reminder.status === 'cancelled') return;
+      const next = fallbackChannel(reminder.channels, n.channel as RecipientChannel, reachOf(client));
+      if (!next) return;
+      const fallback = await insertFallbackNotification(db, n, next);
+      if (!fallback) return;
+      // Lost here (Redis down, a crash), it stays queued and the reconciler enqueues it.
+      await deps.jobs(next).add(fallback.id, jobIdFor(fallback.id, 0));
+      await markNotificationEnqueued(db, n.workspace_id, fallback.id, 1);
+    },
   };
 }

@@ -13,6 +13,7 @@ import {
   findStaleQueuedReminderNotifications,
   insertReminderNotifications,
   markNotificationEnqueued,
+  markNotificationsEnqueued,
   settleRemindersAfterScan,
   type Db,
   type NotificationRow,
@@ -162,27 +163,42 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
 }
 
 /**
- * Adds the dispatch job of each queued notification, delayed to its occurrence, and records it. A failure is left
- * to the reconciler: the notification stays queued. Answers how many were enqueued.
+ * Adds the dispatch jobs of the queued notifications, delayed to their occurrences, one addBulk per channel, and
+ * records them in one statement. A failure is left to the reconciler: those notifications stay queued. Answers how
+ * many were enqueued.
  */
 export async function enqueueNotifications(
   deps: Pick<ReminderScanDeps, 'db' | 'jobs' | 'logger'>,
   notifications: readonly NotificationRow[],
   now: Date,
 ): Promise<number> {
-  let enqueued = 0;
+  const byChannel = new Map<NotificationRow['channel'], NotificationRow[]>();
   for (const n of notifications) {
     if (n.status !== 'queued') continue;
-    const delayMs = n.occurrence_at ? Math.max(0, n.occurrence_at.getTime() - now.getTime()) : 0;
+    const list = byChannel.get(n.channel) ?? [];
+    list.push(n);
+    byChannel.set(n.channel, list);
+  }
+  let enqueued = 0;
+  for (const [channel, list] of byChannel) {
     try {
-      await deps.jobs(n.channel).add(n.id, jobIdFor(n.id, n.enqueue_count), delayMs);
-      await markNotificationEnqueued(deps.db, n.workspace_id, n.id, n.enqueue_count + 1);
-      enqueued += 1;
+      await deps.jobs(channel).addMany(
+        list.map((n) => ({
+          notificationId: n.id,
+          jobId: jobIdFor(n.id, n.enqueue_count),
+          delayMs: n.occurrence_at ? Math.max(0, n.occurrence_at.getTime() - now.getTime()) : 0,
+        })),
+      );
+      await markNotificationsEnqueued(
+        deps.db,
+        list.map((n) => ({ workspaceId: n.workspace_id, id: n.id, enqueueCount: n.enqueue_count + 1 })),
+      );
+      enqueued += list.length;
     } catch (err) {
-      deps.logger.warn('could not enqueue a reminder notification; the reconciler will', {
+      deps.logger.warn('could not enqueue reminder notifications; the reconciler will', {
         err,
-        notificationId: n.id,
-        workspaceId: n.workspace_id,
+        channel,
+        count: list.length,
       });
     }
   }

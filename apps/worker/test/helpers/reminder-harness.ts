@@ -1,29 +1,34 @@
 // What the reminder suites share: a database of their own (the scan reads every assignment, and other suites share
-// the test database), real BullMQ workers on dispatch-email (the sandbox outbox, in a folder of the suite's own),
-// dispatch-sms and dispatch-whatsapp, and helpers that insert workspaces, clients, reminders and assignments with
-// knex (the clients and reminders repositories belong to other branches).
+// the test database), real BullMQ workers on dispatch-email (the sandbox outbox, in a folder of the suite's own, as
+// the platform adapter), dispatch-sms and dispatch-whatsapp (the sandbox, or the fake Twilio when the suite passes
+// its platform credentials), and helpers that insert workspaces, clients (numbers encrypted as the clients
+// repository stores them), reminders and assignments.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { getConfig } from '@nudge/config';
+import { getConfig, type Config } from '@nudge/config';
 import winston from 'winston';
 import {
   findNotification,
   isFinalNotificationStatus,
   listNotificationAttempts,
+  updateClient,
   type Db,
   type NotificationAttemptRow,
   type NotificationRow,
 } from '@nudge/db';
-import { SandboxEmailAdapter } from '@nudge/channels';
+import { SandboxEmailAdapter, type EmailAdapter } from '@nudge/channels';
 import { createRedis, createWorker, Producers, QUEUES, type Redis, type Worker } from '@nudge/queue';
 import { createPrivateDatabase, waitFor } from '@nudge/testing';
 import type { WorkerContext } from '../../src/runtime';
 import { dispatchJobsOn } from '../../src/dispatch/dispatch-jobs';
 import { backoffStrategy } from '../../src/dispatch/retry-policy';
 import { createEmailProcessor } from '../../src/processors/email.processor';
-import { createSandboxMessageProcessor } from '../../src/processors/sandbox-message.processor';
+import { createTextMessageProcessor } from '../../src/processors/text-message.processor';
+import { createAdapterResolver, type AdapterResolver } from '../../src/dispatch/adapter-resolver';
+import type { RetryPolicy } from '../../src/dispatch/retry-policy';
+import type { TargetPacer } from '../../src/dispatch/target-pacer';
 import {
   runReminderScan,
   type ReminderScanDeps,
@@ -62,6 +67,7 @@ export interface ReminderHarness {
   ctx: WorkerContext;
   outbox: SandboxEmailAdapter;
   workers: Worker[];
+  resolver: AdapterResolver;
   scanDeps(overrides?: Partial<ReminderScanDeps>): ReminderScanDeps;
   scan(now: Date, overrides?: Partial<ReminderScanDeps>): Promise<ReminderScanResult>;
   workspace(): Promise<string>;
@@ -80,18 +86,32 @@ export interface ReminderHarness {
   close(): Promise<void>;
 }
 
-export async function startReminderHarness(): Promise<ReminderHarness> {
+export interface ReminderHarnessOptions {
+  /** Config the workers see (the fakes' URLs, platform Twilio credentials, PUBLIC_BASE_URL). */
+  config?: Partial<Config>;
+  /** The platform email adapter; the sandbox outbox by default. */
+  platformEmail?: EmailAdapter;
+  /** The pacer of every channel; per-client Redis pacing by default. */
+  pacer?: TargetPacer;
+  retry?: RetryPolicy;
+}
+
+export async function startReminderHarness(opts: ReminderHarnessOptions = {}): Promise<ReminderHarness> {
   const privateDb = await createPrivateDatabase('nudge_rem');
   const { db, url } = privateDb;
   const producers = new Producers();
   const redis = createRedis('client');
-  const ctx: WorkerContext = { config: getConfig(), logger: winston.createLogger({ silent: true }), producers };
+  const config: Config = { ...getConfig(), ...opts.config };
+  const ctx: WorkerContext = { config, logger: winston.createLogger({ silent: true }), producers };
   const rootDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nudge-rem-'));
   const outbox = new SandboxEmailAdapter({ rootDir, from: 'noreply@nudge.test', isProduction: false });
-  const settings = { backoffStrategy: backoffStrategy(FAST_RETRY) };
-  const email = createEmailProcessor(outbox, { db, retry: FAST_RETRY });
-  const sms = createSandboxMessageProcessor('sms', { db, retry: FAST_RETRY });
-  const whatsapp = createSandboxMessageProcessor('whatsapp', { db, retry: FAST_RETRY });
+  const retry = opts.retry ?? FAST_RETRY;
+  const settings = { backoffStrategy: backoffStrategy(retry) };
+  const resolver = createAdapterResolver({ db, config, platformEmail: opts.platformEmail ?? outbox });
+  const deps = { db, retry, resolver, pacer: opts.pacer };
+  const email = createEmailProcessor(opts.platformEmail ?? outbox, deps);
+  const sms = createTextMessageProcessor('sms', deps);
+  const whatsapp = createTextMessageProcessor('whatsapp', deps);
   const workers: Worker[] = [
     createWorker(QUEUES.dispatchEmail, (job) => email(job, ctx), { concurrency: 5, settings }),
     createWorker(QUEUES.dispatchSms, (job) => sms(job, ctx), { concurrency: 5, settings }),
@@ -118,6 +138,7 @@ export async function startReminderHarness(): Promise<ReminderHarness> {
     ctx,
     outbox,
     workers,
+    resolver,
     scanDeps,
     scan: (now, overrides = {}) => runReminderScan(scanDeps(overrides), now),
     async workspace() {
@@ -133,9 +154,6 @@ export async function startReminderHarness(): Promise<ReminderHarness> {
           workspace_id: workspaceId,
           name: c.name ?? `Client ${i}`,
           email: c.email === undefined ? `client-${tag}-${i}@example.com` : c.email,
-          // Stored as the clients issue stores them (encrypted); the sandbox never reads the number itself.
-          phone: c.phone ?? null,
-          whatsapp: c.whatsapp ?? null,
           preferred_channel: c.preferred_channel ?? null,
           timezone: c.timezone ?? 'Europe/London',
           locale: c.locale ?? null,
@@ -144,6 +162,9 @@ export async function startReminderHarness(): Promise<ReminderHarness> {
           opt_out_sms: c.opt_out_sms ?? false,
         })
         .returning<{ id: string }[]>('id');
+      // Numbers are stored as the clients repository stores them: encrypted for the row, with their keyed hash.
+      if (c.phone || c.whatsapp)
+        await updateClient(db, workspaceId, row!.id, { phone: c.phone ?? null, whatsapp: c.whatsapp ?? null });
       return row!.id;
     },
     async reminder(workspaceId, clientIds, nextRunAt, r = {}) {
@@ -202,6 +223,7 @@ export async function startReminderHarness(): Promise<ReminderHarness> {
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close()));
+      await resolver.close();
       await producers.close();
       redis.disconnect();
       await fs.rm(rootDir, { recursive: true, force: true });

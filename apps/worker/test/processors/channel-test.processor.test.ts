@@ -15,7 +15,8 @@ import {
   type FakeTwilio,
 } from '@nudge/testing';
 import { createEmailProcessor } from '../../src/processors/email.processor';
-import { createSandboxMessageProcessor } from '../../src/processors/sandbox-message.processor';
+import { createTextMessageProcessor } from '../../src/processors/text-message.processor';
+import { createAdapterResolver } from '../../src/dispatch/adapter-resolver';
 import type { EmailAdapter } from '@nudge/channels';
 
 describe('the channel-test processor (dispatch-email, dispatch-sms)', () => {
@@ -51,10 +52,12 @@ describe('the channel-test processor (dispatch-email, dispatch-sms)', () => {
       send: () => Promise.reject(new Error('platform used')),
       close: async () => {},
     };
-    const email = createEmailProcessor(platform as unknown as EmailAdapter);
+    const resolver = createAdapterResolver({ db, config });
+    const email = createEmailProcessor(platform as unknown as EmailAdapter, { resolver });
+    const sms = createTextMessageProcessor('sms', { resolver });
     workers = [
       createWorker(QUEUES.dispatchEmail, (job) => email(job, ctx), { concurrency: 1 }),
-      createWorker(QUEUES.dispatchSms, (job) => createSandboxMessageProcessor('sms')(job, ctx), { concurrency: 1 }),
+      createWorker(QUEUES.dispatchSms, (job) => sms(job, ctx), { concurrency: 1 }),
     ];
   });
   after(async () => {

@@ -25,7 +25,8 @@ describe('the reminder scan', function () {
 
   const crashingJobs = (): DispatchJobs => {
     const real = dispatchJobsOn(h.producers);
-    return (channel) => ({ ...real(channel), add: () => Promise.reject(new Error('process died')) });
+    const died = () => Promise.reject(new Error('process died'));
+    return (channel) => ({ ...real(channel), add: died, addMany: died });
   };
   const sentTo = async (text: string) => (await h.mails()).filter((m) => m.includes(text));
 

@@ -18,7 +18,17 @@ export const NOTIFICATION_STATUSES = [
 ] as const;
 export type NotificationStatus =
   'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'bounced' | 'undeliverable' | 'cancelled';
-export type AttemptOutcome = 'sent' | 'retry' | 'failed';
+export type AttemptOutcome = 'sent' | 'retry' | 'failed' | 'undeliverable' | 'cancelled' | 'unknown';
+
+/** The status a notification takes after a try with this outcome; `unknown` ends it failed (never sent again by itself). */
+const STATUS_AFTER: Record<AttemptOutcome, NotificationStatus> = {
+  sent: 'sent',
+  retry: 'queued',
+  failed: 'failed',
+  undeliverable: 'undeliverable',
+  cancelled: 'cancelled',
+  unknown: 'failed',
+};
 
 /** Statuses after which a dispatch job has nothing left to do. */
 export const FINAL_NOTIFICATION_STATUSES: readonly NotificationStatus[] = [
@@ -93,6 +103,35 @@ export async function insertNotification(
   return row;
 }
 
+/**
+ * The one fallback of a reminder notification that failed, on `channel`: queued for the same client and
+ * occurrence, linked by fallback_of, under a dedupe key derived from the first, so it is created once however
+ * often the failure is handled. Answers undefined when it already exists.
+ */
+export async function insertFallbackNotification(
+  db: Conn,
+  failed: NotificationRow,
+  channel: NotificationChannel,
+): Promise<NotificationRow | undefined> {
+  const [row] = await db<NotificationRow>('notifications')
+    .insert({
+      workspace_id: failed.workspace_id,
+      kind: failed.kind,
+      reminder_id: failed.reminder_id,
+      client_id: failed.client_id,
+      channel,
+      status: 'queued',
+      dedupe_key: `${failed.dedupe_key}:fallback:${channel}`,
+      fallback_of: failed.id,
+      occurrence_at: failed.occurrence_at,
+      scheduled_for: failed.scheduled_for,
+    })
+    .onConflict('dedupe_key')
+    .ignore()
+    .returning('*');
+  return row;
+}
+
 /** For a dispatch worker, whose job carries the notification id only. */
 export async function findNotificationForDispatch(db: Conn, id: string): Promise<NotificationRow | undefined> {
   return db<NotificationRow>('notifications').where({ id }).first();
@@ -136,8 +175,8 @@ export interface AttemptRecord {
 }
 
 /**
- * Records one try and moves the notification on: `sent` on success, back to `queued` before a retry, `failed`
- * when no retry follows. Call it in the same transaction as any row that follows the notification.
+ * Records one try and moves the notification on: `sent` on success, back to `queued` before a retry, `failed`,
+ * `undeliverable` or `cancelled` when no retry follows (`failed` too for an `unknown` outcome). Call it in the same transaction as any row that follows the notification.
  */
 export async function recordNotificationAttempt(
   db: Conn,
@@ -156,11 +195,12 @@ export async function recordNotificationAttempt(
     error: a.error ?? null,
     duration_ms: Math.max(0, Math.round(a.durationMs)),
   });
-  const status: NotificationStatus = a.outcome === 'sent' ? 'sent' : a.outcome === 'retry' ? 'queued' : 'failed';
+  const status = STATUS_AFTER[a.outcome];
   await db('notifications')
     .where({ id, workspace_id: workspaceId })
     .update({
-      status,
+      // A delivery callback may beat this write (Twilio calls back fast): a delivered notification stays delivered.
+      status: a.outcome === 'sent' ? db.raw("CASE WHEN status = 'delivered' THEN status ELSE ? END", [status]) : status,
       attempts: db.raw('GREATEST(attempts, ?)', [a.attempt]),
       last_error: a.outcome === 'sent' ? null : (a.error ?? null),
       ...(sent
@@ -197,6 +237,21 @@ export async function markNotificationEnqueued(
   await db('notifications')
     .where({ id, workspace_id: workspaceId })
     .update({ enqueue_count: db.raw('GREATEST(enqueue_count, ?)', [enqueueCount]), updated_at: db.fn.now() });
+}
+
+/** markNotificationEnqueued for many notifications in one statement. */
+export async function markNotificationsEnqueued(
+  db: Conn,
+  rows: readonly { workspaceId: string; id: string; enqueueCount: number }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.raw(
+    `UPDATE notifications n
+        SET enqueue_count = GREATEST(n.enqueue_count, v.enqueue_count), updated_at = now()
+       FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, enqueue_count int)
+      WHERE n.id = v.id AND n.workspace_id = v.workspace_id`,
+    [JSON.stringify(rows.map((r) => ({ id: r.id, workspace_id: r.workspaceId, enqueue_count: r.enqueueCount })))],
+  );
 }
 
 /**

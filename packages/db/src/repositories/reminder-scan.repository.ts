@@ -213,6 +213,8 @@ export interface ReminderDelivery {
     message_template: string;
     subject_template: string | null;
     document_url: string | null;
+    /** In order of preference; later ones are fallbacks. */
+    channels: string[];
     amount: string | number | null;
     currency: string | null;
     due_date: string | null;
@@ -222,6 +224,7 @@ export interface ReminderDelivery {
     name: string;
     email: string | null;
     locale: string | null;
+    preferred_channel: 'email' | 'sms' | 'whatsapp' | null;
     is_active: boolean;
     has_phone: boolean;
     has_whatsapp: boolean;
@@ -246,6 +249,7 @@ export async function findReminderDelivery(
           'message_template',
           'subject_template',
           'document_url',
+          'channels',
           'amount',
           'currency',
           db.raw("to_char(due_date, 'YYYY-MM-DD') AS due_date"),
@@ -259,6 +263,7 @@ export async function findReminderDelivery(
           'name',
           'email',
           'locale',
+          'preferred_channel',
           'is_active',
           'opt_out_email',
           'opt_out_sms',

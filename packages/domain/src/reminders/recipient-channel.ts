@@ -1,7 +1,7 @@
 // Which channel a reminder reaches a client on: the first of the reminder's channels, in its order, that the client
 // can receive (an address for it, and not opted out of it); `auto` stands for the client's preferred channel. The
-// scan and send-now both decide through this one rule; the dispatch issue adds falling back to the later channels
-// after a failed send.
+// scan and send-now both decide through this one rule, and a failed send falls back to a later channel through
+// fallbackChannel.
 export type RecipientChannel = 'email' | 'sms' | 'whatsapp';
 export const RECIPIENT_CHANNELS: readonly RecipientChannel[] = ['email', 'sms', 'whatsapp'];
 
@@ -43,4 +43,21 @@ export function intendedChannel(channels: readonly string[], r: RecipientReach):
     if (resolved) return resolved;
   }
   return 'email';
+}
+
+/**
+ * The channel a send that failed on `failed` falls back to: the first channel listed after the last place `failed`
+ * holds in the list that the client can receive, or null. Each fallback moves strictly further down the list, so a
+ * chain of them ends.
+ */
+export function fallbackChannel(
+  channels: readonly string[],
+  failed: RecipientChannel,
+  r: RecipientReach,
+): RecipientChannel | null {
+  const resolved = channels.map((c) => resolve(c, r));
+  const at = resolved.lastIndexOf(failed);
+  if (at < 0) return null;
+  for (const c of resolved.slice(at + 1)) if (c && c !== failed && canReceive(c, r)) return c;
+  return null;
 }

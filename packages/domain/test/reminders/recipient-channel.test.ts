@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { firstReceivableChannel, intendedChannel, type RecipientReach } from '../../src/reminders/recipient-channel';
+import {
+  fallbackChannel,
+  firstReceivableChannel,
+  intendedChannel,
+  type RecipientReach,
+} from '../../src/reminders/recipient-channel';
 
 const reach = (r: Partial<RecipientReach> = {}): RecipientReach => ({
   hasEmail: true,
@@ -29,5 +34,18 @@ describe('the recipient channel rule', () => {
     expect(firstReceivableChannel(['email', 'sms'], none)).to.equal(null);
     expect(intendedChannel(['email', 'sms'], none)).to.equal('email');
     expect(intendedChannel(['auto'], reach())).to.equal('email');
+  });
+
+  it('falls back to the next listed channel the client can receive, only further down the list', () => {
+    expect(fallbackChannel(['whatsapp', 'sms', 'email'], 'whatsapp', reach())).to.equal('sms');
+    expect(fallbackChannel(['whatsapp', 'sms', 'email'], 'sms', reach())).to.equal('email');
+    expect(fallbackChannel(['whatsapp', 'sms', 'email'], 'email', reach())).to.equal(null);
+    expect(
+      fallbackChannel(['sms', 'email'], 'sms', reach({ optOut: { email: true, sms: false, whatsapp: false } })),
+    ).to.equal(null);
+    expect(fallbackChannel(['sms', 'auto'], 'sms', reach({ preferredChannel: 'whatsapp' }))).to.equal('whatsapp');
+    // A channel listed twice falls back from its last place, so a chain of fallbacks always ends.
+    expect(fallbackChannel(['sms', 'email', 'sms'], 'sms', reach())).to.equal(null);
+    expect(fallbackChannel(['email'], 'sms', reach())).to.equal(null);
   });
 });
