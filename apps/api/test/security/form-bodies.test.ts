@@ -1,12 +1,17 @@
 // Forms are what a foreign web page can make its visitors' browsers post without a CORS preflight, so a route takes
-// one only when it was built for one: after the restructure, login (the OAuth2 password form). Twilio's webhooks and
-// the one-click unsubscribe will join the list when they land.
+// one only when it was built for one: login (the OAuth2 password form), Twilio's webhooks (Twilio posts forms) and
+// the one-click unsubscribe (RFC 8058 mail clients post a form).
 import { expect } from 'chai';
 import request from 'supertest';
 import { testApp } from '../helpers';
 
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data'];
-const FORM_ROUTES = ['POST /auth/jwt/login'];
+const FORM_ROUTES = [
+  'POST /auth/jwt/login',
+  'POST /unsubscribe/{token}',
+  'POST /webhooks/twilio/inbound',
+  'POST /webhooks/twilio/status',
+];
 
 type Doc = { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> };
 
