@@ -12,6 +12,7 @@ const BENCHES = [
   'hash-pool.ts',
   'reset-flood.ts',
   'client-import.ts',
+  'dispatch.ts',
 ];
 
 let failed = 0;
