@@ -44,6 +44,25 @@ const mail = {
   customArgs: { notification_id: 'n1' },
 };
 
+/** A local server standing in for our webhook endpoint: records each form Twilio posts and its signature. */
+async function twilioCallbackReceiver(pathAndQuery: string) {
+  const received: Array<{ signature: string; params: Record<string, string> }> = [];
+  const receiver = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      received.push({
+        signature: String(req.headers['x-twilio-signature']),
+        params: Object.fromEntries(new URLSearchParams(raw)),
+      });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}${pathAndQuery}`;
+  return { received, receiver, url };
+}
+
 async function rejection(p: Promise<unknown>): Promise<Record<string, unknown>> {
   try {
     await p;
@@ -206,20 +225,7 @@ describe('packages/testing fakes', () => {
     });
 
     it('signs status callbacks as the twilio SDK expects', async () => {
-      const received: Array<{ signature: string; params: Record<string, string> }> = [];
-      const receiver = http.createServer((req, res) => {
-        let raw = '';
-        req.on('data', (c: Buffer) => (raw += c.toString()));
-        req.on('end', () => {
-          received.push({
-            signature: String(req.headers['x-twilio-signature']),
-            params: Object.fromEntries(new URLSearchParams(raw)),
-          });
-          res.end();
-        });
-      });
-      await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-      const callbackUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/webhooks/twilio/status?x=1`;
+      const { received, receiver, url: callbackUrl } = await twilioCallbackReceiver('/webhooks/twilio/status?x=1');
       try {
         const msg = await client().messages.create({
           to: '+15551230042',
@@ -269,20 +275,7 @@ describe('packages/testing fakes', () => {
       });
 
       it('posts a signed WhatsApp `read` callback, and refuses `read` for an SMS', async () => {
-        const received: Array<{ signature: string; params: Record<string, string> }> = [];
-        const receiver = http.createServer((req, res) => {
-          let raw = '';
-          req.on('data', (c: Buffer) => (raw += c.toString()));
-          req.on('end', () => {
-            received.push({
-              signature: String(req.headers['x-twilio-signature']),
-              params: Object.fromEntries(new URLSearchParams(raw)),
-            });
-            res.end();
-          });
-        });
-        await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-        const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/webhooks/twilio/status?n=1`;
+        const { received, receiver, url } = await twilioCallbackReceiver('/webhooks/twilio/status?n=1');
         try {
           const wa = await client().messages.create({
             to: 'whatsapp:+15551230042',
