@@ -21,7 +21,11 @@ export interface ChannelTestJob {
   userId: string;
 }
 export type EmailJob =
-  { kind: 'password-reset'; userId: string } | { kind: 'notification'; notificationId: string } | ChannelTestJob;
+  | { kind: 'password-reset'; userId: string }
+  | { kind: 'notification'; notificationId: string }
+  /** The workspace owner's "a client paid" mail (workspace setting notify_on_payment): not a notification row. */
+  | { kind: 'payment-paid'; paymentId: string }
+  | ChannelTestJob;
 /** What the SMS and WhatsApp queues carry: a notification to send, or a channel account's test. */
 export type MessagingJob = NotificationJob | ChannelTestJob;
 
@@ -31,9 +35,11 @@ export function isChannelTestJob(data: unknown): data is ChannelTestJob {
 export interface StripeEventJob {
   eventId: string;
 }
-export interface CheckoutJob {
-  paymentId: string;
-}
+/**
+ * What billing-checkout carries: create a payment's Checkout Session (then enqueue its notification's dispatch job),
+ * or expire it for POST /payments/{id}/cancel. Ids only: the worker reads the rest from PostgreSQL.
+ */
+export type CheckoutJob = { kind: 'checkout'; paymentId: string } | { kind: 'cancel'; paymentId: string };
 
 export interface JobPayloads {
   [QUEUES.birthdayScan]: ScanJob;
