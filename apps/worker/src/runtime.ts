@@ -90,6 +90,10 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
       concurrency: b.concurrency ?? 10,
       limiter: b.limiter,
       settings: b.settings,
+      // A dead worker's jobs wait out its lock before another worker takes them up (and a dispatch job that finds
+      // its notification `sending` then ends it outcome_unknown).
+      lockDuration: config.workerLockSeconds * 1000,
+      stalledInterval: config.workerLockSeconds * 1000,
     });
     w.on('failed', (job, err) =>
       logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue: b.queue, attemptsMade: job?.attemptsMade }),

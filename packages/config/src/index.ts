@@ -82,6 +82,11 @@ export interface Config {
   birthdayScanIntervalSeconds: number;
   reminderScanIntervalSeconds: number;
   reclaimAfterSeconds: number;
+  /**
+   * A worker's lock on an active job (BullMQ lockDuration, renewed every half of it) and how often workers look for
+   * jobs whose lock ran out (stalledInterval): a job a dead worker held runs again within about twice this.
+   */
+  workerLockSeconds: number;
   /** POST /reminders/{id}/send-now calls per workspace per minute. */
   reminderSendNowPerMinute: number;
   inviteTtlHours: number;
@@ -310,6 +315,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     birthdayScanIntervalSeconds: num('BIRTHDAY_SCAN_INTERVAL_SECONDS'),
     reminderScanIntervalSeconds: num('REMINDER_SCAN_INTERVAL_SECONDS'),
     reclaimAfterSeconds: num('RECLAIM_AFTER_SECONDS'),
+    workerLockSeconds: num('WORKER_LOCK_SECONDS'),
     reminderSendNowPerMinute: num('REMINDER_SEND_NOW_PER_MINUTE'),
     inviteTtlHours: num('INVITE_TTL_HOURS'),
     resetPasswordUrl: str('RESET_PASSWORD_URL') ?? `${publicBaseUrl}/reset-password`,

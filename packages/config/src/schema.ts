@@ -85,6 +85,7 @@ export const schema = Joi.object({
   BIRTHDAY_SCAN_INTERVAL_SECONDS: int(1, 300),
   REMINDER_SCAN_INTERVAL_SECONDS: int(1, 60),
   RECLAIM_AFTER_SECONDS: int(1, 120),
+  WORKER_LOCK_SECONDS: int(1, 30),
   REMINDER_SEND_NOW_PER_MINUTE: int(1, 10),
   INVITE_TTL_HOURS: int(1, 168),
   RESET_PASSWORD_URL: url(['http', 'https']),
