@@ -72,14 +72,17 @@ export class NotificationsService {
     return n;
   }
 
-  /** Sends a failed, bounced or undeliverable reminder notification again: a new attempt, under a new job id. */
+  /**
+   * Sends a failed, bounced or undeliverable notification again, on purpose: a new attempt, under a new job id. This is
+   * how a notification that ended outcome_unknown (a reminder or a birthday post) goes out again.
+   */
   async resend(p: Principal, id: string): Promise<NotificationRow> {
     const n = await this.actionable(p, id);
     const requeued = await requeueNotificationForResend(this.deps.db, n.workspace_id, id);
     if (!requeued) {
       const current = (await findNotificationInScope(this.deps.db, n.workspace_id, id)) ?? n;
       throw new Conflict(
-        `Only a ${RESENDABLE_STATUSES.join(', ')} reminder notification can be sent again; this ${current.kind} notification is ${current.status}`,
+        `Only a ${RESENDABLE_STATUSES.join(', ')} notification can be sent again; this ${current.kind} notification is ${current.status}`,
         'NOTIFICATION_NOT_RESENDABLE',
       );
     }

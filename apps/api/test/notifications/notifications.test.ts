@@ -182,7 +182,33 @@ describe('notification history', () => {
       await job?.remove();
     });
 
-    it('answers 409 with the current status for a notification that did not fail, or a birthday post', async () => {
+    it("queues a birthday post that ended outcome_unknown again, on dispatch-slack after its post's job ids", async () => {
+      const n = await insertNotification(db, t.workspaceId, {
+        kind: 'birthday',
+        channel: 'slack',
+        status: 'failed',
+        attempts: 1,
+        last_error: 'outcome_unknown',
+        occurrence_at: null,
+      });
+      // The birthday scan and its reclaimer count the post's jobs on its birthday_posts row, not on the notification.
+      await db('birthday_posts').insert({
+        workspace_id: t.workspaceId,
+        local_date: '2027-03-04',
+        status: 'failed',
+        claimed_at: new Date(),
+        notification_id: n.id,
+        enqueue_count: 2,
+      });
+      const res = await request(testApp()).post(`/notifications/${n.id}/resend`).set(t.owner.auth).expect(202);
+      expect(res.body).to.include({ id: n.id, kind: 'birthday', status: 'queued', last_error: null });
+      const job = await testDeps().producers.queue(QUEUES.dispatchSlack).getJob(jobIdFor(n.id, 2));
+      expect(job?.data).to.deep.equal({ notificationId: n.id });
+      expect((await db('notifications').where({ id: n.id }).first())?.enqueue_count).to.equal(3);
+      await job?.remove();
+    });
+
+    it('answers 409 with the current status for a notification that did not fail, a sent birthday post too', async () => {
       for (const id of [ids.sms, ids.queued, ids.birthday]) {
         const res = await request(testApp()).post(`/notifications/${id}/resend`).set(t.owner.auth).expect(409);
         expect(res.body.code).to.equal('NOTIFICATION_NOT_RESENDABLE');

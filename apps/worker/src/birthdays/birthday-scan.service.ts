@@ -9,6 +9,7 @@ import {
   failNotification,
   findBirthdayCandidates,
   findExistingBirthdayPosts,
+  findNotificationForDispatch,
   findStaleBirthdayClaims,
   insertNotification,
   isFinalNotificationStatus,
@@ -27,6 +28,7 @@ import {
 } from '@nudge/domain';
 import { jobIdFor, type Producers } from '@nudge/queue';
 import { channelJobsOn, reclaimDispatchJob, type ChannelJobs } from '../dispatch/dispatch-jobs';
+import { endOutcomeUnknown } from '../dispatch/outcome-unknown';
 
 /** The dispatch-slack queue as the scan needs it. */
 export type SlackJobs = ChannelJobs;
@@ -160,9 +162,20 @@ export async function reclaimStaleBirthdayPosts(
       continue;
     }
     // No job will post it: a new one, unless the local day is over. A live job (a retry waiting out Retry-After,
-    // say) may finish after midnight, but a birthday is never newly sent the day after.
+    // say) may finish after midnight, but a birthday is never newly sent the day after. One left `sending` by a job
+    // that is gone may have reached Slack already: it is never posted again by itself (the double-post rule).
     const r = await reclaimDispatchJob(jobs, nid, post.enqueue_count, {
       beforeAdd: async () => {
+        if (post.notification_status === 'sending') {
+          const n = await findNotificationForDispatch(db, nid);
+          if (n?.status !== 'sending') return false;
+          await endOutcomeUnknown(db, n, (trx) => setBirthdayPostStatus(trx, post.workspace_id, post.id, 'failed'));
+          logger.warn('birthday post outcome unknown: not posted again', {
+            workspaceId: post.workspace_id,
+            notificationId: nid,
+          });
+          return false;
+        }
         if (localDateAt(now, post.timezone) === post.local_date) return true;
         await db.transaction(async (trx) => {
           await failNotification(trx, post.workspace_id, nid, 'expired');

@@ -29,11 +29,9 @@ import type { Logger } from '@nudge/logger';
 import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
 import { DEFAULT_RETRY_POLICY, retryVerdict, type RetryPolicy } from './retry-policy';
 import { paceJob, waitForAccount, type TargetPacer } from './target-pacer';
+import { endOutcomeUnknown } from './outcome-unknown';
 
 export type DispatchOutcome = 'sent' | 'missing' | 'already-final' | 'cancelled' | 'outcome-unknown';
-
-/** last_error of a notification whose send may or may not have reached the provider. */
-export const OUTCOME_UNKNOWN = 'outcome_unknown';
 
 /** Tries of the write that records a successful send, before the job gives up on it. */
 const RECORD_TRIES = 3;
@@ -115,15 +113,7 @@ export async function dispatchNotification<M>(
   if (n.status === 'sending') {
     // A try before this one claimed it and never recorded how it ended (a crash, a database error after the
     // provider may have accepted): sending again could send twice, so it ends failed. A resend can send it on purpose.
-    await db.transaction(async (trx) => {
-      await recordNotificationAttempt(trx, n.workspace_id, n.id, {
-        attempt: n.attempts + 1,
-        outcome: 'unknown',
-        error: OUTCOME_UNKNOWN,
-        durationMs: 0,
-      });
-      await channel.onSettled?.(trx, n, 'failed');
-    });
+    await endOutcomeUnknown(db, n, (trx) => channel.onSettled?.(trx, n, 'failed') ?? Promise.resolve());
     deps.logger.warn(`${channel.name} outcome unknown: not sent again`, {
       notificationId: n.id,
       workspaceId: n.workspace_id,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createDb, type Db } from '@nudge/db';
+import { createDb, requeueNotificationForResend, type Db } from '@nudge/db';
 import { createWorker, jobIdFor, QUEUES, type Worker } from '@nudge/queue';
 import { waitFor } from '@nudge/testing';
 import { slackJobsOn } from '../../src/birthdays/birthday-scan.service';
@@ -214,6 +214,42 @@ describe('the birthday scan', function () {
       }
       await h.settled(ws.id, '2027-08-03');
       expect(texts(ws.hook)).to.have.length(1);
+    });
+
+    it('never posts again a claim a dead job left sending: it ends outcome_unknown, and only a resend posts it', async () => {
+      const ws = await h.workspace();
+      await h.birthday(ws.id, 'Schrodinger', '1990-08-06');
+      const t0 = '2027-08-06T13:00:00Z';
+      const crashing = { ...slackJobsOn(h.producers), add: () => Promise.reject(new Error('process died')) };
+      await h.scan(at(t0), {}, { jobs: crashing });
+      // Its job took it and posted, and its process died before recording how the post ended; the job is gone.
+      const post = (await h.post(ws.id, '2027-08-06'))!;
+      const nid = post.notification_id!;
+      await h.db('birthday_posts').where({ id: post.id }).update({ enqueue_count: 1 });
+      await h.db('notifications').where({ id: nid }).update({ status: 'sending' });
+
+      expect((await h.scan(at(t0, 121))).reclaimed).to.equal(0);
+      const queue = h.producers.queue(QUEUES.dispatchSlack);
+      expect(await queue.getJobState(jobIdFor(nid, 1))).to.equal('unknown');
+      expect(await h.post(ws.id, '2027-08-06')).to.include({ status: 'failed' });
+      const { notification, attempts } = await h.settled(ws.id, '2027-08-06');
+      expect(notification).to.include({ status: 'failed', last_error: 'outcome_unknown' });
+      expect(attempts.map((a) => [a.attempt, a.outcome, a.error])).to.deep.equal([[1, 'unknown', 'outcome_unknown']]);
+      expect((await h.scan(at(t0, 400))).reclaimed).to.equal(0);
+      expect(texts(ws.hook)).to.deep.equal([]);
+
+      // Sent again on purpose, as POST /notifications/{id}/resend does: under the post's next job id, posted once.
+      const requeued = await requeueNotificationForResend(h.db, ws.id, nid);
+      expect(requeued).to.include({ status: 'queued', enqueue_count: 1 });
+      await queue.add(QUEUES.dispatchSlack, { notificationId: nid }, { jobId: jobIdFor(nid, requeued!.enqueue_count) });
+      const again = await h.settled(ws.id, '2027-08-06');
+      expect(again.notification.status).to.equal('sent');
+      expect(again.attempts.map((a) => [a.attempt, a.outcome])).to.deep.equal([
+        [1, 'unknown'],
+        [2, 'sent'],
+      ]);
+      expect(texts(ws.hook)).to.have.length(1);
+      expect(await h.post(ws.id, '2027-08-06')).to.include({ status: 'sent' });
     });
 
     it('fails a stale claim once its local day is over instead of posting it a day late', async () => {

@@ -270,12 +270,13 @@ export async function cancelQueuedNotification(
   return row;
 }
 
-/** The statuses a reminder notification may be sent again from. */
+/** The statuses a notification may be sent again from. */
 export const RESENDABLE_STATUSES: readonly NotificationStatus[] = ['failed', 'bounced', 'undeliverable'];
 
 /**
- * Puts a failed, bounced or undeliverable reminder notification back in the queue for another attempt, or answers
- * undefined when it is not one (the caller reads its current status). Its attempts stay in history.
+ * Puts a failed, bounced or undeliverable notification (a reminder, or a birthday post that ended outcome_unknown,
+ * say) back in the queue for another attempt, or answers undefined when it is not one (the caller reads its current
+ * status). Its attempts stay in history.
  */
 export async function requeueNotificationForResend(
   db: Conn,
@@ -283,7 +284,7 @@ export async function requeueNotificationForResend(
   id: string,
 ): Promise<NotificationRow | undefined> {
   const [row] = await applyScope(
-    db<NotificationRow>('notifications').where({ id, kind: 'reminder' }).whereIn('status', RESENDABLE_STATUSES),
+    db<NotificationRow>('notifications').where({ id }).whereIn('status', RESENDABLE_STATUSES),
     scope,
   )
     .update({
@@ -292,6 +293,10 @@ export async function requeueNotificationForResend(
       sent_at: null,
       delivered_at: null,
       provider_message_id: null,
+      // A birthday post counts its jobs on its birthday_posts row: the next job id must come after those.
+      enqueue_count: db.raw(
+        'GREATEST(enqueue_count, COALESCE((SELECT p.enqueue_count FROM birthday_posts p WHERE p.notification_id = notifications.id), 0))',
+      ),
       updated_at: db.fn.now(),
     })
     .returning('*');

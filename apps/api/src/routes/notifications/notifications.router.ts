@@ -84,14 +84,17 @@ export function notificationsRoutes({ notifications }: Services): RouteSpec[] {
     {
       method: 'post',
       path: '/notifications/:id/resend',
-      summary: 'Send a failed, bounced or undeliverable reminder notification again (owner or admin)',
+      summary: 'Send a failed, bounced or undeliverable notification again (owner or admin)',
+      description:
+        'A reminder or a birthday post. One that ended `outcome_unknown` (its send may have reached the provider) is ' +
+        'never sent again by itself: this is how it is sent again, on purpose.',
       tags,
       access: 'user',
       schemas: { params: idParams, body: noFields },
       responses: {
         202: { description: 'Queued for a new attempt', schema: notificationOut },
         403: { description: 'Not an owner or admin of its workspace' },
-        409: { description: 'Not a reminder notification in a resendable status (NOTIFICATION_NOT_RESENDABLE)' },
+        409: { description: 'Not failed, bounced or undeliverable (NOTIFICATION_NOT_RESENDABLE)' },
       },
       handler: async (req, res) => {
         res.status(202).json(serializeNotification(await notifications.resend(principalOf(req), pathId(req))));
