@@ -194,7 +194,10 @@ export class ProviderWebhooksService {
     const optOut = keyword === 'stop';
     for (const c of clients) {
       if (scope === ALL_WORKSPACES && (await findActiveChannelAccount(this.deps.db, c.workspace_id, channel))) continue;
-      const { changed, cancelled } = await setClientChannelOptOut(this.deps.db, c.workspace_id, c.id, channel, optOut);
+      // The client's flag and its cancelled notifications change together.
+      const { changed, cancelled } = await this.deps.db.transaction((trx) =>
+        setClientChannelOptOut(trx, c.workspace_id, c.id, channel, optOut),
+      );
       if (changed)
         await this.deps.audit.event(optOut ? 'client.opt_out' : 'client.opt_in', {
           workspaceId: c.workspace_id,

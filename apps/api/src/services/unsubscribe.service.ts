@@ -35,12 +35,9 @@ export class UnsubscribeService {
   /** Opts the token's client out of email; answers the page that says so. */
   async unsubscribe(token: string): Promise<string> {
     const client = await this.clientOf(token);
-    const { changed, cancelled } = await setClientChannelOptOut(
-      this.deps.db,
-      client.workspace_id,
-      client.id,
-      'email',
-      true,
+    // The client's flag and its cancelled mail change together.
+    const { changed, cancelled } = await this.deps.db.transaction((trx) =>
+      setClientChannelOptOut(trx, client.workspace_id, client.id, 'email', true),
     );
     if (changed)
       await this.deps.audit.event('client.opt_out', {
