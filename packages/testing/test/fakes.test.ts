@@ -157,13 +157,13 @@ describe('packages/testing fakes', () => {
     beforeEach(async () => (fake = await startFakeTwilio()));
     afterEach(() => fake.close());
 
-    function client(authToken = fake.authToken): ReturnType<typeof twilio> {
+    function client(authToken = fake.authToken, accountSid = fake.accountSid): ReturnType<typeof twilio> {
       const base = new twilio.RequestClient();
       const httpClient = {
         request: (o: Parameters<typeof base.request>[0]) =>
           base.request({ ...o, uri: o.uri.replace(/^https:\/\/api\.twilio\.com/, fake.url) }),
       };
-      return twilio(fake.accountSid, authToken, { httpClient: httpClient as unknown as typeof base });
+      return twilio(accountSid, authToken, { httpClient: httpClient as unknown as typeof base });
     }
 
     it('queues a message sent by the twilio SDK and records its form', async () => {
@@ -222,6 +222,19 @@ describe('packages/testing fakes', () => {
         await rejection(client().messages.create({ to: '+15551230042', from: '+15550001111', body: 'x' })),
       ).to.include({ status: 500 });
       expect(fake.requests.map((r) => r.outcome)).to.deep.equal([429, 500]);
+    });
+
+    it("takes further accounts, each with its own token, and injects a fault for one account's requests alone", async () => {
+      const other = fake.addAccount();
+      const send = (c: ReturnType<typeof twilio>) =>
+        c.messages.create({ to: '+15551230042', from: '+15550001111', body: 'x' });
+      const err = await rejection(send(client(fake.authToken, other.accountSid)));
+      expect(err).to.include({ status: 401, code: 20003 });
+      fake.inject({ status: 429, retryAfterSeconds: 2 }, 1, other.accountSid);
+      expect((await send(client())).accountSid).to.equal(fake.accountSid);
+      expect(await rejection(send(client(other.authToken, other.accountSid)))).to.include({ status: 429 });
+      expect((await send(client(other.authToken, other.accountSid))).accountSid).to.equal(other.accountSid);
+      expect(fake.requests.map((r) => r.outcome)).to.deep.equal([401, 201, 429, 201]);
     });
 
     it('signs status callbacks as the twilio SDK expects', async () => {

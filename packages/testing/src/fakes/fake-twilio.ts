@@ -2,12 +2,16 @@
 // sends them. Recipients pick the refusal: a To ending 0000 gets 21211 (invalid number), 0001 gets 21610 (replied
 // STOP), 0002 gets 21614 (not a mobile number), and a WhatsApp To ending 6301 gets 63016 (outside the 24-hour
 // session window). `num_segments` is counted as carriers count it (GSM-7 or UCS-2); a WhatsApp message is one.
+// Several accounts can share the fake (workspaces on their own Twilio accounts behind one TWILIO_API_URL), each with
+// its own auth token, and faults can be injected for one account alone.
 import crypto from 'node:crypto';
 import { countSmsSegments } from '@nudge/domain';
 import {
   faultReply,
   retryAfterHeader,
   startHttpFake,
+  type FakeMode,
+  type Fault,
   type FaultControls,
   type FakeRequest,
   type Reply,
@@ -22,12 +26,24 @@ export interface TwilioMessage {
   at: number;
 }
 
+/** An account the fake accepts: its SID (in the path and as the Basic user) and auth token. */
+export interface TwilioAccount {
+  accountSid: string;
+  authToken: string;
+}
+
 export interface FakeTwilio extends FaultControls {
   url: string;
   port: number;
-  /** The credentials the fake accepts (Basic auth, and the account in the path). */
+  /** The credentials the fake accepts (Basic auth, and the account in the path): its first account. */
   accountSid: string;
   authToken: string;
+  /** Adds another account (a workspace's own), with fresh credentials unless given. */
+  addAccount: (account?: Partial<TwilioAccount>) => TwilioAccount;
+  /** Applies `fault` to the next `times` requests, to one account's requests alone when `accountSid` is given. */
+  inject: (fault: Fault, times?: number, accountSid?: string) => void;
+  /** Standing behaviour for one account's requests, or for all when `accountSid` is omitted. */
+  setMode: (mode: FakeMode, accountSid?: string) => void;
   requests: FakeRequest[];
   /** Accepted messages (201), in order. */
   messages: TwilioMessage[];
@@ -153,67 +169,76 @@ function accountJson(sid: string): Record<string, unknown> {
   };
 }
 
+const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/.]+)/;
+
 export async function startFakeTwilio(opts: { accountSid?: string; authToken?: string } = {}): Promise<FakeTwilio> {
   const accountSid = opts.accountSid ?? `AC${crypto.randomBytes(16).toString('hex')}`;
   const authToken = opts.authToken ?? crypto.randomBytes(16).toString('hex');
+  /** Auth token by account SID. */
+  const accounts = new Map<string, string>([[accountSid, authToken]]);
   const messages: TwilioMessage[] = [];
   const bySid = new Map<string, TwilioMessage>();
+  /** Whether the Basic credentials name a known account, and the one in the path. */
+  const authorised = (header: string | undefined, pathSid: string | undefined): boolean => {
+    const auth = parseBasic(header);
+    return !!auth && auth.user === pathSid && accounts.get(auth.user) === auth.pass;
+  };
 
-  const http = await startHttpFake(({ req, path, body, fault }) => {
-    if (fault !== undefined && fault !== 'hang' && fault !== 'reset') {
-      const f = faultReply(fault);
-      const base = defaultError(f.status);
-      return {
-        status: f.status,
-        headers: {
-          ...retryAfterHeader(f.status === 429 ? (f.retryAfterSeconds ?? 1) : f.retryAfterSeconds),
-          ...f.headers,
-        },
-        body: f.body ?? base.body,
+  const http = await startHttpFake(
+    ({ req, path, body, fault }) => {
+      if (fault !== undefined && fault !== 'hang' && fault !== 'reset') {
+        const f = faultReply(fault);
+        const base = defaultError(f.status);
+        return {
+          status: f.status,
+          headers: {
+            ...retryAfterHeader(f.status === 429 ? (f.retryAfterSeconds ?? 1) : f.retryAfterSeconds),
+            ...f.headers,
+          },
+          body: f.body ?? base.body,
+        };
+      }
+      // GET /Accounts/{sid}.json: what a credentials check fetches.
+      const account = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/.exec(path);
+      if (account && req.method === 'GET') {
+        if (!authorised(req.headers.authorization, account[1])) return defaultError(401);
+        return { status: 200, body: accountJson(account[1]!) };
+      }
+      const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages(?:\/([^/]+))?\.json$/.exec(path);
+      if (!m) return defaultError(404);
+      if (!authorised(req.headers.authorization, m[1])) return defaultError(401);
+
+      if (m[2]) {
+        const found = req.method === 'GET' ? bySid.get(m[2]) : undefined;
+        return found ? { status: 200, body: messageJson(found) } : defaultError(404);
+      }
+      if (req.method !== 'POST') return twilioError(405, 20004, 'Method not allowed');
+      const form = (body ?? {}) as Record<string, string>;
+      if (!form.To) return twilioError(400, 21604, "A 'To' phone number is required.");
+      if (!form.From && !form.MessagingServiceSid) return twilioError(400, 21603, "A 'From' phone number is required.");
+      if (!form.Body && !form.MediaUrl && !form.ContentSid) return twilioError(400, 21602, 'Message body is required.');
+      if (/0000$/.test(form.To)) return twilioError(400, 21211, "The 'To' number is not a valid phone number.");
+      if (/0001$/.test(form.To)) return twilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
+      if (/0002$/.test(form.To)) return twilioError(400, 21614, "'To' number is not a valid mobile number");
+      if (isWhatsapp(form.To) && /6301$/.test(form.To))
+        return twilioError(
+          400,
+          63016,
+          'Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.',
+        );
+      const msg: TwilioMessage = {
+        sid: `SM${crypto.randomBytes(16).toString('hex')}`,
+        accountSid: m[1]!,
+        form,
+        status: 'queued',
+        at: Date.now(),
       };
-    }
-    // GET /Accounts/{sid}.json: what a credentials check fetches.
-    const account = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/.exec(path);
-    if (account && req.method === 'GET') {
-      const auth = parseBasic(req.headers.authorization);
-      if (!auth || auth.user !== accountSid || auth.pass !== authToken || account[1] !== accountSid)
-        return defaultError(401);
-      return { status: 200, body: accountJson(accountSid) };
-    }
-    const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages(?:\/([^/]+))?\.json$/.exec(path);
-    if (!m) return defaultError(404);
-    const auth = parseBasic(req.headers.authorization);
-    if (!auth || auth.user !== accountSid || auth.pass !== authToken || m[1] !== accountSid) return defaultError(401);
-
-    if (m[2]) {
-      const found = req.method === 'GET' ? bySid.get(m[2]) : undefined;
-      return found ? { status: 200, body: messageJson(found) } : defaultError(404);
-    }
-    if (req.method !== 'POST') return twilioError(405, 20004, 'Method not allowed');
-    const form = (body ?? {}) as Record<string, string>;
-    if (!form.To) return twilioError(400, 21604, "A 'To' phone number is required.");
-    if (!form.From && !form.MessagingServiceSid) return twilioError(400, 21603, "A 'From' phone number is required.");
-    if (!form.Body && !form.MediaUrl && !form.ContentSid) return twilioError(400, 21602, 'Message body is required.');
-    if (/0000$/.test(form.To)) return twilioError(400, 21211, "The 'To' number is not a valid phone number.");
-    if (/0001$/.test(form.To)) return twilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
-    if (/0002$/.test(form.To)) return twilioError(400, 21614, "'To' number is not a valid mobile number");
-    if (isWhatsapp(form.To) && /6301$/.test(form.To))
-      return twilioError(
-        400,
-        63016,
-        'Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.',
-      );
-    const msg: TwilioMessage = {
-      sid: `SM${crypto.randomBytes(16).toString('hex')}`,
-      accountSid,
-      form,
-      status: 'queued',
-      at: Date.now(),
-    };
-    messages.push(msg);
-    bySid.set(msg.sid, msg);
-    return { status: 201, body: messageJson(msg) };
-  });
+      messages.push(msg);
+      bySid.set(msg.sid, msg);
+      return { status: 201, body: messageJson(msg) };
+    },
+    { scopeOf: (path) => ACCOUNT_PATH.exec(path)?.[1] },
+  );
 
   return {
     url: http.url,
@@ -222,8 +247,16 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     authToken,
     requests: http.requests,
     messages,
-    inject: http.inject,
-    setMode: http.setMode,
+    addAccount(account = {}) {
+      const added = {
+        accountSid: account.accountSid ?? `AC${crypto.randomBytes(16).toString('hex')}`,
+        authToken: account.authToken ?? crypto.randomBytes(16).toString('hex'),
+      };
+      accounts.set(added.accountSid, added.authToken);
+      return added;
+    },
+    inject: (fault, times = 1, sid) => http.plan.inject(fault, times, sid),
+    setMode: (mode, sid) => http.plan.setMode(mode, sid),
     reset: () => {
       http.reset();
       messages.length = 0;
@@ -238,7 +271,7 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       const callback = msg.form.StatusCallback;
       if (!callback) return undefined;
       const params: Record<string, string> = {
-        AccountSid: accountSid,
+        AccountSid: msg.accountSid,
         ApiVersion: '2010-04-01',
         MessageSid: sid,
         SmsSid: sid,
@@ -249,7 +282,7 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
         ...(isWhatsapp(msg.form.To) ? { ChannelPrefix: 'whatsapp' } : { NumSegments: String(segmentsOf(msg.form)) }),
         ...extra,
       };
-      return statusCallback(callback, params, authToken);
+      return statusCallback(callback, params, accounts.get(msg.accountSid) ?? authToken);
     },
     inbound(url, from, to, body, { postTo, extra = {} } = {}) {
       const sid = `SM${crypto.randomBytes(16).toString('hex')}`;
