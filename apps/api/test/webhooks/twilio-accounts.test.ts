@@ -76,7 +76,9 @@ describe('Twilio webhooks with workspaces on their own Twilio accounts', () => {
   const optedOut = async (clientId: string) =>
     ((await db('clients').where({ id: clientId }).first()) as { opt_out_sms: boolean }).opt_out_sms;
   const audits = (ws: string, clientId: string) =>
-    db('audit_log').where({ workspace_id: ws, target_id: clientId }).select('action', 'details');
+    db('audit_log')
+      .where({ workspace_id: ws, target_id: clientId })
+      .select<{ action: string; details: Record<string, unknown> }[]>('action', 'details');
 
   const post = (path: string, params: Record<string, string>, token: string) =>
     request(app)

@@ -3,8 +3,8 @@
 // and the second workspace's messages go out while the first one's wait out the Retry-After.
 import { expect } from 'chai';
 import { getConfig } from '@nudge/config';
-import { insertChannelAccount, listNotificationAttempts, type NotificationRow } from '@nudge/db';
-import { addDispatchJob, jobIdFor, QUEUES } from '@nudge/queue';
+import { insertChannelAccount, listNotificationAttempts } from '@nudge/db';
+import { jobIdFor, QUEUES } from '@nudge/queue';
 import { startFakeTwilio, waitFor, type FakeTwilio, type TwilioAccount } from '@nudge/testing';
 import { startReminderHarness, type ReminderHarness } from '../helpers/reminder-harness';
 
@@ -44,26 +44,9 @@ describe("a 429 on one workspace's provider account", function () {
     return ws;
   };
 
-  /** A queued SMS reminder to a client of its own (per-client pacing has nothing to hold), and its job. */
-  const send = async (ws: string, phone: string) => {
-    const clientId = await h.client(ws, { phone });
-    const reminder = await h.reminder(ws, [clientId], null, { channels: ['sms'], message_template: 'Hi' });
-    const [n] = await h
-      .db<NotificationRow>('notifications')
-      .insert({
-        workspace_id: ws,
-        kind: 'reminder',
-        reminder_id: reminder,
-        client_id: clientId,
-        channel: 'sms',
-        status: 'queued',
-        dedupe_key: `reminder:${reminder}:${clientId}`,
-        occurrence_at: new Date(Date.now() - 1000),
-      })
-      .returning('*');
-    await addDispatchJob(h.producers, 'sms', n!.id, jobIdFor(n!.id, 0));
-    return n!;
-  };
+  /** A queued SMS to a client of its own (per-client pacing has nothing to hold), and its job. */
+  const send = async (workspaceId: string, phone: string) =>
+    (await h.notify(['sms'], { phone }, { workspaceId, message: 'Hi' })).n;
 
   const to = (account: TwilioAccount) => twilio.requests.filter((r) => r.path.includes(account.accountSid));
 

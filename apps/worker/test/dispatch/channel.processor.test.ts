@@ -37,6 +37,8 @@ describe('the channel processor skeleton', function () {
   const settled: [string, string][] = [];
   const permanent: [string, string][] = [];
   const afterPermanent: string[] = [];
+  // Notifications whose first write after a successful send fails (a database error), as many times as counted.
+  const failingWrites = new Map<string, number>();
 
   const channel: DispatchChannel<{ hook: string; text: string }> = {
     name: 'test send',
@@ -49,6 +51,11 @@ describe('the channel processor skeleton', function () {
       return { provider: 'slack', httpStatus: res.status };
     },
     onSettled(_trx, n, outcome) {
+      const failures = failingWrites.get(n.id) ?? 0;
+      if (outcome === 'sent' && failures > 0) {
+        failingWrites.set(n.id, failures - 1);
+        return Promise.reject(new Error('connection terminated unexpectedly'));
+      }
       settled.push([n.id, outcome]);
       return Promise.resolve();
     },
@@ -169,6 +176,18 @@ describe('the channel processor skeleton', function () {
       ['sent', 200, null],
     ]);
     expect(permanent.map(([id]) => id)).not.to.include(row.id);
+  });
+
+  it('retries the write that records a successful send, so a passing database error leaves it sent, posted once', async () => {
+    const { row, hook } = await notification();
+    failingWrites.set(row.id, 2);
+    const job = await run(row.id, row.id);
+
+    expect(job.returnvalue).to.equal('sent');
+    expect(job.attemptsMade).to.equal(1);
+    expect(slack.requestsTo(hook)).to.have.length(1);
+    expect(await outcomes(row.id)).to.deep.equal([['sent', 200, null]]);
+    expect(await findNotification(db, workspaceId, row.id)).to.include({ status: 'sent', last_error: null });
   });
 
   it('fails a notification the channel cannot prepare, without a try', async () => {

@@ -38,34 +38,11 @@ describe('the dispatch failure policy (reminders by SMS, WhatsApp and email)', f
   });
   afterEach(() => twilio.reset());
 
-  const notify = async (
+  const notify = (
     channels: ('email' | 'sms' | 'whatsapp')[],
     client: ClientOptions,
     status: NotificationRow['status'] = 'queued',
-  ) => {
-    const first = channels[0]!;
-    const ws = await h.workspace();
-    const clientId = await h.client(ws, { name: 'Farah', ...client });
-    const reminder = await h.reminder(ws, [clientId], null, {
-      channels,
-      message_template: 'Hello {{client.name}}',
-    });
-    const [n] = await h
-      .db<NotificationRow>('notifications')
-      .insert({
-        workspace_id: ws,
-        kind: 'reminder',
-        reminder_id: reminder,
-        client_id: clientId,
-        channel: first,
-        status,
-        dedupe_key: `reminder:${reminder}:${clientId}:${Date.now()}`,
-        occurrence_at: new Date(Date.now() - 1000),
-      })
-      .returning('*');
-    await addDispatchJob(h.producers, first, n!.id, jobIdFor(n!.id, 0));
-    return { ws, reminder, n: n! };
-  };
+  ) => h.notify(channels, client, { status });
 
   it('retries an SMS after a 503 and records it sent on the second try', async () => {
     twilio.inject(503, 1);

@@ -19,7 +19,16 @@ import {
   type NotificationRow,
 } from '@nudge/db';
 import { SandboxEmailAdapter, type EmailAdapter } from '@nudge/channels';
-import { createRedis, createWorker, Producers, QUEUES, type Redis, type Worker } from '@nudge/queue';
+import {
+  addDispatchJob,
+  createRedis,
+  createWorker,
+  jobIdFor,
+  Producers,
+  QUEUES,
+  type Redis,
+  type Worker,
+} from '@nudge/queue';
 import { createPrivateDatabase, waitFor } from '@nudge/testing';
 import type { WorkerContext } from '../../src/runtime';
 import { dispatchJobsOn } from '../../src/dispatch/dispatch-jobs';
@@ -75,6 +84,15 @@ export interface ReminderHarness {
   /** A reminder assigned to the clients, each assignment due at `nextRunAt`. */
   reminder(workspaceId: string, clientIds: string[], nextRunAt: Date | null, opts?: ReminderOptions): Promise<string>;
   notificationsOf(reminderId: string): Promise<NotificationRow[]>;
+  /**
+   * A notification (queued unless `status` says) on the first of `channels`, for a new client of a new reminder, due a
+   * second ago, and its dispatch job; in a new workspace unless `workspaceId` is given.
+   */
+  notify(
+    channels: ('email' | 'sms' | 'whatsapp')[],
+    client: ClientOptions,
+    opts?: { status?: NotificationRow['status']; workspaceId?: string; message?: string },
+  ): Promise<{ ws: string; reminder: string; n: NotificationRow }>;
   settled(
     workspaceId: string,
     id: string,
@@ -130,7 +148,7 @@ export async function startReminderHarness(opts: ReminderHarnessOptions = {}): P
     ...overrides,
   });
 
-  return {
+  const harness: ReminderHarness = {
     db,
     url,
     producers,
@@ -201,6 +219,29 @@ export async function startReminderHarness(opts: ReminderHarnessOptions = {}): P
     },
     notificationsOf: (reminderId) =>
       db<NotificationRow>('notifications').where({ reminder_id: reminderId }).orderBy('occurrence_at'),
+    async notify(channels, client, opts = {}) {
+      const first = channels[0]!;
+      const ws = opts.workspaceId ?? (await harness.workspace());
+      const clientId = await harness.client(ws, { name: 'Farah', ...client });
+      const reminder = await harness.reminder(ws, [clientId], null, {
+        channels,
+        message_template: opts.message ?? 'Hello {{client.name}}',
+      });
+      const [n] = await db<NotificationRow>('notifications')
+        .insert({
+          workspace_id: ws,
+          kind: 'reminder',
+          reminder_id: reminder,
+          client_id: clientId,
+          channel: first,
+          status: opts.status ?? 'queued',
+          dedupe_key: `reminder:${reminder}:${clientId}:${Date.now()}`,
+          occurrence_at: new Date(Date.now() - 1000),
+        })
+        .returning('*');
+      await addDispatchJob(producers, first, n!.id, jobIdFor(n!.id, 0));
+      return { ws, reminder, n: n! };
+    },
     async settled(workspaceId, id) {
       const final = await waitFor(
         async () => {
@@ -230,4 +271,5 @@ export async function startReminderHarness(opts: ReminderHarnessOptions = {}): P
       await privateDb.drop();
     },
   };
+  return harness;
 }
