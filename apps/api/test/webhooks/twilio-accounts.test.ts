@@ -165,7 +165,7 @@ describe('Twilio webhooks with workspaces on their own Twilio accounts', () => {
       ] as const) {
         const rows = await audits(ws, c);
         expect(rows.map((r) => r.action)).to.deep.equal(['client.opt_out']);
-        expect(rows[0].details).to.include({ channel: 'sms', cancelled: 1 });
+        expect(rows[0]?.details).to.include({ channel: 'sms', cancelled: 1 });
       }
       expect(await audits(ownWs, c3)).to.deep.equal([]);
     });
