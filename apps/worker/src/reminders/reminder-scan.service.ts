@@ -22,6 +22,7 @@ import {
 import { upcomingOccurrences, type OccurrenceContext, type ReminderSchedule } from '@nudge/domain';
 import { jobIdFor } from '@nudge/queue';
 import { reclaimDispatchJob, type DispatchJobs } from '../dispatch/dispatch-jobs';
+import { endOutcomeUnknown } from '../dispatch/outcome-unknown';
 
 /** How far past the next tick the scan looks, so a tick that runs a little late still finds everything in time. */
 export const SCAN_MARGIN_SECONDS = 30;
@@ -207,7 +208,9 @@ export async function enqueueNotifications(
 
 /**
  * Re-enqueues each reminder notification still queued RECLAIM_AFTER past its occurrence and its last enqueue that no
- * live job will send, under the next job id (the reclaim rule every reconciler shares).
+ * live job will send, under the next job id (the reclaim rule every reconciler shares). One left `sending` with no
+ * live job (its job gone with Redis, or failed as stalled after repeated crashes) may have reached the provider: it
+ * ends outcome_unknown, never sent again by itself.
  */
 export async function reconcileReminderNotifications(
   deps: Pick<ReminderScanDeps, 'db' | 'jobs' | 'logger' | 'reclaimAfterSeconds'>,
@@ -232,6 +235,22 @@ export async function reconcileReminderNotifications(
       jobId: r.jobId,
     });
   }
+  const abandoned = await findStaleQueuedReminderNotifications(
+    db,
+    new Date(now.getTime() - deps.reclaimAfterSeconds * 1000),
+    { ...opts, status: 'sending' },
+  );
+  for (const n of abandoned)
+    await reclaimDispatchJob(deps.jobs(n.channel), n.id, n.enqueue_count, {
+      beforeAdd: async () => {
+        await endOutcomeUnknown(db, n);
+        logger.warn('reminder notification outcome unknown: not sent again', {
+          notificationId: n.id,
+          workspaceId: n.workspace_id,
+        });
+        return false;
+      },
+    });
   return reclaimed;
 }
 

@@ -232,6 +232,37 @@ describe('the reminder scan', function () {
       expect(await sentTo('Still here, Flushed')).to.have.length(1);
     });
 
+    it('ends a notification a vanished job left sending outcome_unknown, never sending it again', async () => {
+      const ws = await h.workspace();
+      const client = await h.client(ws, { name: 'Limbo' });
+      const due = justBefore();
+      const reminder = await h.reminder(ws, [client], due, { message_template: 'Maybe sent, {{client.name}}' });
+      await h.pauseWorkers();
+      let n: NotificationRow | undefined;
+      try {
+        expect((await h.scan(due)).enqueued).to.equal(1);
+        [n] = await h.notificationsOf(reminder);
+        // Its job claimed it and may have sent it; then the job was lost (Redis, or stalled past its limit).
+        await h.producers.queue(QUEUES.dispatchEmail).remove(jobIdFor(n!.id, 0));
+        [n] = await h
+          .db<NotificationRow>('notifications')
+          .where({ id: n!.id })
+          .update({ status: 'sending', updated_at: h.db.fn.now() })
+          .returning('*');
+      } finally {
+        h.resumeWorkers();
+      }
+      expect((await h.scan(plus(due, 119))).reclaimed).to.equal(0);
+      expect((await h.notificationsOf(reminder))[0]?.status).to.equal('sending');
+
+      expect((await h.scan(pastReclaim(n!))).reclaimed).to.equal(0);
+      const { notification, attempts } = await h.settled(ws, n!.id);
+      expect(notification).to.include({ status: 'failed', last_error: 'outcome_unknown' });
+      expect(attempts.map((a) => [a.outcome, a.error])).to.deep.equal([['unknown', 'outcome_unknown']]);
+      expect(await h.producers.queue(QUEUES.dispatchEmail).getJobState(jobIdFor(n!.id, 1))).to.equal('unknown');
+      expect(await sentTo('Maybe sent, Limbo')).to.deep.equal([]);
+    });
+
     it('leaves a notification whose job is still live alone', async () => {
       const ws = await h.workspace();
       const client = await h.client(ws);

@@ -314,16 +314,17 @@ export async function setNotificationContent(
 }
 
 /**
- * Reminder notifications still `queued` RECLAIM_AFTER past both their occurrence and their last enqueue, across
- * workspaces: the reconciler's candidates for a lost job. Birthday posts have their own claim rows and reclaimer.
+ * Reminder notifications still `queued` (or `sending`, when asked) RECLAIM_AFTER past both their occurrence and their
+ * last write, across workspaces: the reconciler's candidates for a lost job. Birthday posts have their own claim rows
+ * and reclaimer.
  */
 export async function findStaleQueuedReminderNotifications(
   db: Conn,
   olderThan: Date,
-  opts: { workspaceId?: string; limit?: number } = {},
+  opts: { workspaceId?: string; limit?: number; status?: 'queued' | 'sending' } = {},
 ): Promise<NotificationRow[]> {
   const q = db<NotificationRow>('notifications')
-    .where({ status: 'queued', kind: 'reminder' })
+    .where({ status: opts.status ?? 'queued', kind: 'reminder' })
     .where('occurrence_at', '<=', olderThan)
     .where('updated_at', '<=', olderThan)
     .orderBy('created_at')
