@@ -21,6 +21,7 @@ import {
 import {
   canReceive,
   DEFAULT_SUBJECT_TEMPLATE,
+  emailBodyFromText,
   fallbackChannel,
   renderReminderTemplate,
   type RecipientChannel,
@@ -70,10 +71,13 @@ export async function sendOnRoute(
 ): Promise<SendReceipt> {
   const { route } = message;
   if (route.kind === 'email') {
+    // The template is plain text: the HTML part escapes it, so nothing a template holds becomes markup.
+    const body = emailBodyFromText(message.text);
     const sent = await route.adapter.send({
       to: message.to as string,
       subject: message.subject ?? '',
-      text: message.text,
+      text: body.text,
+      html: body.html,
       ...(message.fromName ? { fromName: message.fromName } : {}),
       ...(message.headers ? { headers: message.headers } : {}),
       customArgs: { notification_id: n.id },

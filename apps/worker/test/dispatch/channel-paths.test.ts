@@ -105,6 +105,28 @@ describe('dispatch paths per channel (SendGrid, Twilio SMS, Twilio WhatsApp)', f
       expect(fake(channel).requests).to.have.length(1);
     });
 
+  it("mails from the workspace's sender_name, a plain part and an escaped HTML part, and one-click unsubscribe", async () => {
+    const ws = await h.workspace();
+    await h.db('workspaces').where({ id: ws }).update({ sender_name: 'Acme Accounts' });
+    const { n } = await h.notify(['email'], client({ name: 'Ann' }), {
+      workspaceId: ws,
+      message: 'Dear {{client.name}}, <b>fees</b> & more',
+    });
+    expect((await h.settled(ws, n.id)).notification.status).to.equal('sent');
+    const body = sendgrid.mails[0]!.body;
+    expect(body.from).to.deep.equal({ email: 'noreply@nudge.test', name: 'Acme Accounts' });
+    expect(body.custom_args).to.deep.equal({ notification_id: n.id });
+    const content = Object.fromEntries(
+      (body.content as { type: string; value: string }[]).map((c) => [c.type, c.value]),
+    );
+    expect(content['text/plain']).to.contain('Dear Ann, <b>fees</b> & more');
+    expect(content['text/html']).to.contain('Dear Ann, &lt;b&gt;fees&lt;/b&gt; &amp; more');
+    expect(content['text/html']).not.to.contain('<b>');
+    const headers = body.headers as Record<string, string>;
+    expect(headers['List-Unsubscribe']).to.match(/^<https:\/\/nudge\.test\/unsubscribe\/[^>]+>$/);
+    expect(headers['List-Unsubscribe-Post']).to.equal('List-Unsubscribe=One-Click');
+  });
+
   it('fails an SMS whose every try meets a 503, then falls back once to email, which sends', async () => {
     twilio.setMode(503);
     const { ws, reminder, n } = await h.notify(['sms', 'email'], client());
