@@ -175,6 +175,26 @@ describe('provider webhooks', () => {
       expect(await statusOf(n2.id)).to.equal('delivered');
     });
 
+    it('fails a dropped mail, opts an unsubscribe out of email, and leaves an open alone, in one batch', async () => {
+      const c = await client(null, `unsub-${randomUUID()}@example.com`);
+      const dropped = await notification('email', 'sent');
+      const unsubscribed = await notification('email', 'delivered', c.id);
+      const opened = await notification('email', 'sent');
+      const res = await post([
+        event(dropped.id, 'dropped'),
+        event(unsubscribed.id, 'unsubscribe'),
+        event(opened.id, 'open'),
+      ]).expect(200);
+      expect(res.body).to.deep.equal({ received: 3, applied: 3 });
+      expect(await db('notifications').where({ id: dropped.id }).first()).to.include({
+        status: 'failed',
+        last_error: 'dropped (sendgrid)',
+      });
+      expect(await statusOf(unsubscribed.id)).to.equal('delivered');
+      expect(await db('clients').where({ id: c.id }).first()).to.include({ opt_out_email: true });
+      expect(await statusOf(opened.id)).to.equal('sent');
+    });
+
     it('answers 400 without signature headers, 401 for a tampered or stale batch, changing nothing', async () => {
       const n = await notification('email', 'sent');
       const batch = [event(n.id, 'delivered')];
