@@ -161,6 +161,24 @@ describe('the Slack post processor (dispatch-slack)', function () {
     expect(h.slack.requestsTo(ws.hook!)).to.have.length(1);
   });
 
+  it('never posts again a post its job finds sending: an unknown attempt, outcome_unknown, the day failed', async () => {
+    const ws = await dueWorkspace();
+    await Promise.all(h.dispatchWorkers.map((w) => w.pause()));
+    try {
+      await h.scan(NOON);
+      // A try before this job claimed it and died before recording how the post ended.
+      const nid = (await h.post(ws.id, DAY))!.notification_id!;
+      await h.db('notifications').where({ id: nid }).update({ status: 'sending' });
+    } finally {
+      await Promise.all(h.dispatchWorkers.map((w) => w.resume()));
+    }
+    const { notification, attempts } = await h.settled(ws.id, DAY);
+    expect(notification).to.include({ status: 'failed', last_error: 'outcome_unknown' });
+    expect(outcomes(attempts)).to.deep.equal([['unknown', null, 'outcome_unknown']]);
+    expect((await h.post(ws.id, DAY))?.status).to.equal('failed');
+    expect(h.slack.requestsTo(ws.hook!)).to.deep.equal([]);
+  });
+
   it('fails a post whose workspace lost its webhook between the claim and the job, without a try', async () => {
     const ws = await dueWorkspace();
     await Promise.all(h.dispatchWorkers.map((w) => w.pause()));
