@@ -128,11 +128,12 @@ describe('a reminders worker killed in the middle of 2,000 sends', () => {
   });
 
   it('ends every notification final, sends none twice, and counts those that ended outcome_unknown', async function () {
-    // About 30 s on an idle machine of this kind; the limits leave room for a loaded one.
-    this.timeout(150_000);
+    // The limits leave room for a loaded machine: here it took about two minutes at a load average of 18 on two
+    // cores (other suites running beside it); the throughput work of issue 11 shortens it.
+    this.timeout(240_000);
     const started = Date.now();
     const first = await startWorker();
-    await waitFor(() => sendgrid.requests.length >= KILL_AFTER, { timeoutMs: 60_000, what: `${KILL_AFTER} sends` });
+    await waitFor(() => sendgrid.requests.length >= KILL_AFTER, { timeoutMs: 90_000, what: `${KILL_AFTER} sends` });
     first.child.kill('SIGKILL');
     await first.exited;
     const atKill = sendgrid.requests.length;
@@ -147,7 +148,7 @@ describe('a reminders worker killed in the middle of 2,000 sends', () => {
           .count({ open: '*' })) as [{ open: string }];
         return Number(open) === 0;
       },
-      { timeoutMs: 90_000, everyMs: 500, what: 'every notification to end final' },
+      { timeoutMs: 120_000, everyMs: 500, what: 'every notification to end final' },
     );
     const rows = await priv.db<NotificationRow>('notifications').select('id', 'status', 'last_error');
     expect(rows).to.have.length(COUNT);
