@@ -44,7 +44,7 @@ describe('a reminders worker killed in the middle of 2,000 sends', () => {
     });
     spawned.push(worker);
     await waitFor(() => worker.output().includes('reminders worker consuming'), {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       what: 'the reminders process',
     });
     return worker;
