@@ -300,11 +300,26 @@ export function startClientImport(
       if (key && known.has(key)) known.set(key, e);
     }
   };
-  const ready = (async () => {
+  // The transaction's statements, one after another: the connection runs one at a time, and the driver's own queue
+  // for a busy connection is deprecated. The first error is kept; later statements fail anyway (the transaction is
+  // aborted) and their errors say less.
+  let tail: Promise<unknown> = Promise.resolve();
+  let failure: { err: unknown } | undefined;
+  const inTurn = <T>(statement: () => Promise<T>): Promise<T> => {
+    const done = tail.then(() => {
+      if (failure) throw failure.err;
+      return statement();
+    });
+    tail = done.catch((err: unknown) => {
+      failure ??= { err };
+    });
+    return done;
+  };
+  const ready = inTurn(async () => {
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`clients-import:${workspaceId}`]);
     await lookUp([...new Set(expectedKeys)]);
-  })();
-  // The statement itself reports its failure: a rejection nobody awaits yet must not go unhandled.
+  });
+  // Its failure is reported by write and finish: a rejection nobody awaits yet must not go unhandled.
   ready.catch(() => undefined);
 
   const cipher = getFieldCipher();
@@ -312,22 +327,15 @@ export function startClientImport(
   let batched = 0;
   let inserted = 0;
   let total = 0;
-  const sent: Promise<void>[] = [];
-  let failure: { err: unknown } | undefined;
 
   const send = () => {
     if (!batched) return;
-    const params = columns;
+    const params = columns as unknown as Knex.RawBinding[];
     columns = WRITTEN_COLUMNS.map(() => []);
     batched = 0;
-    sent.push(
-      trx.raw(UPSERT_SQL, params as unknown as Knex.RawBinding[]).then(
-        () => undefined,
-        (err: unknown) => {
-          failure ??= { err };
-        },
-      ),
-    );
+    inTurn(async () => {
+      await trx.raw(UPSERT_SQL, params);
+    }).catch(() => undefined);
   };
 
   /** Appends one row's columns: the matched row's values (or the defaults), then what the row gives, encrypted. */
@@ -370,7 +378,7 @@ export function startClientImport(
         const key = importKey(r);
         if (key && !known.has(key)) unknownKeys.push(key);
       }
-      if (unknownKeys.length) await lookUp(unknownKeys);
+      if (unknownKeys.length) await inTurn(() => lookUp(unknownKeys));
       for (const r of rows) {
         const key = importKey(r);
         const found = key ? known.get(key) : null;
@@ -382,7 +390,7 @@ export function startClientImport(
     async finish() {
       await ready;
       send();
-      await Promise.all(sent);
+      await tail;
       if (failure) throw failure.err;
       return { inserted, updated: total - inserted };
     },
