@@ -133,6 +133,41 @@ describe('POST /clients/import', () => {
     await csv('email\na@example.com\n').expect(422);
   });
 
+  it('checks and writes a file of several slices, numbering failures across them, and updates it on a second import', async function () {
+    this.timeout(60_000);
+    const ref = unique('r');
+    const lines = Array.from(
+      { length: 2500 },
+      (_, i) => `Many ${i},many${i}-${ref}@example.com,+44 7911 1${String(i).padStart(5, '0')},${ref}-${i}`,
+    );
+    lines[1499] = `Bad,bad-${ref}@example.com,+44 1,${ref}-bad`; // CSV row 1501, in the second slice
+    lines[2299] = `Again,again-${ref}@example.com,,${ref}-3`; // row 2301: the key of row 5
+    const text = ['name,email,phone,external_ref', ...lines].join('\n');
+    const before = await count(t.workspaceId);
+    const dry = await csv(text, { dry_run: true }).expect(200);
+    expect(dry.body).to.deep.include({ imported_count: 2498, updated_count: 0, failed_count: 2 });
+    expect(await count(t.workspaceId)).to.equal(before);
+    const first = await csv(text).expect(200);
+    expect(first.body).to.deep.equal({
+      imported_count: 2498,
+      updated_count: 0,
+      failed_count: 2,
+      failed_imports: [
+        { row: 1501, errors: [{ field: 'phone', msg: '"phone" is not a valid phone number' }] },
+        { row: 2301, errors: [{ field: 'external_ref', msg: '"external_ref" is the same as in row 5' }] },
+      ],
+    });
+    expect(await count(t.workspaceId)).to.equal(before + 2498);
+    const second = await csv(text).expect(200);
+    expect(second.body).to.deep.include({ imported_count: 0, updated_count: 2498, failed_count: 2 });
+    const last = await request(testApp())
+      .get('/clients/')
+      .query({ search: `many2499-${ref}` })
+      .set(t.owner.auth)
+      .expect(200);
+    expect(last.body.items[0]).to.include({ name: 'Many 2499', phone: '+447911102499' });
+  });
+
   it('answers 403 to a member and 415 to another body type', async () => {
     await json([{ name: 'A', external_ref: unique('r') }], t.member).expect(403);
     await request(testApp())

@@ -49,11 +49,14 @@ const CIPHER_COLUMNS = [
 function encode(id: string, fields: Partial<ClientFields>): Partial<ClientDbRow> {
   const out: Partial<ClientDbRow> = { ...fields };
   const cipher = getFieldCipher();
+  let hashed: { value: string; hash: string } | undefined;
   for (const { field, hash, col } of CIPHER_COLUMNS) {
     if (!(field in fields)) continue;
     const value = fields[field];
     out[field] = value ? cipher.encrypt(value, fieldContext(col, id)) : null;
-    out[hash] = value ? searchHash(value) : null;
+    // A client's SMS and WhatsApp numbers are often one number: hashed once.
+    if (value && hashed?.value !== value) hashed = { value, hash: searchHash(value) };
+    out[hash] = value ? (hashed as { hash: string }).hash : null;
   }
   return out;
 }
@@ -186,8 +189,9 @@ export interface ClientImportResult {
   updated: number;
 }
 
-// Rows a statement: the parameters are one array a column, so this bounds only a statement's memory.
-const IMPORT_CHUNK = 5000;
+// Rows a statement. Smaller statements let the next rows' checks and encryption overlap a statement's execution
+// sooner, and leave less unoverlapped at the end; larger ones cost fewer round trips.
+const STATEMENT_ROWS = 1000;
 const WRITTEN_COLUMNS = [
   'id',
   'workspace_id',
@@ -207,8 +211,10 @@ const WRITTEN_COLUMNS = [
   'opt_out_sms',
   'opt_out_whatsapp',
 ] as const;
+type WrittenColumn = (typeof WRITTEN_COLUMNS)[number];
+type WrittenRow = Pick<ClientDbRow, WrittenColumn>;
 
-const COLUMN_TYPES: Record<(typeof WRITTEN_COLUMNS)[number], string> = {
+const COLUMN_TYPES: Record<WrittenColumn, string> = {
   id: 'uuid',
   workspace_id: 'uuid',
   name: 'text',
@@ -228,6 +234,14 @@ const COLUMN_TYPES: Record<(typeof WRITTEN_COLUMNS)[number], string> = {
   opt_out_whatsapp: 'boolean',
 };
 
+// One statement a batch, one array parameter a column (unnest), upserting by id: a new row is inserted, a matched one
+// (whose id we hold) updated in place. The statement's text does not grow with the rows.
+const UPSERT_SQL = `INSERT INTO clients (${WRITTEN_COLUMNS.map((c) => `"${c}"`).join(', ')})
+  SELECT * FROM unnest(${WRITTEN_COLUMNS.map((c) => `?::${COLUMN_TYPES[c]}[]`).join(', ')})
+  ON CONFLICT (id) DO UPDATE SET ${WRITTEN_COLUMNS.filter((c) => c !== 'id' && c !== 'workspace_id')
+    .map((c) => `"${c}" = EXCLUDED."${c}"`)
+    .join(', ')}, updated_at = now()`;
+
 const importKey = (r: { external_ref?: string | null; email?: string | null }): string | undefined =>
   r.external_ref ? `r:${r.external_ref}` : r.email ? `e:${r.email.toLowerCase()}` : undefined;
 
@@ -237,70 +251,175 @@ export function clientImportKey(r: { external_ref?: string | null; email?: strin
 }
 
 /**
- * Upserts rows into one workspace, within the caller's transaction: a row with an external_ref updates the client
- * with that external_ref, a row without one the client without one that has its email (the two partial unique
- * indexes), and any other row is inserted with a new id. Rows must have distinct keys (clientImportKey). Imports
- * into one workspace take turns (an advisory lock), so two of them never both insert the same new key.
+ * An import in progress, within the caller's transaction: rows are handed over a slice at a time (`write`), each slice
+ * encrypted and sent as upserts without waiting for PostgreSQL, so that the caller checks the next slice while the
+ * statements run; `finish` waits for all of them. A row with an external_ref updates the client with that
+ * external_ref, a row without one the client without one that has its email (the two partial unique indexes), and any
+ * other row is inserted with a new id. Rows must have distinct keys (clientImportKey).
  */
+export interface ClientImporter {
+  /** Encrypts these rows for their ids and sends their upserts; resolves once they are sent, not done. */
+  write(rows: ClientImportRow[]): Promise<void>;
+  /** Sends what is left and waits for every statement; throws the first error any of them had. */
+  finish(): Promise<ClientImportResult>;
+}
+
+/**
+ * Starts an import into one workspace. Imports into one workspace take turns (an advisory lock), so two of them never
+ * both insert the same new key. `expectedKeys` (clientImportKey of the rows to come, as far as the caller can tell
+ * before checking them) are looked up at once, while the caller checks the first rows; a row whose key was not among
+ * them is looked up when it is written.
+ */
+export function startClientImport(
+  trx: Knex.Transaction,
+  workspaceId: string,
+  expectedKeys: Iterable<string>,
+  defaults: { timezone: string },
+): ClientImporter {
+  // Every key looked up so far: the row it matched, or null for none (the row will be inserted).
+  const known = new Map<string, WrittenRow | null>();
+  const lookUp = async (keys: string[]): Promise<void> => {
+    const refs: string[] = [];
+    const emails: string[] = [];
+    for (const k of keys) {
+      known.set(k, null);
+      if (k.startsWith('r:')) refs.push(k.slice(2));
+      else emails.push(k.slice(2));
+    }
+    if (!keys.length) return;
+    const existing = (await trx('clients')
+      .select(WRITTEN_COLUMNS)
+      .where({ workspace_id: workspaceId })
+      .whereRaw('(external_ref = ANY(?::text[]) OR (external_ref IS NULL AND lower(email) = ANY(?::text[])))', [
+        refs,
+        emails,
+      ])
+      .forUpdate()) as WrittenRow[];
+    for (const e of existing) {
+      const key = importKey(e);
+      if (key && known.has(key)) known.set(key, e);
+    }
+  };
+  // The transaction's statements, one after another: the connection runs one at a time, and the driver's own queue
+  // for a busy connection is deprecated. The first error is kept; later statements fail anyway (the transaction is
+  // aborted) and their errors say less.
+  let tail: Promise<unknown> = Promise.resolve();
+  let failure: { err: unknown } | undefined;
+  const inTurn = <T>(statement: () => Promise<T>): Promise<T> => {
+    const done = tail.then(() => {
+      if (failure) throw failure.err;
+      return statement();
+    });
+    tail = done.catch((err: unknown) => {
+      failure ??= { err };
+    });
+    return done;
+  };
+  const ready = inTurn(async () => {
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`clients-import:${workspaceId}`]);
+    await lookUp([...new Set(expectedKeys)]);
+  });
+  // Its failure is reported by write and finish: a rejection nobody awaits yet must not go unhandled.
+  ready.catch(() => undefined);
+
+  const cipher = getFieldCipher();
+  let columns = WRITTEN_COLUMNS.map(() => [] as unknown[]);
+  let batched = 0;
+  let inserted = 0;
+  let total = 0;
+
+  const send = () => {
+    if (!batched) return;
+    const params = columns as unknown as Knex.RawBinding[];
+    columns = WRITTEN_COLUMNS.map(() => []);
+    batched = 0;
+    inTurn(async () => {
+      await trx.raw(UPSERT_SQL, params);
+    }).catch(() => undefined);
+  };
+
+  /** Appends one row's columns: the matched row's values (or the defaults), then what the row gives, encrypted. */
+  const add = (r: ClientImportRow, found: WrittenRow | null | undefined) => {
+    const id = found ? found.id : randomUUID();
+    const given = r as Partial<Record<WrittenColumn, unknown>>;
+    let hashed: { value: string; hash: string } | undefined;
+    for (let c = 0; c < WRITTEN_COLUMNS.length; c++) {
+      const col = WRITTEN_COLUMNS[c] as WrittenColumn;
+      let value: unknown;
+      if (col === 'id') value = id;
+      else if (col === 'workspace_id') value = workspaceId;
+      else if (col === 'phone' || col === 'whatsapp') {
+        if (col in given) {
+          const plain = given[col] as string | null;
+          value = plain ? cipher.encrypt(plain, fieldContext(CIPHER_BY_FIELD[col], id)) : null;
+        } else value = found ? found[col] : null;
+      } else if (col === 'phone_hash' || col === 'whatsapp_hash') {
+        const field = col === 'phone_hash' ? 'phone' : 'whatsapp';
+        if (field in given) {
+          const plain = given[field] as string | null;
+          // A client's SMS and WhatsApp numbers are often one number: hashed once.
+          if (plain && hashed?.value !== plain) hashed = { value: plain, hash: searchHash(plain) };
+          value = plain ? (hashed as { hash: string }).hash : null;
+        } else value = found ? found[col] : null;
+      } else if (col in given) value = given[col];
+      else value = found ? found[col] : col === 'timezone' ? defaults.timezone : NEW_ROW_DEFAULTS[col];
+      (columns[c] as unknown[]).push(value ?? null);
+    }
+    batched += 1;
+    if (batched >= STATEMENT_ROWS) send();
+  };
+
+  return {
+    async write(rows) {
+      await ready;
+      if (failure) throw failure.err;
+      const unknownKeys: string[] = [];
+      for (const r of rows) {
+        const key = importKey(r);
+        if (key && !known.has(key)) unknownKeys.push(key);
+      }
+      if (unknownKeys.length) await inTurn(() => lookUp(unknownKeys));
+      for (const r of rows) {
+        const key = importKey(r);
+        const found = key ? known.get(key) : null;
+        if (!found) inserted += 1;
+        add(r, found);
+      }
+      total += rows.length;
+    },
+    async finish() {
+      await ready;
+      send();
+      await tail;
+      if (failure) throw failure.err;
+      return { inserted, updated: total - inserted };
+    },
+  };
+}
+
+const CIPHER_BY_FIELD = { phone: CLIENT_PHONE_COLUMN, whatsapp: CLIENT_WHATSAPP_COLUMN } as const;
+
+/** A new row's value for a column the import does not give (the timezone is the workspace's). */
+const NEW_ROW_DEFAULTS: Partial<Record<WrittenColumn, unknown>> = {
+  is_active: true,
+  opt_out_email: false,
+  opt_out_sms: false,
+  opt_out_whatsapp: false,
+};
+
+/** Upserts rows into one workspace within the caller's transaction, all at once (startClientImport, one slice). */
 export async function importClients(
   trx: Knex.Transaction,
   workspaceId: string,
   rows: ClientImportRow[],
   defaults: { timezone: string },
 ): Promise<ClientImportResult> {
-  await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`clients-import:${workspaceId}`]);
-  const refs = rows.flatMap((r) => (r.external_ref ? [r.external_ref] : []));
-  const emails = rows.flatMap((r) => (!r.external_ref && r.email ? [r.email.toLowerCase()] : []));
-  const existing = (await trx('clients')
-    .select(WRITTEN_COLUMNS)
-    .where({ workspace_id: workspaceId })
-    .whereRaw('(external_ref = ANY(?::text[]) OR (external_ref IS NULL AND lower(email) = ANY(?::text[])))', [
-      refs,
-      emails,
-    ])
-    .forUpdate()) as Omit<ClientDbRow, 'created_at' | 'updated_at'>[];
-  const byKey = new Map(existing.map((e) => [importKey(e), e]));
-
-  let inserted = 0;
-  const records = rows.map((r) => {
-    const found = byKey.get(importKey(r));
-    if (found) return { ...found, ...encode(found.id, r) };
-    inserted += 1;
-    const id = randomUUID();
-    return {
-      id,
-      workspace_id: workspaceId,
-      email: null,
-      phone: null,
-      phone_hash: null,
-      whatsapp: null,
-      whatsapp_hash: null,
-      preferred_channel: null,
-      timezone: defaults.timezone,
-      locale: null,
-      notes: null,
-      external_ref: null,
-      is_active: true,
-      opt_out_email: false,
-      opt_out_sms: false,
-      opt_out_whatsapp: false,
-      ...encode(id, r),
-    };
-  });
-  const columns = WRITTEN_COLUMNS.map((c) => `"${c}"`).join(', ');
-  const arrays = WRITTEN_COLUMNS.map((c) => `?::${COLUMN_TYPES[c]}[]`).join(', ');
-  const updates = WRITTEN_COLUMNS.filter((c) => c !== 'id' && c !== 'workspace_id')
-    .map((c) => `"${c}" = EXCLUDED."${c}"`)
-    .join(', ');
-  for (let i = 0; i < records.length; i += IMPORT_CHUNK) {
-    const chunk = records.slice(i, i + IMPORT_CHUNK) as unknown as Record<string, unknown>[];
-    // One statement a chunk, one array parameter a column (unnest), upserting by id: a new row is inserted, a matched
-    // one (whose id we hold) updated in place. The statement's size does not grow with the rows.
-    await trx.raw(
-      `INSERT INTO clients (${columns}) SELECT * FROM unnest(${arrays})
-       ON CONFLICT (id) DO UPDATE SET ${updates}, updated_at = now()`,
-      WRITTEN_COLUMNS.map((c) => chunk.map((r) => r[c] ?? null)) as unknown as Knex.RawBinding[],
-    );
-  }
-  return { inserted, updated: rows.length - inserted };
+  const importer = startClientImport(
+    trx,
+    workspaceId,
+    rows.flatMap((r) => importKey(r) ?? []),
+    defaults,
+  );
+  await importer.write(rows);
+  return importer.finish();
 }

@@ -2,11 +2,14 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import {
   ALL_WORKSPACES,
+  type ClientImportRow,
   findActiveChannelAccount,
+  findClient,
   findClientsByPhoneHash,
   getDb,
   insertChannelAccount,
   insertClient,
+  startClientImport,
 } from '@nudge/db';
 
 describe('the clients and channel-accounts repositories', () => {
@@ -71,6 +74,59 @@ describe('the clients and channel-accounts repositories', () => {
       expect(found?.credentials).to.deep.equal({ auth_token: 'tok' });
       expect(await findActiveChannelAccount(db, a, 'whatsapp')).to.equal(undefined);
       expect(await findActiveChannelAccount(db, b, 'sms')).to.equal(undefined);
+    });
+  });
+
+  describe('startClientImport', () => {
+    const rowsOf = (tag: string, n: number): ClientImportRow[] =>
+      Array.from({ length: n }, (_, i) => ({
+        name: `Imported ${i}`,
+        external_ref: `${tag}-${i}`,
+        phone: `+4479111${String(i).padStart(5, '0')}`,
+        whatsapp: `+4479111${String(i).padStart(5, '0')}`,
+      }));
+
+    it('writes rows handed over in slices across several statements, matching a key it was not told to expect', async () => {
+      const tag = randomUUID();
+      const existing = await client(a, null, null);
+      await db('clients')
+        .where({ id: existing.id })
+        .update({ external_ref: `${tag}-7` });
+      const rows = rowsOf(tag, 2500);
+      const result = await db.transaction(async (trx) => {
+        // No expected keys: row 7's client is found when its slice is written, and updated rather than duplicated.
+        const importer = startClientImport(trx, a, [], { timezone: 'Europe/London' });
+        for (let i = 0; i < rows.length; i += 700) await importer.write(rows.slice(i, i + 700));
+        return importer.finish();
+      });
+      expect(result).to.deep.equal({ inserted: 2499, updated: 1 });
+      const written = await db('clients').where({ workspace_id: a }).whereLike('external_ref', `${tag}-%`);
+      expect(written).to.have.length(2500);
+      const updated = await findClient(db, a, existing.id);
+      expect(updated).to.include({ name: 'Imported 7', phone: '+447911100007', whatsapp: '+447911100007' });
+      const last = written.find((r: { external_ref: string }) => r.external_ref === `${tag}-2499`) as { id: string };
+      expect(await findClient(db, a, last.id)).to.include({ phone: '+447911102499', timezone: 'Europe/London' });
+    });
+
+    it("answers the first failing statement's error and leaves nothing of the import once its transaction ends", async () => {
+      const tag = randomUUID();
+      const rows = rowsOf(tag, 1500);
+      // Refused by the table's check, in the second statement: the first has run by then.
+      rows[1200] = { ...rows[1200], name: 'Bad', preferred_channel: 'pigeon' as 'sms' };
+      let writeAfter: unknown;
+      const failed = await db
+        .transaction(async (trx) => {
+          const importer = startClientImport(trx, a, [], { timezone: 'UTC' });
+          await importer.write(rows);
+          await importer.finish().catch(async (err: unknown) => {
+            writeAfter = await importer.write(rowsOf(`${tag}-more`, 1)).catch((e: unknown) => e);
+            throw err;
+          });
+        })
+        .catch((err: unknown) => err);
+      expect((failed as { message: string }).message).to.match(/clients_preferred_channel_check/);
+      expect(writeAfter).to.equal(failed);
+      expect(await db('clients').where({ workspace_id: a }).whereLike('external_ref', `${tag}%`)).to.deep.equal([]);
     });
   });
 });

@@ -1,7 +1,8 @@
 import Joi from 'joi';
 import { answer, name, uuid } from '../../http/schemas';
 import { pageOf, pageQuery } from '../../http/pagination';
-import { CLIENT_CHANNELS, clientFields, MAX_IMPORT_ROWS } from '../../services/clients.service';
+import { CLIENT_CHANNELS, clientFields } from '../../services/client-fields';
+import { MAX_IMPORT_ROWS } from '../../services/client-import-rows';
 
 /** POST /clients/: the platform admin names workspace_id; the timezone defaults to the workspace's. */
 export const createClientBody = Joi.object({ ...clientFields, name: name().required(), workspace_id: uuid() });
