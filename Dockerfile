@@ -49,7 +49,9 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY Procfile ./
 COPY scripts/healthcheck.mjs ./scripts/healthcheck.mjs
-# Everything above belongs to root and is read-only for the process.
+# Everything above belongs to root and is read-only for the process. Outside production (a local try-out with
+# ENV=development) Nudge writes per-run logs to logs/ and sandbox mail to .nudge/outbox: those two are the node user's.
+RUN mkdir -p logs .nudge && chown node:node logs .nudge
 USER node
 EXPOSE 8000
 # The API's /health (no HTTPS needed for probes); compose points each worker's check at its metrics port.
