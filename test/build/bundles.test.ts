@@ -2,7 +2,7 @@
 // `node`, no TypeScript loader. Built into a folder of its own, so a running `npm start` keeps its dist/.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { verifyPassword } from '@nudge/crypto';
 import { findUserByEmail } from '@nudge/db';
@@ -43,6 +43,17 @@ describe('the production build', function () {
   after(async () => {
     rmSync(outDir, { recursive: true, force: true });
     await priv?.drop();
+  });
+
+  it('builds every file the Procfile, the Dockerfile and docker-compose.yml run', () => {
+    const named = ['Procfile', 'Dockerfile', 'docker-compose.yml'].flatMap((file) =>
+      [...readFileSync(path.join(repoRoot, file), 'utf8').matchAll(/\bdist\/([\w.-]+\.m?js)\b/g)].map(
+        (m) => m[1] as string,
+      ),
+    );
+    const expected = ['web.js', 'birthdays.js', 'reminders.js', 'billing.js', 'migrate.js', 'seed-admin.js'];
+    expect([...new Set(named)]).to.include.members(expected);
+    for (const file of [...named, 'hash.worker.mjs']) expect(existsSync(path.join(outDir, file)), file).to.equal(true);
   });
 
   it('migrates an empty database from JavaScript, recording the names the TypeScript migrations have', async () => {
