@@ -13,6 +13,7 @@ export default tseslint.config(
       '.nudge/**',
       'scripts/**',
       '.ci/**',
+      '.cache/**',
       'eslint.config.mjs',
       '**/*.mjs',
       '**/*.cjs',

@@ -72,6 +72,76 @@ export async function ensureInstalled({ log, onChild } = {}) {
   return true;
 }
 
+// Where tsup's onSuccess (tsup.config.ts) leaves the time its build started: a source saved during a build is newer.
+export const BUILD_STAMP = '.build-stamp';
+
+/** What the bundles in dist/ are built from: every workspace's src/ and manifest, and the build's own settings. */
+function buildInputs(root) {
+  const out = ['package.json', 'tsconfig.json', 'tsup.config.ts'].map((f) => path.join(root, f));
+  const walk = (dir) => {
+    let entries = [];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const file = path.join(dir, e.name);
+      if (e.isDirectory()) walk(file);
+      else out.push(file);
+    }
+  };
+  for (const group of ['apps', 'packages']) {
+    let names = [];
+    try {
+      names = fs.readdirSync(path.join(root, group));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      out.push(path.join(root, group, name, 'package.json'));
+      walk(path.join(root, group, name, 'src'));
+    }
+  }
+  return out;
+}
+
+/** Why dist/ must be built before it runs, or null when it is up to date: `{ reason }`. */
+export function buildPlan(root = ROOT) {
+  const built = mtime(path.join(root, 'dist', BUILD_STAMP));
+  if (built === null) return { reason: 'dist/ is missing or was never completely built' };
+  for (const file of buildInputs(root)) {
+    const changed = mtime(file);
+    if (changed !== null && changed > built) return { reason: `${path.relative(root, file)} changed since the build` };
+  }
+  return null;
+}
+
+/**
+ * Builds dist/ with tsup when buildPlan says so. The build goes to a folder of its own and replaces dist/ only when
+ * it succeeded, so a failed build leaves the last good one and processes already running keep their files.
+ */
+export async function ensureBuilt({ log, onChild } = {}) {
+  const plan = buildPlan();
+  if (!plan) return false;
+  log?.(`${plan.reason}: building dist/`);
+  const cache = path.join(ROOT, '.cache');
+  fs.mkdirSync(cache, { recursive: true });
+  const staging = path.join(cache, `dist-build-${process.pid}`);
+  const tsup = path.join(ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js');
+  const code = await runInherit(process.execPath, [tsup, '--out-dir', staging, '--silent'], { onChild });
+  if (code !== 0) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw new Error(`the build failed (exit ${code})`);
+  }
+  const old = path.join(cache, `dist-old-${process.pid}`);
+  const dist = path.join(ROOT, 'dist');
+  if (fs.existsSync(dist)) fs.renameSync(dist, old);
+  fs.renameSync(staging, dist);
+  fs.rmSync(old, { recursive: true, force: true });
+  return true;
+}
+
 /**
  * Parses a .env file: KEY=VALUE lines, `#` comments, optional `export `, optional matching quotes (double quotes
  * understand \n). Returns {} when the file does not exist.

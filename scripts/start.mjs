@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: checks PORT, makes sure of development secrets, installs dependencies, ensures PostgreSQL and Redis,
-// migrates and seeds, then runs one child process per Procfile entry (other than `release`) with its output
-// prefixed by its name. If a child dies, the others are stopped and we exit non-zero. On SIGINT/SIGTERM every
+// `npm start`: checks PORT, makes sure of development secrets, installs dependencies, builds dist/ when it is missing
+// or older than a source, ensures PostgreSQL and Redis, runs the Procfile's `release` step (the compiled migrations)
+// and the admin seed, then runs one child process per other Procfile entry (the bundles) with its output prefixed by
+// its name. If a child dies, the others are stopped and we exit non-zero. On SIGINT/SIGTERM every
 // child gets SIGTERM, then SIGKILL after 10 s, and we are gone within 15 s.
 //
 // Plain Node only: this runs before `npm install`.
@@ -10,7 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
-import { ROOT, ensureInstalled, ensureSecretsFile, readEnvFile, runInherit } from './common.mjs';
+import { ROOT, ensureBuilt, ensureInstalled, ensureSecretsFile, readEnvFile, runInherit } from './common.mjs';
 import { canConnect, createDatabase, databaseOf, ensureServices, redact, withDatabase } from './services.mjs';
 
 const STOP_GRACE_MS = 10000; // SIGTERM, then SIGKILL after this
@@ -18,12 +19,14 @@ const HARD_DEADLINE_MS = 14500; // whatever happens, we exit this long after a s
 const SERVICES_STOP_MS = 3500; // most we spend stopping private PostgreSQL/Redis on the way out
 const DEFAULT_DATABASE = 'nudge';
 // Used only when there is no Procfile; the Procfile is the source of truth.
+const DEFAULT_RELEASE = 'node dist/migrate.js';
 const DEFAULT_PROCESSES = [
-  { name: 'web', command: 'node --import tsx apps/api/src/main.ts' },
-  { name: 'birthdays', command: 'node --import tsx apps/worker/src/processes/birthdays.ts' },
-  { name: 'reminders', command: 'node --import tsx apps/worker/src/processes/reminders.ts' },
-  { name: 'billing', command: 'node --import tsx apps/worker/src/processes/billing.ts' },
+  { name: 'web', command: 'node dist/web.js' },
+  { name: 'birthdays', command: 'node dist/birthdays.js' },
+  { name: 'reminders', command: 'node dist/reminders.js' },
+  { name: 'billing', command: 'node dist/billing.js' },
 ];
+const SEED = 'node dist/seed-admin.js';
 
 const log = (msg) => process.stdout.write(`[start] ${msg}\n`);
 const warn = (msg) => process.stderr.write(`[start] ${msg}\n`);
@@ -133,31 +136,44 @@ async function portProblem(port) {
   return null;
 }
 
-/** Runs a one-shot npm script with inherited output; false when it failed. */
-async function npmRun(script, env) {
-  const code = await runInherit('npm', ['run', '--silent', script], { env, onChild: (c) => (state.step = c) });
+/** Runs a one-shot command (a Procfile-style line) with inherited output; false when it failed. */
+async function runStep(command, env) {
+  const [file, args] = commandLine(command);
+  const code = await runInherit(file, args, { env, onChild: (c) => (state.step = c) });
   if (state.stopping) return true; // interrupted: the caller stops anyway
   if (code !== 0) {
-    warn(`npm run ${script} failed (exit ${code})`);
+    warn(`${command} failed (exit ${code})`);
     return false;
   }
   return true;
 }
 
-/** Procfile entries other than `release`. */
-function processes() {
+/** The Procfile's entries, in order, or null when there is no Procfile. */
+function procfile() {
   let text;
   try {
     text = fs.readFileSync(path.join(ROOT, 'Procfile'), 'utf8');
   } catch {
-    return DEFAULT_PROCESSES;
+    return null;
   }
   const entries = [];
   for (const line of text.split(/\r?\n/)) {
     const m = line.match(/^([A-Za-z0-9_-]+):\s*(.+?)\s*$/);
-    if (m && m[1] !== 'release') entries.push({ name: m[1], command: m[2] });
+    if (m) entries.push({ name: m[1], command: m[2] });
   }
   return entries;
+}
+
+/** Procfile entries other than `release`. */
+function processes() {
+  return procfile()?.filter((e) => e.name !== 'release') ?? DEFAULT_PROCESSES;
+}
+
+/** The Procfile's `release` command. */
+function releaseCommand() {
+  const entries = procfile();
+  if (!entries) return DEFAULT_RELEASE;
+  return entries.find((e) => e.name === 'release')?.command ?? null;
 }
 
 /**
@@ -262,6 +278,14 @@ async function main() {
 
   await ensureInstalled({ log, onChild: (c) => (state.step = c) });
   if (state.stopping) return finish(0);
+  // Every process below runs from dist/: the same JavaScript as the Docker image, no TypeScript loader.
+  try {
+    await ensureBuilt({ log, onChild: (c) => (state.step = c) });
+  } catch (err) {
+    if (state.stopping) return finish(0); // the build was interrupted, not broken
+    throw err;
+  }
+  if (state.stopping) return finish(0);
 
   if (production && (!env.DATABASE_URL || !env.REDIS_URL))
     return fail('DATABASE_URL and REDIS_URL are required in production');
@@ -288,9 +312,10 @@ async function main() {
   log(`Redis: ${redact(svc.redisUrl)}${svc.started.redis ? ' (private, removed on exit)' : ''}`);
 
   // The Procfile's `release` step, then the admin seed.
-  if (!(await npmRun('db:migrate', env))) return finish(1);
+  const release = releaseCommand();
+  if (release && !(await runStep(release, env))) return finish(1);
   if (state.stopping) return finish(0);
-  if (!(await npmRun('db:seed', env))) return finish(1);
+  if (!(await runStep(SEED, env))) return finish(1);
   if (state.stopping) return finish(0);
 
   const list = processes();

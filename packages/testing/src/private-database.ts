@@ -10,14 +10,15 @@ export interface PrivateDatabase {
   drop: () => Promise<void>;
 }
 
-export async function createPrivateDatabase(prefix: string): Promise<PrivateDatabase> {
+/** A new database, migrated unless `migrate` is false (for a test of the migrations themselves). */
+export async function createPrivateDatabase(prefix: string, { migrate = true } = {}): Promise<PrivateDatabase> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   await getDb().raw('CREATE DATABASE ??', [name]);
   const u = new URL(getConfig().databaseUrl);
   u.pathname = `/${name}`;
   const url = u.toString();
   const db = createDb(url);
-  await db.migrate.latest();
+  if (migrate) await db.migrate.latest();
   return {
     db,
     url,

@@ -1,6 +1,7 @@
 // What every email adapter does the same way before handing a message to its transport: the sender as address and
 // display name, and the extra headers checked, so SendGrid, SMTP and the sandbox agree on both.
-import addressparser from 'nodemailer/lib/addressparser';
+// The file itself: nodemailer has no exports map, and Node's ESM loader (the bundles in dist/) imports no directory.
+import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { PermanentProviderError, type ProviderName } from '../errors';
 import type { EmailMessage } from './email.types';
 
