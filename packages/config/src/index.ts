@@ -76,6 +76,10 @@ export interface Config {
     secretKey: string | undefined;
     apiUrl: string | undefined;
     webhookSecret: string | undefined;
+    /** The signing secret of the Connect webhook endpoint, when Connect events come to it. */
+    connectWebhookSecret: string | undefined;
+    /** Per-request timeout of Stripe calls; the API's Connect onboarding answers 503 after it. */
+    timeoutMs: number;
     successUrl: string;
     cancelUrl: string;
   };
@@ -309,6 +313,8 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
       secretKey: str('STRIPE_SECRET_KEY'),
       apiUrl: str('STRIPE_API_URL'),
       webhookSecret: str('STRIPE_WEBHOOK_SECRET'),
+      connectWebhookSecret: str('STRIPE_CONNECT_WEBHOOK_SECRET'),
+      timeoutMs: num('STRIPE_TIMEOUT_MS'),
       successUrl: str('PAYMENT_SUCCESS_URL') ?? `${publicBaseUrl}/payments/success`,
       cancelUrl: str('PAYMENT_CANCEL_URL') ?? `${publicBaseUrl}/payments/cancel`,
     },
@@ -336,6 +342,7 @@ export const CREDENTIAL_FORMATS: readonly (readonly [string, RegExp])[] = [
   ['TWILIO_AUTH_TOKEN', /^[0-9a-fA-F]{32}$/],
   ['STRIPE_SECRET_KEY', /^[sr]k_(test|live)_\S+$/],
   ['STRIPE_WEBHOOK_SECRET', /^whsec_\S+$/],
+  ['STRIPE_CONNECT_WEBHOOK_SECRET', /^whsec_\S+$/],
   ['TWILIO_SMS_FROM', /^\+[1-9]\d{6,14}$/],
   ['TWILIO_WHATSAPP_FROM', /^\+[1-9]\d{6,14}$/],
 ];

@@ -24,6 +24,7 @@ import { NotificationsService } from './notifications.service';
 import { ReminderSendService } from './reminder-send.service';
 import { ProviderWebhooksService } from './provider-webhooks.service';
 import { UnsubscribeService } from './unsubscribe.service';
+import { StripeConnectService } from './stripe-connect.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -43,6 +44,7 @@ export interface Services {
   reminderSend: ReminderSendService;
   providerWebhooks: ProviderWebhooksService;
   unsubscribe: UnsubscribeService;
+  stripeConnect: StripeConnectService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -65,7 +67,7 @@ export function createServices(deps: AppDeps): Services {
     users,
     workspaces: new WorkspacesService({ db, config, cache, audit }),
     birthdays: new BirthdaysService({ db, cache, users }),
-    reminders: new RemindersService({ db }),
+    reminders: new RemindersService({ db, config }),
     health: new HealthService({ db, redis }),
     utils: new UtilsService({ db, producers, cache }),
     audit: new AuditService({ db }),
@@ -75,6 +77,7 @@ export function createServices(deps: AppDeps): Services {
     reminderSend: new ReminderSendService({ db, producers, logger, limit: new SendNowRateLimit(redis, config) }),
     providerWebhooks: new ProviderWebhooksService({ db, config, logger, audit }),
     unsubscribe: new UnsubscribeService({ db, audit }),
+    stripeConnect: new StripeConnectService({ db, config, logger, audit }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

@@ -32,6 +32,7 @@ import {
 import { createPrivateDatabase, waitFor } from '@nudge/testing';
 import type { WorkerContext } from '../../src/runtime';
 import { dispatchJobsOn } from '../../src/dispatch/dispatch-jobs';
+import { checkoutJobsOn } from '../../src/billing/checkout-jobs';
 import { backoffStrategy } from '../../src/dispatch/retry-policy';
 import { createEmailProcessor } from '../../src/processors/email.processor';
 import { createTextMessageProcessor } from '../../src/processors/text-message.processor';
@@ -60,6 +61,10 @@ export interface ClientOptions {
 
 export interface ReminderOptions {
   title?: string;
+  /** 'deadline' by default; a 'payment' reminder needs `amount` (minor units) and takes `currency`. */
+  type?: 'payment' | 'deadline' | 'notification';
+  amount?: number;
+  currency?: string;
   message_template?: string;
   subject_template?: string | null;
   channels?: string[];
@@ -142,6 +147,7 @@ export async function startReminderHarness(opts: ReminderHarnessOptions = {}): P
   const scanDeps = (overrides: Partial<ReminderScanDeps> = {}): ReminderScanDeps => ({
     db,
     jobs: dispatchJobsOn(producers),
+    checkouts: checkoutJobsOn(producers),
     intervalSeconds: 60,
     reclaimAfterSeconds: 120,
     logger: ctx.logger,
@@ -191,7 +197,9 @@ export async function startReminderHarness(opts: ReminderHarnessOptions = {}): P
         .insert({
           workspace_id: workspaceId,
           title: r.title ?? 'Quarterly VAT return',
-          type: 'deadline',
+          type: r.type ?? 'deadline',
+          amount: r.amount ?? null,
+          currency: r.currency ?? (r.amount ? 'EUR' : null),
           message_template: r.message_template ?? 'Dear {{client.name}}, {{reminder.title}} is due.',
           subject_template: r.subject_template ?? null,
           channels: r.channels ?? ['email'],
