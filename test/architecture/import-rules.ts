@@ -115,6 +115,8 @@ export const IMPORT_RULES: readonly ImportRule[] = [
       'verifySendgridEventSignature',
       'SENDGRID_SIGNATURE_HEADER',
       'SENDGRID_TIMESTAMP_HEADER',
+      'verifyStripeWebhook',
+      'STRIPE_SIGNATURE_HEADER',
       'checkSmtpUrl',
       'outboundHostPolicy',
       'SmtpUrlProblem',

@@ -76,6 +76,8 @@ export interface Config {
     secretKey: string | undefined;
     apiUrl: string | undefined;
     webhookSecret: string | undefined;
+    /** The Connect endpoint's signing secret, when Connect events come to a second endpoint (optional). */
+    connectWebhookSecret: string | undefined;
     successUrl: string;
     cancelUrl: string;
   };
@@ -304,6 +306,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
       secretKey: str('STRIPE_SECRET_KEY'),
       apiUrl: str('STRIPE_API_URL'),
       webhookSecret: str('STRIPE_WEBHOOK_SECRET'),
+      connectWebhookSecret: str('STRIPE_CONNECT_WEBHOOK_SECRET'),
       successUrl: str('PAYMENT_SUCCESS_URL') ?? `${publicBaseUrl}/payments/success`,
       cancelUrl: str('PAYMENT_CANCEL_URL') ?? `${publicBaseUrl}/payments/cancel`,
     },
@@ -330,6 +333,7 @@ export const CREDENTIAL_FORMATS: readonly (readonly [string, RegExp])[] = [
   ['TWILIO_AUTH_TOKEN', /^[0-9a-fA-F]{32}$/],
   ['STRIPE_SECRET_KEY', /^[sr]k_(test|live)_\S+$/],
   ['STRIPE_WEBHOOK_SECRET', /^whsec_\S+$/],
+  ['STRIPE_CONNECT_WEBHOOK_SECRET', /^whsec_\S+$/],
   ['TWILIO_SMS_FROM', /^\+[1-9]\d{6,14}$/],
   ['TWILIO_WHATSAPP_FROM', /^\+[1-9]\d{6,14}$/],
 ];

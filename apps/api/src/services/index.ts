@@ -24,6 +24,7 @@ import { NotificationsService } from './notifications.service';
 import { ReminderSendService } from './reminder-send.service';
 import { ProviderWebhooksService } from './provider-webhooks.service';
 import { UnsubscribeService } from './unsubscribe.service';
+import { StripeWebhookService } from './stripe-webhook.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -42,6 +43,7 @@ export interface Services {
   notifications: NotificationsService;
   reminderSend: ReminderSendService;
   providerWebhooks: ProviderWebhooksService;
+  stripeWebhook: StripeWebhookService;
   unsubscribe: UnsubscribeService;
   guards: ReturnType<typeof createAuthenticator>;
 }
@@ -74,6 +76,7 @@ export function createServices(deps: AppDeps): Services {
     notifications: new NotificationsService({ db, producers, logger }),
     reminderSend: new ReminderSendService({ db, producers, logger, limit: new SendNowRateLimit(redis, config) }),
     providerWebhooks: new ProviderWebhooksService({ db, config, logger, audit }),
+    stripeWebhook: new StripeWebhookService({ db, config, logger, producers }),
     unsubscribe: new UnsubscribeService({ db, audit }),
     guards: createAuthenticator(db, key, denylist),
   };
