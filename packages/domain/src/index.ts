@@ -12,3 +12,4 @@ export * from './reminders/schedule';
 export * from './reminders/sms-segments';
 export * from './reminders/recipient-channel';
 export * from './payments/payment-status';
+export * from './payments/paid-notice';
