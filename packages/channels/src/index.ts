@@ -16,3 +16,4 @@ export * from './twilio/twilio-signature';
 export * from './net/outbound-host';
 export * from './twilio/twilio-account';
 export * from './stripe/stripe-webhook';
+export * from './stripe/stripe.adapter';

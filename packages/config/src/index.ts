@@ -76,8 +76,10 @@ export interface Config {
     secretKey: string | undefined;
     apiUrl: string | undefined;
     webhookSecret: string | undefined;
-    /** The Connect endpoint's signing secret, when Connect events come to a second endpoint (optional). */
+    /** The signing secret of the Connect webhook endpoint, when Connect events come to it. */
     connectWebhookSecret: string | undefined;
+    /** Per-request timeout of Stripe calls; the API's Connect onboarding answers 503 after it. */
+    timeoutMs: number;
     successUrl: string;
     cancelUrl: string;
   };
@@ -307,6 +309,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
       apiUrl: str('STRIPE_API_URL'),
       webhookSecret: str('STRIPE_WEBHOOK_SECRET'),
       connectWebhookSecret: str('STRIPE_CONNECT_WEBHOOK_SECRET'),
+      timeoutMs: num('STRIPE_TIMEOUT_MS'),
       successUrl: str('PAYMENT_SUCCESS_URL') ?? `${publicBaseUrl}/payments/success`,
       cancelUrl: str('PAYMENT_CANCEL_URL') ?? `${publicBaseUrl}/payments/cancel`,
     },

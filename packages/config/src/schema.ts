@@ -81,6 +81,7 @@ export const schema = Joi.object({
   STRIPE_API_URL: url(['http', 'https']),
   STRIPE_WEBHOOK_SECRET: Joi.string(),
   STRIPE_CONNECT_WEBHOOK_SECRET: Joi.string(),
+  STRIPE_TIMEOUT_MS: int(1, 10000),
   PAYMENT_SUCCESS_URL: url(['http', 'https']),
   PAYMENT_CANCEL_URL: url(['http', 'https']),
   BIRTHDAY_SCAN_INTERVAL_SECONDS: int(1, 300),

@@ -30,11 +30,36 @@ export interface CheckoutSession {
   [key: string]: unknown;
 }
 
+/** A Connect account as the fake keeps it (an Express account, onboarding not yet finished). */
+export interface ConnectAccount {
+  id: string;
+  object: 'account';
+  type: string;
+  charges_enabled: boolean;
+  payouts_enabled: boolean;
+  details_submitted: boolean;
+  created: number;
+  [key: string]: unknown;
+}
+
+export interface AccountLink {
+  object: 'account_link';
+  account: string;
+  url: string;
+  refresh_url: string | null;
+  return_url: string | null;
+  type: string;
+  created: number;
+  expires_at: number;
+}
+
 export interface StripeCreate {
   /** The decoded form parameters, nested as Stripe reads them (`line_items[0][price_data][currency]`...). */
   params: Record<string, unknown>;
   idempotencyKey: string | undefined;
   sessionId: string;
+  /** The Stripe-Account header it came with (the connected account it was made on), null for the platform's own. */
+  stripeAccount: string | null;
   at: number;
 }
 
@@ -48,6 +73,8 @@ export interface StripeEvent {
   pending_webhooks: number;
   request: { id: string | null; idempotency_key: string | null };
   data: { object: Record<string, unknown> };
+  /** Connect events name the connected account they happened on. */
+  account?: string;
 }
 
 export interface FakeStripe extends FaultControls {
@@ -62,10 +89,27 @@ export interface FakeStripe extends FaultControls {
   sessions: Map<string, CheckoutSession>;
   /** Sessions actually created (idempotent replays are not repeated here). */
   creates: StripeCreate[];
+  /** Connected accounts made through POST /v1/accounts. */
+  accounts: Map<string, ConnectAccount>;
+  /** Account Links handed out, in order. */
+  accountLinks: AccountLink[];
+  /** The Stripe-Account header of a recorded request (null when absent: the platform's own account). */
+  stripeAccountOf: (request: FakeRequest) => string | null;
+  /** The connected account a session was created on (null: the platform's own). */
+  sessionAccount: (id: string) => string | null;
   /** Changes a session as the customer or time would (`{status:'complete', payment_status:'paid'}`), and answers it. */
   updateSession: (id: string, patch: Partial<CheckoutSession>) => CheckoutSession;
-  /** An event wrapping `object` (a session by default, looked up by id), as Stripe would POST it. */
-  event: (type: string, object: Record<string, unknown> | string) => StripeEvent;
+  /** The payer finished: `complete`, paid (or `unpaid` for a delayed method), with a payment intent. */
+  completeSession: (id: string, paymentStatus?: CheckoutSession['payment_status']) => CheckoutSession;
+  /** Time ran out on the session: `expired`, its URL gone. */
+  expireSession: (id: string) => CheckoutSession;
+  /** Changes a connected account (`{charges_enabled: true}` once onboarding finishes), and answers it. */
+  updateAccount: (id: string, patch: Partial<ConnectAccount>) => ConnectAccount;
+  /**
+   * An event wrapping `object` (a session by default, looked up by id), as Stripe would POST it. A session made on a
+   * connected account, or an explicit `account`, gives the event its top-level `account` (a Connect event).
+   */
+  event: (type: string, object: Record<string, unknown> | string, opts?: { account?: string }) => StripeEvent;
   /** The raw body and `Stripe-Signature` header of an event, signed with this fake's webhook secret. */
   signedEvent: (event: StripeEvent, t?: number) => { payload: string; signature: string };
   close: () => Promise<void>;
@@ -136,9 +180,19 @@ export async function startFakeStripe(opts: { secretKey?: string; webhookSecret?
   const secretKey = opts.secretKey ?? `sk_test_${crypto.randomBytes(24).toString('base64url')}`;
   const webhookSecret = opts.webhookSecret ?? `whsec_${crypto.randomBytes(24).toString('base64url')}`;
   const sessions = new Map<string, CheckoutSession>();
+  const sessionAccounts = new Map<string, string | null>();
   const creates: StripeCreate[] = [];
-  // Stripe replays the first answer for a key, and refuses the key with different parameters.
-  const idempotent = new Map<string, { raw: string; reply: Reply }>();
+  const accounts = new Map<string, ConnectAccount>();
+  const accountLinks: AccountLink[] = [];
+  // Stripe replays the first answer for a key (keys are scoped to the account acted on), and refuses the key with
+  // different parameters.
+  const idempotent = new Map<string, { path: string; raw: string; reply: Reply }>();
+  const randomId = (prefix: string): string =>
+    `${prefix}${crypto.randomBytes(18).toString('base64url').replace(/[-_]/g, 'a')}`;
+  const stripeAccountOf = (r: { headers: FakeRequest['headers'] }): string | null => {
+    const h = r.headers['stripe-account'];
+    return (Array.isArray(h) ? h[0] : h) || null;
+  };
 
   const http = await startHttpFake(({ req, baseUrl, path, raw, fault }) => {
     const requestId = `req_${crypto.randomBytes(7).toString('hex')}`;
@@ -157,25 +211,92 @@ export async function startFakeStripe(opts: { secretKey?: string; webhookSecret?
       return withId(
         stripeError(401, 'invalid_request_error', `Invalid API Key provided: ${auth.slice(0, 8)}****${auth.slice(-4)}`),
       );
+    const actingAs = stripeAccountOf(req);
+    if (actingAs && !accounts.has(actingAs))
+      return withId(
+        stripeError(
+          403,
+          'invalid_request_error',
+          `The provided key does not have access to account '${actingAs}' (or that account does not exist).`,
+          { code: 'account_invalid' },
+        ),
+      );
+
+    // Every create is idempotent by key: the replay answers the first reply, whatever the path.
+    const key = req.method === 'POST' ? (req.headers['idempotency-key'] as string | undefined) : undefined;
+    const scopedKey = key ? `${actingAs ?? 'platform'}|${key}` : undefined;
+    const seen = scopedKey ? idempotent.get(scopedKey) : undefined;
+    if (seen) {
+      if (seen.raw !== raw || seen.path !== path)
+        return withId(
+          stripeError(
+            400,
+            'idempotency_error',
+            `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+          ),
+        );
+      return withId({ ...seen.reply, headers: { 'idempotent-replayed': 'true' } });
+    }
+    const remember = (reply: Reply): Reply => {
+      if (scopedKey && reply.status === 200)
+        idempotent.set(scopedKey, { path, raw, reply: { status: 200, body: structuredClone(reply.body) } });
+      return withId(reply);
+    };
+    const now = Math.floor(Date.now() / 1000);
+
+    if (path === '/v1/accounts' && req.method === 'POST') {
+      if (actingAs)
+        return withId(stripeError(400, 'invalid_request_error', 'Connected accounts cannot create accounts.'));
+      const params = parseStripeForm(raw);
+      const account: ConnectAccount = {
+        id: randomId('acct_'),
+        object: 'account',
+        type: (params.type as string | undefined) ?? 'standard',
+        charges_enabled: false,
+        payouts_enabled: false,
+        details_submitted: false,
+        created: now,
+      };
+      accounts.set(account.id, account);
+      return remember({ status: 200, body: account });
+    }
+    const acct = /^\/v1\/accounts\/([^/]+)$/.exec(path);
+    if (acct?.[1] && req.method === 'GET') {
+      const account = accounts.get(acct[1]);
+      if (!account)
+        return withId(
+          stripeError(404, 'invalid_request_error', `No such account: '${acct[1]}'`, { code: 'resource_missing' }),
+        );
+      return withId({ status: 200, body: account });
+    }
+    if (path === '/v1/account_links' && req.method === 'POST') {
+      const params = parseStripeForm(raw);
+      const accountId = params.account as string | undefined;
+      if (!accountId || !accounts.has(accountId))
+        return withId(
+          stripeError(400, 'invalid_request_error', `No such account: '${accountId ?? ''}'`, {
+            code: 'resource_missing',
+            param: 'account',
+          }),
+        );
+      const link: AccountLink = {
+        object: 'account_link',
+        account: accountId,
+        url: `${baseUrl}/setup/e/${accountId}/${crypto.randomBytes(9).toString('hex')}`,
+        refresh_url: (params.refresh_url as string | undefined) ?? null,
+        return_url: (params.return_url as string | undefined) ?? null,
+        type: (params.type as string | undefined) ?? 'account_onboarding',
+        created: now,
+        expires_at: now + 300,
+      };
+      accountLinks.push(link);
+      return remember({ status: 200, body: link });
+    }
 
     if (path === '/v1/checkout/sessions' && req.method === 'POST') {
-      const key = req.headers['idempotency-key'] as string | undefined;
-      const seen = key ? idempotent.get(key) : undefined;
-      if (seen) {
-        if (seen.raw !== raw)
-          return withId(
-            stripeError(
-              400,
-              'idempotency_error',
-              `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-            ),
-          );
-        return withId({ ...seen.reply, headers: { 'idempotent-replayed': 'true' } });
-      }
       const params = parseStripeForm(raw);
       const { amount, currency } = amountOf(params);
-      const now = Math.floor(Date.now() / 1000);
-      const id = `cs_test_${crypto.randomBytes(24).toString('base64url').replace(/[-_]/g, 'a')}`;
+      const id = randomId('cs_test_');
       const session: CheckoutSession = {
         id,
         object: 'checkout.session',
@@ -196,14 +317,14 @@ export async function startFakeStripe(opts: { secretKey?: string; webhookSecret?
         livemode: false,
       };
       sessions.set(id, session);
-      creates.push({ params, idempotencyKey: key, sessionId: id, at: Date.now() });
-      const reply: Reply = { status: 200, body: session };
-      if (key) idempotent.set(key, { raw, reply: { status: 200, body: structuredClone(session) } });
-      return withId(reply);
+      sessionAccounts.set(id, actingAs);
+      creates.push({ params, idempotencyKey: key, sessionId: id, stripeAccount: actingAs, at: Date.now() });
+      return remember({ status: 200, body: session });
     }
     const m = /^\/v1\/checkout\/sessions\/([^/]+)(\/expire)?$/.exec(path);
     if (m?.[1]) {
-      const session = sessions.get(m[1]);
+      // A session lives on one account: asked for from another, Stripe does not know it.
+      const session = sessionAccounts.get(m[1]) === actingAs ? sessions.get(m[1]) : undefined;
       if (!session)
         return withId(
           stripeError(404, 'invalid_request_error', `No such checkout.session: '${m[1]}'`, {
@@ -239,12 +360,19 @@ export async function startFakeStripe(opts: { secretKey?: string; webhookSecret?
     requests: http.requests,
     sessions,
     creates,
+    accounts,
+    accountLinks,
+    stripeAccountOf,
+    sessionAccount: (id) => sessionAccounts.get(id) ?? null,
     inject: http.inject,
     setMode: http.setMode,
     reset: () => {
       http.reset();
       sessions.clear();
+      sessionAccounts.clear();
       creates.length = 0;
+      accounts.clear();
+      accountLinks.length = 0;
       idempotent.clear();
     },
     updateSession(id, patch) {
@@ -253,10 +381,28 @@ export async function startFakeStripe(opts: { secretKey?: string; webhookSecret?
       Object.assign(session, patch);
       return session;
     },
-    event(type, object) {
+    completeSession(id, paymentStatus = 'paid') {
+      const session = fake.updateSession(id, { status: 'complete', payment_status: paymentStatus });
+      session.payment_intent ??= randomId('pi_');
+      session.url = null;
+      return session;
+    },
+    expireSession(id) {
+      return fake.updateSession(id, { status: 'expired', url: null });
+    },
+    updateAccount(id, patch) {
+      const account = accounts.get(id);
+      if (!account) throw new Error(`fake stripe: no account ${id}`);
+      Object.assign(account, patch);
+      return account;
+    },
+    event(type, object, opts = {}) {
       const obj = typeof object === 'string' ? sessions.get(object) : object;
       if (!obj) throw new Error(`fake stripe: no session ${typeof object === 'string' ? object : ''}`);
+      const account =
+        opts.account ?? (typeof object === 'string' ? (sessionAccounts.get(object) ?? undefined) : undefined);
       return {
+        ...(account ? { account } : {}),
         id: `evt_${crypto.randomBytes(12).toString('hex')}`,
         object: 'event',
         type,
