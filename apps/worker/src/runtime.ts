@@ -98,7 +98,12 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
     return w;
   });
   for (const s of def.schedulers ?? [])
-    await upsertScheduler(s.queue, s.id, 'everyMs' in s ? { everyMs: s.everyMs } : { pattern: s.pattern, tz: s.tz }, s.data);
+    await upsertScheduler(
+      s.queue,
+      s.id,
+      'everyMs' in s ? { everyMs: s.everyMs } : { pattern: s.pattern, tz: s.tz },
+      s.data,
+    );
   logger.info(`${def.name} worker consuming ${def.queues.map((q) => q.queue).join(', ') || 'nothing'}`);
 
   let stopping: Promise<void> | undefined;

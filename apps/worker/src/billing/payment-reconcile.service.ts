@@ -33,10 +33,10 @@ import {
   type PaymentStatus,
   type StripeEventMeaning,
 } from '@nudge/domain';
-import { jobIdFor } from '@nudge/queue';
+import { jobIdFor, type Producers } from '@nudge/queue';
 import type { Logger } from '@nudge/logger';
 import type { ChannelJobs } from '../dispatch/dispatch-jobs';
-import { paidNoticeKey } from './billing-jobs';
+import { paidNoticeJobsOn, paidNoticeKey } from './billing-jobs';
 
 /** A Checkout Session as Stripe holds it now: what a conflict and the sweep read. */
 export interface RetrievedSession {
@@ -79,9 +79,11 @@ const sameState = (a: PaymentState, b: PaymentState) =>
   (a.paidAt?.getTime() ?? null) === (b.paidAt?.getTime() ?? null);
 
 const idOf = (v: unknown): string | null =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string'
-    ? (v as { id: string }).id
-    : null;
+  typeof v === 'string'
+    ? v
+    : v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string'
+      ? (v as { id: string }).id
+      : null;
 
 interface Committed {
   move: PaymentMove;
@@ -112,7 +114,13 @@ async function commit(
   }
   return {
     noticeDue,
-    move: { paymentId: p.id, from: before.status, to: next.status, changed: !sameState(before, next), reminderCompleted },
+    move: {
+      paymentId: p.id,
+      from: before.status,
+      to: next.status,
+      changed: !sameState(before, next),
+      reminderCompleted,
+    },
   };
 }
 
@@ -190,7 +198,7 @@ export class PaymentReconciler {
       await markStripeEventProcessed(trx, eventId, p.id);
       return { done: c };
     });
-    if ('done' in first) return first.done;
+    if ('done' in first) return first.done ?? null;
 
     const p = first.conflict;
     const sid = sessionId ?? p.checkout_session_id;
@@ -229,4 +237,12 @@ export class PaymentReconciler {
     await this.afterCommit(committed);
     return committed?.move ?? null;
   }
+}
+
+/** A reconciler on a worker's producers (the paid mails go on its dispatch-email queue). */
+export function paymentReconcilerOn(
+  producers: Producers,
+  deps: Omit<PaymentReconcileDeps, 'paidNotices'>,
+): PaymentReconciler {
+  return new PaymentReconciler({ ...deps, paidNotices: paidNoticeJobsOn(producers) });
 }

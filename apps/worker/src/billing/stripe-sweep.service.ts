@@ -25,7 +25,11 @@ export async function runStripeSweep(
   now: Date,
 ): Promise<StripeSweepResult> {
   const result: StripeSweepResult = { checked: 0, moved: 0, failed: 0 };
-  const payments = await findUnsettledPayments(deps.db, new Date(now.getTime() - SWEEP_AFTER_MS), deps.limit ?? SWEEP_LIMIT);
+  const payments = await findUnsettledPayments(
+    deps.db,
+    new Date(now.getTime() - SWEEP_AFTER_MS),
+    deps.limit ?? SWEEP_LIMIT,
+  );
   for (const p of payments) {
     result.checked += 1;
     try {

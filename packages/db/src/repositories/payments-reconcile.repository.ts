@@ -161,7 +161,9 @@ export async function syncConnectedAccount(
 ): Promise<boolean> {
   const n = await db('workspaces')
     .where({ stripe_account_id: accountId })
-    .where((q) => q.whereNull('stripe_account_synced_at').orWhere('stripe_account_synced_at', '<=', at))
+    .where((q) => {
+      void q.whereNull('stripe_account_synced_at').orWhere('stripe_account_synced_at', '<=', at);
+    })
     .update({ stripe_charges_enabled: chargesEnabled, stripe_account_synced_at: at, updated_at: db.fn.now() });
   return n > 0;
 }
