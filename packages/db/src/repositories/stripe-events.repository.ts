@@ -46,12 +46,15 @@ export async function recordStripeEventEnqueued(db: Conn, id: string, enqueueCou
     .update({ enqueue_count: db.raw('GREATEST(enqueue_count, ?)', [enqueueCount]) });
 }
 
-/** Marks an event applied, naming the payment it applied to; the first marking wins. */
+/**
+ * Marks an event applied, naming the payment it applied to; the first marking wins. A failure of an earlier try
+ * stays in last_error, as its history.
+ */
 export async function markStripeEventProcessed(db: Conn, id: string, paymentId: string | null): Promise<void> {
   await db('stripe_events')
     .where({ id })
     .whereNull('processed_at')
-    .update({ processed_at: db.fn.now(), payment_id: paymentId, last_error: null });
+    .update({ processed_at: db.fn.now(), payment_id: paymentId });
 }
 
 /** Keeps why the last try failed, for the operator (the job's failure is on the queue dashboard too). */
