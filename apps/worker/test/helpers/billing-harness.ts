@@ -36,7 +36,14 @@ export interface BillingHarness extends ReminderHarness {
     notifyOnPayment?: boolean;
   }): Promise<{ id: string; accountId: string; ownerEmail: string }>;
   /** A payment reminder for `clients` clients: one payment and one Checkout Session (on the account) per client. */
-  paymentReminder(opts?: { clients?: number; amount?: number; notifyOnPayment?: boolean }): Promise<PaymentFixture>;
+  paymentReminder(opts?: {
+    clients?: number;
+    amount?: number;
+    notifyOnPayment?: boolean;
+    /** When the assignments are due (a week ahead by default), and the schedule (once, then). */
+    nextRunAt?: Date;
+    schedule?: Record<string, unknown>;
+  }): Promise<PaymentFixture>;
   /** Stores an event and queues it, as POST /webhooks/stripe does (a redelivery stores and queues nothing). */
   deliver(event: StripeEvent): Promise<void>;
   /** Stores an event without queueing it: a webhook that crashed between its insert and its enqueue. */
@@ -96,8 +103,9 @@ export async function startBillingHarness(): Promise<BillingHarness> {
       const clientIds: string[] = [];
       for (let i = 0; i < (opts.clients ?? 1); i++)
         clientIds.push(await rem.client(ws.id, { name: `Payer ${i + 1}`, email: `payer-${tag}-${++n}@example.com` }));
-      const reminderId = await rem.reminder(ws.id, clientIds, new Date(Date.now() + 7 * 86400_000), {
+      const reminderId = await rem.reminder(ws.id, clientIds, opts.nextRunAt ?? new Date(Date.now() + 7 * 86400_000), {
         title: 'Invoice 1042',
+        schedule: opts.schedule,
       });
       const amount = opts.amount ?? 12_500;
       await rem.db('reminders').where({ id: reminderId }).update({ type: 'payment', amount, currency: 'EUR' });
