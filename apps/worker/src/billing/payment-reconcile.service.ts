@@ -167,7 +167,7 @@ export class PaymentReconciler {
       await markStripeEventProcessed(this.deps.db, eventId, null);
       return { outcome: 'applied', ...base, move: null };
     }
-    const committed = await this.applyToPayment(eventId, meaning);
+    const committed = await this.applyToPayment(eventId, row.account, meaning);
     await this.afterCommit(committed);
     if (!committed) return { outcome: 'ignored', ...base, reason: 'names no payment of ours' };
     return { outcome: 'applied', ...base, move: committed.move };
@@ -181,14 +181,18 @@ export class PaymentReconciler {
 
   private async applyToPayment(
     eventId: string,
+    account: string | null,
     meaning: Extract<StripeEventMeaning, { kind: 'session' | 'refund' }>,
   ): Promise<Committed | null> {
     const sessionId = meaning.kind === 'session' ? meaning.sessionId : undefined;
     const first = await this.deps.db.transaction(async (trx) => {
-      const p = await this.lock(trx, meaning);
+      const locked = await this.lock(trx, meaning);
+      // An event moves a payment only from the account its session lives on: a connected account cannot name
+      // another workspace's payment in its own session's metadata and pay it.
+      const p = locked && (locked.stripe_account_id ?? null) === account ? locked : undefined;
       if (!p) {
-        // Not ours (another integration on a connected account), or a refund whose completion has not arrived:
-        // kept, and folded in when the completion names its intent.
+        // Not ours (another integration on a connected account, another account's claim), or a refund whose
+        // completion has not arrived: kept, and folded in when the completion names its intent.
         await markStripeEventProcessed(trx, eventId, null);
         return { done: null };
       }

@@ -89,10 +89,11 @@ describe('billing: Stripe events', function () {
     const done = h.stripe.event('checkout.session.completed', a.sessionId);
     await h.deliver(done);
     await h.processed(done.id);
-    const lateExpired = h.stripe.event('checkout.session.expired', {
-      ...h.stripe.sessions.get(a.sessionId)!,
-      status: 'expired',
-    });
+    const lateExpired = h.stripe.event(
+      'checkout.session.expired',
+      { ...h.stripe.sessions.get(a.sessionId)!, status: 'expired' },
+      { account: h.stripe.sessionAccount(a.sessionId)! },
+    );
     await h.deliver(lateExpired);
     await h.processed(lateExpired.id);
     expect(await h.payment(a.id)).to.include({ status: 'paid' });
@@ -110,10 +111,11 @@ describe('billing: Stripe events', function () {
     const p = f.payments[0]!;
     const account = await accountOf(f);
     // We hold it expired (an expired event built from a stale view), while Stripe has it paid.
-    const wrongExpired = h.stripe.event('checkout.session.expired', {
-      ...h.stripe.sessions.get(p.sessionId)!,
-      status: 'expired',
-    });
+    const wrongExpired = h.stripe.event(
+      'checkout.session.expired',
+      { ...h.stripe.sessions.get(p.sessionId)!, status: 'expired' },
+      { account },
+    );
     await h.deliver(wrongExpired);
     await h.processed(wrongExpired.id);
     expect(await h.payment(p.id)).to.include({ status: 'expired' });
@@ -128,6 +130,17 @@ describe('billing: Stripe events', function () {
       .find((r) => r.method === 'GET' && r.path === `/v1/checkout/sessions/${p.sessionId}`);
     expect(retrieve, 'a retrieve of the session').to.not.equal(undefined);
     expect(h.stripe.stripeAccountOf(retrieve!)).to.equal(account);
+  });
+
+  it("refuses an event from another connected account naming this workspace's payment", async () => {
+    const f = await h.paymentReminder();
+    const p = f.payments[0]!;
+    const intruder = await h.connectedWorkspace();
+    h.stripe.completeSession(p.sessionId, 'paid');
+    const forged = h.stripe.event('checkout.session.completed', p.sessionId, { account: intruder.accountId });
+    await h.deliver(forged);
+    expect((await h.processed(forged.id)).payment_id).to.equal(null);
+    expect(await h.payment(p.id)).to.include({ status: 'open' });
   });
 
   it('keeps a failure on the event and retries it: a Stripe outage while settling a conflict', async () => {
