@@ -273,6 +273,8 @@ describe('billing: Stripe events', function () {
         expect(assignment.next_run_at).to.equal(null);
         const reminder = await h.db('reminders').where({ id: f.reminderId }).first();
         expect(reminder.status).to.equal(i === 0 ? 'active' : 'completed');
+        if (i === 0) expect(reminder.next_run_at, "the other client's next run").to.be.instanceOf(Date);
+        else expect(reminder.next_run_at).to.equal(null);
       }
     });
   });

@@ -124,6 +124,12 @@ export async function writePaymentState(
  */
 export async function settleReminderAfterPayment(trx: Conn, reminderId: string, clientId: string): Promise<boolean> {
   await trx('reminder_clients').where({ reminder_id: reminderId, client_id: clientId }).update({ next_run_at: null });
+  await trx.raw(
+    `UPDATE reminders r SET next_run_at = (SELECT min(rc.next_run_at) FROM reminder_clients rc WHERE rc.reminder_id = r.id),
+       updated_at = now()
+     WHERE r.id = ?`,
+    [reminderId],
+  );
   const { rows } = await trx.raw<{ rows: { id: string }[] }>(
     `UPDATE reminders r SET status = 'completed', next_run_at = NULL, updated_at = now()
      WHERE r.id = ? AND r.type = 'payment' AND r.status IN ('active', 'paused')
