@@ -13,6 +13,7 @@ import { bullPrefix, createRedis, createWorker, Producers, QUEUES, type Worker a
 import { createPrivateDatabase, startFakeSendgrid, startFakeTwilio } from '@nudge/testing';
 import { createAdapterResolver } from '../apps/worker/src/dispatch/adapter-resolver';
 import { dispatchJobsOn } from '../apps/worker/src/dispatch/dispatch-jobs';
+import { checkoutJobsOn } from '../apps/worker/src/billing/checkout-jobs';
 import { backoffStrategy } from '../apps/worker/src/dispatch/retry-policy';
 import { createEmailProcessor } from '../apps/worker/src/processors/email.processor';
 import { createTextMessageProcessor } from '../apps/worker/src/processors/text-message.processor';
@@ -136,7 +137,14 @@ async function main(): Promise<void> {
     const started = Date.now();
     // The scan claims due occurrences a little ahead and delays each job to its occurrence.
     await runReminderScan(
-      { db, jobs: dispatchJobsOn(producers), intervalSeconds: 60, reclaimAfterSeconds: 120, logger },
+      {
+        db,
+        jobs: dispatchJobsOn(producers),
+        checkouts: checkoutJobsOn(producers),
+        intervalSeconds: 60,
+        reclaimAfterSeconds: 120,
+        logger,
+      },
       new Date(),
     );
     for (;;) {

@@ -25,6 +25,7 @@ import { ReminderSendService } from './reminder-send.service';
 import { ProviderWebhooksService } from './provider-webhooks.service';
 import { UnsubscribeService } from './unsubscribe.service';
 import { StripeWebhookService } from './stripe-webhook.service';
+import { StripeConnectService } from './stripe-connect.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -45,6 +46,7 @@ export interface Services {
   providerWebhooks: ProviderWebhooksService;
   stripeWebhook: StripeWebhookService;
   unsubscribe: UnsubscribeService;
+  stripeConnect: StripeConnectService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -67,7 +69,7 @@ export function createServices(deps: AppDeps): Services {
     users,
     workspaces: new WorkspacesService({ db, config, cache, audit }),
     birthdays: new BirthdaysService({ db, cache, users }),
-    reminders: new RemindersService({ db }),
+    reminders: new RemindersService({ db, config }),
     health: new HealthService({ db, redis }),
     utils: new UtilsService({ db, producers, cache }),
     audit: new AuditService({ db }),
@@ -78,6 +80,7 @@ export function createServices(deps: AppDeps): Services {
     providerWebhooks: new ProviderWebhooksService({ db, config, logger, audit }),
     stripeWebhook: new StripeWebhookService({ db, config, logger, producers }),
     unsubscribe: new UnsubscribeService({ db, audit }),
+    stripeConnect: new StripeConnectService({ db, config, logger, audit }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

@@ -2,13 +2,21 @@
 // notifications are inserted through the scan's own repository function, with the current minute as the
 // occurrence, so a repeat within the minute finds them (same ids, nothing sent twice) and the scan and send-now can
 // never send one (reminder, client, occurrence) twice. They are enqueued after the insert commits. Limited per
-// workspace (REMINDER_SEND_NOW_PER_MINUTE).
-import { findReminder, findReminderRecipients, insertReminderNotifications, type Db } from '@nudge/db';
+// workspace (REMINDER_SEND_NOW_PER_MINUTE). A payment reminder gets each notification's payment row in the same
+// transaction and a billing-checkout job instead of the dispatch job (the billing worker makes the link, then
+// enqueues the notification), as in the scan; a client who has paid for it is left out.
+import {
+  findReminder,
+  findReminderRecipients,
+  insertReminderNotifications,
+  insertReminderPayments,
+  type Db,
+} from '@nudge/db';
 import type { Logger } from '@nudge/logger';
 import type { Producers } from '@nudge/queue';
 import { idScope, isManagerOf, type Principal } from '../auth/principal';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors/domain-errors';
-import { enqueueNotifications } from './notification-dispatch';
+import { enqueueCheckouts, enqueueNotifications } from './notification-dispatch';
 import type { SendNowRateLimit } from './rate-limits';
 
 export interface SendNowResult {
@@ -53,13 +61,19 @@ export class ReminderSendService {
       if (issues.length) throw new ValidationFailed(issues);
     }
     const occurrenceAt = occurrenceMinute(now);
-    const results = await insertReminderNotifications(
-      db,
-      recipients.map((recipient) => ({ recipient, occurrenceAt })),
-    );
+    const { results, payments } = await db.transaction(async (trx) => {
+      const inserted = await insertReminderNotifications(
+        trx,
+        recipients.filter((r) => !r.has_paid).map((recipient) => ({ recipient, occurrenceAt })),
+      );
+      const created = inserted.filter((r) => r.created).map((r) => r.notification);
+      return { results: inserted, created, payments: await insertReminderPayments(trx, created) };
+    });
+    const waiting = new Set(payments.map((p) => p.notification_id));
+    await enqueueCheckouts(this.deps, payments);
     await enqueueNotifications(
       this.deps,
-      results.filter((r) => r.created).map((r) => r.notification),
+      results.filter((r) => r.created && !waiting.has(r.notification.id)).map((r) => r.notification),
     );
     return {
       reminder_id: reminderId,

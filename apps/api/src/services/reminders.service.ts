@@ -31,6 +31,7 @@ import {
   findReminder,
   findReminderClients,
   findWorkspaceById,
+  findWorkspaceStripeAccount,
   insertAssignments,
   insertReminder,
   listAssignments,
@@ -44,6 +45,7 @@ import {
 import { idScope, isManagerOf, ownScope, type Principal } from '../auth/principal';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors/domain-errors';
 import { NoWorkspace } from './birthdays.service';
+import type { Config } from '@nudge/config';
 
 type Channel = 'email' | 'sms' | 'whatsapp';
 
@@ -113,7 +115,22 @@ function scheduleColumns(s: ReminderSchedule) {
 }
 
 export class RemindersService {
-  constructor(private readonly deps: { db: Db }) {}
+  constructor(private readonly deps: { db: Db; config: Pick<Config, 'usePlatformCredentials'> }) {}
+
+  /**
+   * A payment reminder's links are Checkout Sessions on the workspace's connected account, or on the platform's own
+   * only where USE_PLATFORM_CREDENTIALS allows it (a single-business deployment): without either there is nowhere
+   * for the client's money to go.
+   */
+  private async requirePaymentAccount(db: Conn, workspaceId: string): Promise<void> {
+    if (this.deps.config.usePlatformCredentials) return;
+    const ws = await findWorkspaceStripeAccount(db, workspaceId, workspaceId);
+    if (!ws?.stripe_account_id)
+      throw new Conflict(
+        'Connect a Stripe account first (POST /workspaces/{id}/stripe/connect): payment links need one',
+        'STRIPE_NOT_CONNECTED',
+      );
+  }
 
   async list(
     p: Principal,
@@ -148,6 +165,7 @@ export class RemindersService {
   async create(p: Principal, input: ReminderInput): Promise<ReminderWithClients> {
     const ws = await this.targetWorkspace(p, input.workspace_id);
     this.requireOccurrence(input.schedule, ws, new Date());
+    if (input.type === 'payment') await this.requirePaymentAccount(this.deps.db, ws.id);
     const id = await this.deps.db.transaction(async (trx) => {
       const clients = await this.clientsOf(trx, ws.id, input.client_ids);
       const currency = input.currency ?? (input.amount != null ? ws.currency : undefined);
@@ -183,6 +201,7 @@ export class RemindersService {
       if (type === 'payment' && amount == null) {
         throw ValidationFailed.field('body', 'amount', '"amount" is required for a payment reminder', 'any.required');
       }
+      if (type === 'payment' && r.type !== 'payment') await this.requirePaymentAccount(trx, r.workspace_id);
       const values: ReminderPatch = {};
       for (const k of [
         'title',

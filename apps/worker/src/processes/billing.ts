@@ -1,10 +1,12 @@
-// The billing process: Stripe Checkout links, Stripe event reconciliation and the nightly sweep. Reconciliation
-// reads sessions from Stripe only to settle a conflict and in the sweep; the reconciler tick enqueues what lost its
-// job (stored events, paid mails).
+// The billing process: Stripe Checkout links (billing-checkout), Stripe event reconciliation (stripe-events), the
+// nightly sweep (stripe-sweep) and the reconciler tick (billing-reconcile) that enqueues what lost its job (stored
+// events, paid mails). One Stripe adapter serves the process; it is built from config without calling Stripe, and
+// closed on shutdown. Reconciliation reads sessions from Stripe only to settle a conflict and in the sweep.
 import { loadConfigOrExit } from '@nudge/config';
-import { PermanentProviderError, StripeAdapter } from '@nudge/channels';
+import { PermanentProviderError, createPlatformStripeAdapter } from '@nudge/channels';
 import { QUEUES } from '@nudge/queue';
 import { consume, runProcess } from '../runtime';
+import { createCheckoutProcessor } from '../processors/checkout.processor';
 import { retrieveSessionWith } from '../billing/stripe-session-reader';
 import type { RetrieveSession } from '../billing/payment-reconcile.service';
 import { STRIPE_SWEEP_PATTERN, STRIPE_SWEEP_TZ } from '../billing/stripe-sweep.service';
@@ -13,13 +15,7 @@ import { createStripeSweepProcessor } from '../processors/stripe-sweep.processor
 import { createBillingReconcileProcessor } from '../processors/billing-reconcile.processor';
 
 const config = loadConfigOrExit();
-const stripe = config.stripe.secretKey
-  ? new StripeAdapter({
-      secretKey: config.stripe.secretKey,
-      apiUrl: config.stripe.apiUrl,
-      timeoutMs: config.stripe.timeoutMs,
-    })
-  : undefined;
+const stripe = createPlatformStripeAdapter(config.stripe);
 const retrieveSession: RetrieveSession = stripe
   ? retrieveSessionWith(stripe)
   : () =>
@@ -30,6 +26,7 @@ const retrieveSession: RetrieveSession = stripe
 runProcess({
   name: 'billing',
   queues: [
+    consume({ queue: QUEUES.billingCheckout, concurrency: 10, process: createCheckoutProcessor({ stripe }) }),
     consume({ queue: QUEUES.stripeEvents, concurrency: 10, process: createStripeEventProcessor({ retrieveSession }) }),
     consume({ queue: QUEUES.stripeSweep, concurrency: 1, process: createStripeSweepProcessor({ retrieveSession }) }),
     consume({ queue: QUEUES.billingReconcile, concurrency: 1, process: createBillingReconcileProcessor() }),
@@ -43,5 +40,7 @@ runProcess({
       data: {},
     },
   ],
-  onClose: () => stripe?.close(),
+  onClose: async () => {
+    await stripe?.close();
+  },
 });

@@ -2,14 +2,18 @@
 // channels: what is rechecked when the job runs (the reminder paused, cancelled or deleted; the client inactive,
 // deleted, opted out or without an address any more), the route resolved (../dispatch/adapter-resolver.ts: the
 // workspace's account, the platform's, or the sandbox outside production), and the message rendered from the
-// reminder's templates at send time (a payment link will exist only then). Email goes through an email adapter with
+// reminder's templates at send time. A payment reminder's message carries its payment's Checkout link
+// ({{payment_link}}; the billing worker made it before it enqueued this job), and is cancelled when the client has
+// paid for the reminder meanwhile or the payment ended (cancelled, expired, failed). Email goes through an email adapter with
 // the notification id in its custom args; SMS and WhatsApp through Twilio, with a status callback that names the
 // notification, so a callback that beats the write of the message SID still finds its row.
 import { randomUUID } from 'node:crypto';
 import { unsubscribeToken } from '@nudge/crypto';
 import {
   findClient,
+  findPaymentOfNotification,
   findReminderDelivery,
+  hasClientPaidReminder,
   findWorkspaceById,
   insertFallbackNotification,
   markNotificationEnqueued,
@@ -93,6 +97,26 @@ export async function sendOnRoute(
   return { provider: 'sandbox', providerMessageId: `sandbox-${randomUUID()}` };
 }
 
+/**
+ * The Checkout link a payment reminder's message carries, or why it should not go out: the client has paid for the
+ * reminder (no further payment reminders), or this occurrence's payment ended. A payment still waiting for its link
+ * is retried (its checkout job, or the reconciler, makes it). A notification with no payment row (the reminder
+ * became a payment reminder after it was queued) goes out without a link.
+ */
+async function paymentLinkOf(
+  db: Db,
+  n: NotificationRow,
+  reminderId: string,
+  clientId: string,
+): Promise<{ url: string | null } | { cancel: string }> {
+  if (await hasClientPaidReminder(db, n.workspace_id, reminderId, clientId)) return { cancel: 'client_paid' };
+  const payment = await findPaymentOfNotification(db, n);
+  if (!payment) return { url: null };
+  if (payment.status !== 'open') return { cancel: `payment_${payment.status}` };
+  if (!payment.checkout_url) throw new Error('the payment link is not made yet');
+  return { url: payment.checkout_url };
+}
+
 function reachOf(client: NonNullable<ReminderDelivery['client']>): RecipientReach {
   return {
     hasEmail: client.email !== null,
@@ -117,6 +141,12 @@ export function reminderChannel(
       if (reminder.status === 'cancelled') return { cancel: 'reminder_cancelled' };
       if (!client) return { cancel: 'client_deleted' };
       if (!client.is_active) return { cancel: 'client_inactive' };
+      let paymentLink: string | null = null;
+      if (reminder.type === 'payment') {
+        const link = await paymentLinkOf(db, n, reminder.id, client.id);
+        if ('cancel' in link) return link;
+        paymentLink = link.url;
+      }
       const reach = reachOf(client);
       if (!canReceive(channel, reach)) return { fail: reach.optOut[channel] ? 'recipient_opted_out' : 'no_address' };
       const route =
@@ -138,7 +168,7 @@ export function reminderChannel(
         amountMinor: reminder.amount === null ? null : Number(reminder.amount),
         currency: reminder.currency,
         locale: client.locale,
-        paymentLink: null,
+        paymentLink,
         documentLink: reminder.document_url,
       };
       const text = renderReminderTemplate(reminder.message_template, values);

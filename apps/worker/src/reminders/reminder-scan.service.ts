@@ -6,22 +6,31 @@
 // send is seconds late rather than a tick late. A crash between the commit and the enqueue, or a Redis that lost its
 // jobs, is repaired by the reconciler, which re-enqueues notifications still queued with no live job. `now` is
 // always given, so tests drive the clock.
+// A payment reminder's notification gets its payment row in the same transaction, and after the commit a
+// billing-checkout job instead of its dispatch job: the billing worker makes the Checkout Session (so the message can
+// carry its link) and then enqueues the dispatch job. A client who has paid for the reminder is not claimed again:
+// their assignment stops, and the reminder completes once none is left.
 import type { Logger } from '@nudge/logger';
 import {
   advanceAssignment,
   claimDueAssignments,
+  findPaymentsOfNotifications,
   findStaleQueuedReminderNotifications,
   insertReminderNotifications,
+  insertReminderPayments,
+  markCheckoutsEnqueued,
   markNotificationEnqueued,
   markNotificationsEnqueued,
   settleRemindersAfterScan,
   type Db,
   type NotificationRow,
+  type PaymentRow,
   type ReminderRecipient,
 } from '@nudge/db';
 import { upcomingOccurrences, type OccurrenceContext, type ReminderSchedule } from '@nudge/domain';
 import { jobIdFor } from '@nudge/queue';
-import { reclaimDispatchJob, type DispatchJobs } from '../dispatch/dispatch-jobs';
+import { reclaimDispatchJob, type ChannelJobs, type DispatchJobs } from '../dispatch/dispatch-jobs';
+import { enqueueCheckouts } from '../billing/checkout-jobs';
 
 /** How far past the next tick the scan looks, so a tick that runs a little late still finds everything in time. */
 export const SCAN_MARGIN_SECONDS = 30;
@@ -31,6 +40,8 @@ export const SCAN_BATCH_SIZE = 500;
 export interface ReminderScanDeps {
   db: Db;
   jobs: DispatchJobs;
+  /** The billing-checkout queue (checkoutJobsOn): payment reminders' notifications wait for their link there. */
+  checkouts: ChannelJobs;
   intervalSeconds: number;
   reclaimAfterSeconds: number;
   logger: Logger;
@@ -46,6 +57,10 @@ export interface ReminderScanResult {
   enqueued: number;
   /** Missed occurrences skipped (only the latest missed one is sent). */
   skipped: number;
+  /** Payments inserted for payment reminders (one per notification; a rerun inserts none). */
+  payments: number;
+  /** Assignments stopped because their client has paid the reminder. */
+  paid: number;
   /** Reminders completed: no assignment has a next run left. */
   completed: number;
   /** Queued notifications enqueued again by the reconciler. */
@@ -110,7 +125,9 @@ interface ClaimedBatch {
   claimed: number;
   skipped: number;
   completed: number;
+  paid: number;
   created: NotificationRow[];
+  payments: PaymentRow[];
 }
 
 /** One transaction: claim a batch of due assignments, insert their notifications, advance them. */
@@ -120,8 +137,16 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
     const due = await claimDueAssignments(trx, horizon, deps.batchSize ?? SCAN_BATCH_SIZE);
     const items: { recipient: ReminderRecipient; occurrenceAt: Date }[] = [];
     let skipped = 0;
+    let paid = 0;
     for (const r of due) {
       const key = { reminderId: r.reminder_id, clientId: r.client_id };
+      if (r.has_paid) {
+        // Paid: no further payment reminders for this client; settleRemindersAfterScan completes the reminder when
+        // no assignment is left.
+        await advanceAssignment(trx, key, { nextRunAt: null, lastOccurrenceAt: null, occurrences: 0 });
+        paid += 1;
+        continue;
+      }
       let plan: OccurrencePlan;
       try {
         plan = planOccurrences(r, now, horizon);
@@ -149,16 +174,13 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
       });
     }
     const results = await insertReminderNotifications(trx, items);
+    const created = results.filter((x) => x.created).map((x) => x.notification);
+    const payments = await insertReminderPayments(trx, created);
     const completed = await settleRemindersAfterScan(
       trx,
       due.map((r) => r.reminder_id),
     );
-    return {
-      claimed: due.length,
-      skipped,
-      completed: completed.length,
-      created: results.filter((x) => x.created).map((x) => x.notification),
-    };
+    return { claimed: due.length, skipped, completed: completed.length, paid, created, payments };
   });
 }
 
@@ -210,7 +232,7 @@ export async function enqueueNotifications(
  * live job will send, under the next job id (the reclaim rule every reconciler shares).
  */
 export async function reconcileReminderNotifications(
-  deps: Pick<ReminderScanDeps, 'db' | 'jobs' | 'logger' | 'reclaimAfterSeconds'>,
+  deps: Pick<ReminderScanDeps, 'db' | 'jobs' | 'checkouts' | 'logger' | 'reclaimAfterSeconds'>,
   now: Date,
   opts: { workspaceId?: string } = {},
 ): Promise<number> {
@@ -220,8 +242,24 @@ export async function reconcileReminderNotifications(
     new Date(now.getTime() - deps.reclaimAfterSeconds * 1000),
     opts,
   );
+  const payments = await findPaymentsOfNotifications(
+    db,
+    stale.map((n) => n.id),
+  );
   let reclaimed = 0;
   for (const n of stale) {
+    const payment = payments.get(n.id);
+    if (payment?.status === 'open' && !payment.checkout_url) {
+      // Its link was never made (the checkout job lost or failed for good): the checkout job again, which then
+      // enqueues the dispatch job. Touching the notification restarts its reclaim clock.
+      const r = await reclaimDispatchJob(deps.checkouts, payment.id, payment.checkout_enqueue_count);
+      await markCheckoutsEnqueued(db, [{ workspaceId: n.workspace_id, id: payment.id, enqueueCount: r.enqueueCount }]);
+      await markNotificationEnqueued(db, n.workspace_id, n.id, n.enqueue_count);
+      if (r.outcome !== 'enqueued') continue;
+      reclaimed += 1;
+      logger.info('payment checkout enqueued again', { paymentId: payment.id, workspaceId: n.workspace_id });
+      continue;
+    }
     const r = await reclaimDispatchJob(deps.jobs(n.channel), n.id, n.enqueue_count);
     await markNotificationEnqueued(db, n.workspace_id, n.id, r.enqueueCount);
     if (r.outcome !== 'enqueued') continue;
@@ -235,17 +273,50 @@ export async function reconcileReminderNotifications(
   return reclaimed;
 }
 
+/**
+ * Enqueues what follows a batch's commit: the checkout job of each new payment, and the dispatch job of every other
+ * new notification (a payment's notification is enqueued by its checkout, once the link exists).
+ */
+export async function enqueueReminderNotifications(
+  deps: Pick<ReminderScanDeps, 'db' | 'jobs' | 'checkouts' | 'logger'>,
+  notifications: readonly NotificationRow[],
+  payments: readonly PaymentRow[],
+  now: Date,
+): Promise<number> {
+  const waiting = new Set(payments.map((p) => p.notification_id));
+  const checkouts = await enqueueCheckouts(deps, payments);
+  return (
+    checkouts +
+    (await enqueueNotifications(
+      deps,
+      notifications.filter((n) => !waiting.has(n.id)),
+      now,
+    ))
+  );
+}
+
 /** One tick: claim and enqueue what is due before the next tick, then repair what lost its job. */
 export async function runReminderScan(deps: ReminderScanDeps, now: Date): Promise<ReminderScanResult> {
   const horizon = new Date(now.getTime() + (deps.intervalSeconds + SCAN_MARGIN_SECONDS) * 1000);
-  const result: ReminderScanResult = { claimed: 0, created: 0, enqueued: 0, skipped: 0, completed: 0, reclaimed: 0 };
+  const result: ReminderScanResult = {
+    claimed: 0,
+    created: 0,
+    enqueued: 0,
+    skipped: 0,
+    payments: 0,
+    paid: 0,
+    completed: 0,
+    reclaimed: 0,
+  };
   for (;;) {
     const batch = await claimBatch(deps, now, horizon);
     result.claimed += batch.claimed;
     result.skipped += batch.skipped;
     result.completed += batch.completed;
     result.created += batch.created.length;
-    result.enqueued += await enqueueNotifications(deps, batch.created, now);
+    result.payments += batch.payments.length;
+    result.paid += batch.paid;
+    result.enqueued += await enqueueReminderNotifications(deps, batch.created, batch.payments, now);
     if (batch.claimed < (deps.batchSize ?? SCAN_BATCH_SIZE)) break;
   }
   result.reclaimed = await reconcileReminderNotifications(deps, now);

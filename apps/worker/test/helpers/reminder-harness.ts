@@ -23,6 +23,7 @@ import { createRedis, createWorker, Producers, QUEUES, type Redis, type Worker }
 import { createPrivateDatabase, waitFor } from '@nudge/testing';
 import type { WorkerContext } from '../../src/runtime';
 import { dispatchJobsOn } from '../../src/dispatch/dispatch-jobs';
+import { checkoutJobsOn } from '../../src/billing/checkout-jobs';
 import { backoffStrategy } from '../../src/dispatch/retry-policy';
 import { createEmailProcessor } from '../../src/processors/email.processor';
 import { createTextMessageProcessor } from '../../src/processors/text-message.processor';
@@ -124,6 +125,7 @@ export async function startReminderHarness(opts: ReminderHarnessOptions = {}): P
   const scanDeps = (overrides: Partial<ReminderScanDeps> = {}): ReminderScanDeps => ({
     db,
     jobs: dispatchJobsOn(producers),
+    checkouts: checkoutJobsOn(producers),
     intervalSeconds: 60,
     reclaimAfterSeconds: 120,
     logger: ctx.logger,

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import Stripe from 'stripe';
+import type { Config } from '@nudge/config';
 import {
   PermanentProviderError,
   providerErrorFromNetwork,
@@ -244,4 +245,16 @@ export function stripeProviderError(err: unknown, secrets: Array<string | undefi
     `stripe refused the request before sending: ${scrub(err instanceof Error ? err.message : String(err), secrets)}`,
     { provider: 'stripe', code: 'invalid_request' },
   );
+}
+
+/** The platform's Stripe adapter from config (STRIPE_SECRET_KEY, STRIPE_API_URL, STRIPE_TIMEOUT_MS); none without a key. */
+export function createPlatformStripeAdapter(
+  stripe: Pick<Config['stripe'], 'secretKey' | 'apiUrl' | 'timeoutMs'>,
+): StripeAdapter | undefined {
+  if (!stripe.secretKey) return undefined;
+  return new StripeAdapter({
+    secretKey: stripe.secretKey,
+    ...(stripe.apiUrl ? { apiUrl: stripe.apiUrl } : {}),
+    timeoutMs: stripe.timeoutMs,
+  });
 }

@@ -33,6 +33,9 @@ export interface ReminderRecipient {
   opt_out_sms: boolean;
   opt_out_whatsapp: boolean;
   preferred_channel: RecipientChannel | null;
+  reminder_type: string;
+  /** A payment reminder the client has paid: no further reminders go to them for it. */
+  has_paid: boolean;
 }
 
 const RECIPIENT_COLUMNS = [
@@ -45,6 +48,7 @@ const RECIPIENT_COLUMNS = [
   'r.schedule',
   'r.timezone as schedule_timezone',
   'r.channels',
+  'r.type as reminder_type',
   'c.timezone as client_timezone',
   'w.timezone as workspace_timezone',
   'w.leap_day_rule',
@@ -66,6 +70,10 @@ function recipientsQuery(db: Conn) {
       db.raw('c.email IS NOT NULL AS has_email'),
       db.raw('c.phone IS NOT NULL AS has_phone'),
       db.raw('c.whatsapp IS NOT NULL AS has_whatsapp'),
+      db.raw(
+        `r.type = 'payment' AND EXISTS (SELECT 1 FROM payments p WHERE p.client_id = rc.client_id
+           AND p.reminder_id = rc.reminder_id AND p.status = 'paid') AS has_paid`,
+      ),
     );
 }
 

@@ -71,6 +71,10 @@ export function remindersRoutes({ reminders, reminderSend }: Services): RouteSpe
         201: { description: 'The reminder', schema: reminderOut },
         403: { description: 'Not in a workspace (NO_WORKSPACE), or a member' },
         404: { description: 'No such workspace, or a client id unknown or of another workspace' },
+        409: {
+          description:
+            'A payment reminder for a workspace with no connected Stripe account where platform credentials are off (STRIPE_NOT_CONNECTED)',
+        },
       },
       handler: async (req, res) => {
         const r = await reminders.create(principalOf(req), req.valid.body as ReminderInput);
@@ -101,7 +105,10 @@ export function remindersRoutes({ reminders, reminderSend }: Services): RouteSpe
         ...one,
         ...writer,
         ...notFound,
-        409: { description: 'The reminder is cancelled (REMINDER_FINISHED)' },
+        409: {
+          description:
+            'The reminder is cancelled (REMINDER_FINISHED), or becomes a payment reminder with no connected Stripe account where platform credentials are off (STRIPE_NOT_CONNECTED)',
+        },
       },
       handler: async (req, res) => {
         const r = await reminders.update(principalOf(req), pathId(req), req.valid.body as ReminderUpdate);

@@ -6,6 +6,7 @@ import {
   inviteOut,
   inviteParams,
   pendingInvitePage,
+  stripeConnectOut,
   workspaceList,
   workspaceOut,
   workspaceSchemas,
@@ -13,7 +14,7 @@ import {
 import { serializeInvite, serializeWorkspace } from './workspaces.serializers';
 import type { WorkspaceInput } from '../../services/workspaces.service';
 
-export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] {
+export function workspacesRoutes({ workspaces, stripeConnect, config }: Services): RouteSpec[] {
   const tags = ['workspaces'];
   const schemas = workspaceSchemas(config);
   return [
@@ -147,6 +148,27 @@ export function workspacesRoutes({ workspaces, config }: Services): RouteSpec[] 
       handler: async (req, res) => {
         await workspaces.revokeInvite(principalOf(req), pathId(req), String(req.valid.params.invite_id));
         res.status(204).end();
+      },
+    },
+    {
+      method: 'post',
+      path: '/workspaces/:id/stripe/connect',
+      summary: 'Start (or resume) Stripe Connect onboarding for the workspace (its owner or admin)',
+      description:
+        "Creates the workspace's Stripe Express account on the first call and reuses it afterwards; every call " +
+        'answers a fresh one-time onboarding URL. Stripe is called while the request waits, for 10 s at most ' +
+        '(STRIPE_TIMEOUT_MS): past that, or when Stripe fails or is not configured, the answer is 503.',
+      tags,
+      access: 'user',
+      schemas: { params: idParams },
+      responses: {
+        201: { description: 'The onboarding URL', schema: stripeConnectOut },
+        403: { description: 'Not its owner or admin' },
+        404: { description: "No such workspace (or another tenant's)" },
+        503: { description: 'Stripe did not answer in time, failed, or is not configured' },
+      },
+      handler: async (req, res) => {
+        res.status(201).json(await stripeConnect.connect(principalOf(req), pathId(req), req.ip));
       },
     },
   ];

@@ -90,3 +90,8 @@ export const pendingInviteOut = answer({
 });
 export const pendingInvitePage = pageOf(pendingInviteOut);
 export const inviteParams = Joi.object({ id: uuid().required(), invite_id: uuid().required() });
+
+/** POST /workspaces/{id}/stripe/connect: where the business finishes Stripe Connect onboarding. */
+export const stripeConnectOut = answer({
+  onboarding_url: Joi.string().uri().required().description("Stripe's one-time onboarding page (Account Link)"),
+});
