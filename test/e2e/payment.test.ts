@@ -29,16 +29,26 @@ describe('a payment reminder, end to end', function () {
     const due = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     const f = await h.paymentReminder({
       notifyOnPayment: true,
+      withPayments: false,
       nextRunAt: due,
       schedule: { kind: 'recurring', rrule: 'FREQ=DAILY', timezone: 'UTC', starts_at: due.toISOString() },
+      messageTemplate: 'Dear {{client.name}}, please pay {{reminder.title}} here: {{payment_link}}',
     });
-    const p = f.payments[0]!;
 
-    // The due reminder goes out by email.
+    // The scan makes the payment; the billing worker its Checkout Session; the mail carries the session's link.
     await h.scan(due);
     const [first] = await h.notificationsOf(f.reminderId);
     expect(first, 'the reminder notification').to.not.equal(undefined);
-    await h.settled(f.workspaceId, first!.id);
+    expect((await h.settled(f.workspaceId, first!.id)).notification.status).to.equal('sent');
+    const payment = (await h.db('payments').where({ reminder_id: f.reminderId }).first()) as {
+      id: string;
+      checkout_session_id: string;
+      checkout_url: string;
+    };
+    expect(payment.checkout_url).to.be.a('string');
+    const mails = await h.mails();
+    expect(mails.some((m) => m.replace(/=\r?\n/g, '').includes(payment.checkout_url))).to.equal(true);
+    const p = { id: payment.id, sessionId: payment.checkout_session_id };
 
     // The payer pays; Stripe signs and posts checkout.session.completed.
     h.stripe.completeSession(p.sessionId, 'paid');

@@ -14,7 +14,7 @@ import {
   markStripeEventProcessed,
   paymentStateOf,
   recordPaidNoticeEnqueued,
-  settleReminderAfterPayment,
+  stopPaidAssignment,
   syncConnectedAccount,
   writePaymentState,
   type Conn,
@@ -110,7 +110,7 @@ async function commit(
   if (!sameState(before, next) || fillSession) {
     ({ noticeDue } = await writePaymentState(trx, p, next, sessionId));
     if (hasPaid(next.status) && !hasPaid(before.status) && p.reminder_id && p.client_id)
-      reminderCompleted = await settleReminderAfterPayment(trx, p.reminder_id, p.client_id);
+      reminderCompleted = await stopPaidAssignment(trx, p.workspace_id, p.reminder_id, p.client_id);
   }
   return {
     noticeDue,

@@ -1,6 +1,7 @@
 // What the billing suites share: the reminder harness (a private database, since the reconciler and the sweep read
 // whole tables; real BullMQ workers on the dispatch queues, email into a sandbox outbox that also takes the owner's
-// paid mail), the fake Stripe reached through the real StripeAdapter, a real stripe-events worker, and helpers that
+// paid mail), the fake Stripe reached through the real StripeAdapter, real stripe-events and billing-checkout
+// workers, and helpers that
 // make connected workspaces with an owner, payment reminders with one payment and one Checkout Session per client,
 // and deliver events as POST /webhooks/stripe stores and queues them.
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import { startFakeStripe, waitFor, type FakeStripe, type StripeEvent } from '@nu
 import { paymentReconcilerOn, type PaymentReconciler } from '../../src/billing/payment-reconcile.service';
 import { retrieveSessionWith } from '../../src/billing/stripe-session-reader';
 import { createStripeEventProcessor } from '../../src/processors/stripe-event.processor';
+import { createCheckoutProcessor } from '../../src/processors/checkout.processor';
 import { startReminderHarness, type ReminderHarness } from './reminder-harness';
 
 export interface PaymentFixture {
@@ -43,6 +45,9 @@ export interface BillingHarness extends ReminderHarness {
     /** When the assignments are due (a week ahead by default), and the schedule (once, then). */
     nextRunAt?: Date;
     schedule?: Record<string, unknown>;
+    messageTemplate?: string;
+    /** false: no payments made here; the scan makes them, and the checkout worker their sessions. */
+    withPayments?: boolean;
   }): Promise<PaymentFixture>;
   /** Stores an event and queues it, as POST /webhooks/stripe does (a redelivery stores and queues nothing). */
   deliver(event: StripeEvent): Promise<void>;
@@ -60,6 +65,9 @@ export async function startBillingHarness(): Promise<BillingHarness> {
   const process = createStripeEventProcessor(deps);
   const eventWorker = createWorker(QUEUES.stripeEvents, (job) => process(job, rem.ctx), { concurrency: 5 });
   eventWorker.on('error', () => undefined);
+  const checkout = createCheckoutProcessor({ stripe: adapter, db: rem.db });
+  const checkoutWorker = createWorker(QUEUES.billingCheckout, (job) => checkout(job, rem.ctx), { concurrency: 5 });
+  checkoutWorker.on('error', () => undefined);
   const reconciler = paymentReconcilerOn(rem.producers, { ...deps, logger: rem.ctx.logger });
   const tag = randomBytes(3).toString('hex');
   let n = 0;
@@ -106,11 +114,12 @@ export async function startBillingHarness(): Promise<BillingHarness> {
       const reminderId = await rem.reminder(ws.id, clientIds, opts.nextRunAt ?? new Date(Date.now() + 7 * 86400_000), {
         title: 'Invoice 1042',
         schedule: opts.schedule,
+        message_template: opts.messageTemplate,
       });
       const amount = opts.amount ?? 12_500;
       await rem.db('reminders').where({ id: reminderId }).update({ type: 'payment', amount, currency: 'EUR' });
       const payments: PaymentFixture['payments'] = [];
-      for (const clientId of clientIds) {
+      for (const clientId of opts.withPayments === false ? [] : clientIds) {
         const [row] = await rem
           .db('payments')
           .insert({
@@ -169,6 +178,7 @@ export async function startBillingHarness(): Promise<BillingHarness> {
     },
     async close() {
       await eventWorker.close();
+      await checkoutWorker.close();
       await adapter.close();
       await stripe.close();
       await rem.close();

@@ -118,31 +118,6 @@ export async function writePaymentState(
   return { noticeDue: rows[0]?.notice_due === true };
 }
 
-/**
- * Completes a payment reminder once every client assigned to it has paid (a refund still counts: the money came),
- * and stops the paid client's own assignment. Answers whether the reminder completed.
- */
-export async function settleReminderAfterPayment(trx: Conn, reminderId: string, clientId: string): Promise<boolean> {
-  await trx('reminder_clients').where({ reminder_id: reminderId, client_id: clientId }).update({ next_run_at: null });
-  await trx.raw(
-    `UPDATE reminders r SET next_run_at = (SELECT min(rc.next_run_at) FROM reminder_clients rc WHERE rc.reminder_id = r.id),
-       updated_at = now()
-     WHERE r.id = ?`,
-    [reminderId],
-  );
-  const { rows } = await trx.raw<{ rows: { id: string }[] }>(
-    `UPDATE reminders r SET status = 'completed', next_run_at = NULL, updated_at = now()
-     WHERE r.id = ? AND r.type = 'payment' AND r.status IN ('active', 'paused')
-       AND NOT EXISTS (
-         SELECT 1 FROM reminder_clients rc WHERE rc.reminder_id = r.id
-           AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.reminder_id = r.id AND p.client_id = rc.client_id
-                             AND p.status IN ('paid', 'refunded')))
-     RETURNING r.id`,
-    [reminderId],
-  );
-  return rows.length > 0;
-}
-
 /** Payments Stripe may still move (open, processing) created before `createdBefore`, oldest first: the sweep's. */
 export async function findUnsettledPayments(db: Conn, createdBefore: Date, limit = 500): Promise<ReconciledPayment[]> {
   const rows = await db('payments')
