@@ -1,7 +1,8 @@
 // The billing worker's writes from Stripe: a payment locked while an event or the sweep moves it, the move itself
 // (the paid client's assignment stops through payments.repository's stopPaidAssignment), the owner's "a client paid"
-// mail (due once, sent once), and each connected account's charges_enabled. Payments are found by the ids Stripe hands back (our payment id in
-// the session's metadata, the session id, the payment intent), never by a workspace: these are platform callbacks.
+// mail (due once, sent once), and each connected account's charges_enabled. Payments are found by the ids Stripe
+// hands back (our payment id in the session's metadata, the session id, the payment intent), never by a workspace:
+// these are platform callbacks.
 import type { PaymentState, PaymentStatus } from '@nudge/domain';
 import type { Conn } from '../connection';
 
