@@ -52,6 +52,10 @@ export interface ClientOptions {
 
 export interface ReminderOptions {
   title?: string;
+  /** 'deadline' by default; a 'payment' reminder needs `amount` (minor units) and takes `currency`. */
+  type?: 'payment' | 'deadline' | 'notification';
+  amount?: number;
+  currency?: string;
   message_template?: string;
   subject_template?: string | null;
   channels?: string[];
@@ -175,7 +179,9 @@ export async function startReminderHarness(opts: ReminderHarnessOptions = {}): P
         .insert({
           workspace_id: workspaceId,
           title: r.title ?? 'Quarterly VAT return',
-          type: 'deadline',
+          type: r.type ?? 'deadline',
+          amount: r.amount ?? null,
+          currency: r.currency ?? (r.amount ? 'EUR' : null),
           message_template: r.message_template ?? 'Dear {{client.name}}, {{reminder.title}} is due.',
           subject_template: r.subject_template ?? null,
           channels: r.channels ?? ['email'],

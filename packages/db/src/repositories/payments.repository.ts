@@ -16,8 +16,8 @@ export interface PaymentRow {
   client_id: string | null;
   notification_id: string | null;
   occurrence_at: Date;
-  /** Minor units; bigint, so pg answers it as a string. */
-  amount: string;
+  /** Minor units. */
+  amount: number;
   currency: string;
   status: PaymentStatus;
   /** The connected account the session lives on; null: the platform's own (USE_PLATFORM_CREDENTIALS). */
@@ -28,7 +28,7 @@ export interface PaymentRow {
   payment_intent_id: string | null;
   checkout_enqueue_count: number;
   paid_at: Date | null;
-  refunded_amount: string;
+  refunded_amount: number;
   cancel_requested_at: Date | null;
   created_at: Date;
   updated_at: Date;
