@@ -40,9 +40,10 @@ describe('POST /workspaces/{id}/stripe/connect', () => {
     request(app).post(`/workspaces/${workspaceId}/stripe/connect`).set(who.auth);
   const storedAccount = async (workspaceId: string) =>
     (
-      (await testDeps().db('workspaces').where({ id: workspaceId }).first('stripe_account_id')) as {
-        stripe_account_id: string | null;
-      }
+      await testDeps()
+        .db('workspaces')
+        .where({ id: workspaceId })
+        .first<{ stripe_account_id: string | null }>('stripe_account_id')
     ).stripe_account_id;
 
   it('creates an Express account, stores it on the workspace and answers 201 with its onboarding URL', async () => {

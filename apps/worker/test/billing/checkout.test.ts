@@ -8,7 +8,7 @@ import { getConfig } from '@nudge/config';
 import { SendgridEmailAdapter, StripeAdapter } from '@nudge/channels';
 import { findPaymentForJob, type NotificationRow, type PaymentRow } from '@nudge/db';
 import { createWorker, QUEUES, type Worker } from '@nudge/queue';
-import { startFakeSendgrid, startFakeStripe, waitFor, type FakeSendgrid, type FakeStripe } from '@nudge/testing';
+import { startFakeSendgrid, startFakeStripe, type FakeSendgrid, type FakeStripe } from '@nudge/testing';
 import { startReminderHarness, type ReminderHarness } from '../helpers/reminder-harness';
 import { createCheckoutProcessor } from '../../src/processors/checkout.processor';
 import { runCancel, runCheckout, STRIPE_NOT_CONNECTED, type CheckoutDeps } from '../../src/billing/checkout';
