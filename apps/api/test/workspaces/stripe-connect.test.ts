@@ -41,10 +41,10 @@ describe('POST /workspaces/{id}/stripe/connect', () => {
   const storedAccount = async (workspaceId: string) =>
     (
       await testDeps()
-        .db('workspaces')
+        .db<{ id: string; stripe_account_id: string | null }>('workspaces')
         .where({ id: workspaceId })
-        .first<{ stripe_account_id: string | null }>('stripe_account_id')
-    ).stripe_account_id;
+        .first('stripe_account_id')
+    )?.stripe_account_id;
 
   it('creates an Express account, stores it on the workspace and answers 201 with its onboarding URL', async () => {
     const res = await connect(t.workspaceId).expect(201);
