@@ -104,7 +104,7 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     forbids: /^@nudge\/channels$/,
     // The Slack webhook URL rule, the SMTP host rule (a channel account's server, checked on save), and the Twilio
     // and SendGrid webhook signature checks (with the SendGrid header names and Twilio's address-error rule for
-    // status callbacks); Stripe onboarding joins when its routes land.
+    // status callbacks), the Stripe webhook signature check, and Stripe onboarding.
     allowNames: [
       'checkSlackWebhookUrl',
       'slackWebhookPolicy',
@@ -120,6 +120,10 @@ export const IMPORT_RULES: readonly ImportRule[] = [
       'checkSmtpUrl',
       'outboundHostPolicy',
       'SmtpUrlProblem',
+      // Stripe onboarding (POST /workspaces/{id}/stripe/connect calls the adapter directly, with a time limit).
+      'createPlatformStripeAdapter',
+      'StripeAdapter',
+      'isProviderError',
     ],
   },
   {
