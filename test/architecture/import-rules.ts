@@ -104,8 +104,9 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     forbids: /^@nudge\/channels$/,
     // The Slack webhook URL rule, the SMTP host rule (a channel account's server, checked on save), and the Twilio
     // and SendGrid webhook signature checks (with the SendGrid header names and Twilio's address-error rule for
-    // status callbacks); and Stripe Connect onboarding, which the API calls itself since the user waits for the URL
-    // (the platform's adapter, and the provider-error test that turns its failure into a 503).
+    // status callbacks), the Stripe webhook signature check; and Stripe Connect onboarding, which the API calls itself
+    // since the user waits for the URL (the platform's adapter, and the provider-error test that turns its failure
+    // into a 503).
     allowNames: [
       'checkSlackWebhookUrl',
       'slackWebhookPolicy',
@@ -116,6 +117,8 @@ export const IMPORT_RULES: readonly ImportRule[] = [
       'verifySendgridEventSignature',
       'SENDGRID_SIGNATURE_HEADER',
       'SENDGRID_TIMESTAMP_HEADER',
+      'verifyStripeWebhook',
+      'STRIPE_SIGNATURE_HEADER',
       'checkSmtpUrl',
       'outboundHostPolicy',
       'SmtpUrlProblem',

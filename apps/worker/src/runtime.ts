@@ -15,6 +15,7 @@ import {
   type Job,
   type Worker,
   type ProcessName,
+  type SchedulerRepeat,
 } from '@nudge/queue';
 
 export interface WorkerContext {
@@ -37,12 +38,11 @@ export function consume<N extends QueueName>(binding: QueueBinding<N>): QueueBin
   return binding as unknown as QueueBinding;
 }
 
-export interface SchedulerBinding<N extends QueueName = QueueName> {
+export type SchedulerBinding<N extends QueueName = QueueName> = {
   queue: N;
   id: string;
-  everyMs: number;
   data: JobPayloads[N];
-}
+} & SchedulerRepeat;
 
 export interface ProcessDefinition {
   name: ProcessName;
@@ -101,7 +101,13 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
     w.on('error', (err) => logger.error(`worker error on ${b.queue}`, { err }));
     return w;
   });
-  for (const s of def.schedulers ?? []) await upsertScheduler(s.queue, s.id, s.everyMs, s.data);
+  for (const s of def.schedulers ?? [])
+    await upsertScheduler(
+      s.queue,
+      s.id,
+      'everyMs' in s ? { everyMs: s.everyMs } : { pattern: s.pattern, tz: s.tz },
+      s.data,
+    );
   logger.info(`${def.name} worker consuming ${def.queues.map((q) => q.queue).join(', ') || 'nothing'}`);
 
   let stopping: Promise<void> | undefined;

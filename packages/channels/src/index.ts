@@ -15,4 +15,5 @@ export type { TwilioTextAdapterOptions } from './twilio/twilio-text.adapter';
 export * from './twilio/twilio-signature';
 export * from './net/outbound-host';
 export * from './twilio/twilio-account';
+export * from './stripe/stripe-webhook';
 export * from './stripe/stripe.adapter';

@@ -18,5 +18,7 @@ export * from './pagination';
 export * from './repositories/reminders.repository';
 export * from './repositories/reminder-scan.repository';
 export * from './repositories/notification-history.repository';
+export * from './repositories/stripe-events.repository';
+export * from './repositories/payments-reconcile.repository';
 export * from './repositories/stripe-accounts.repository';
 export * from './repositories/payments.repository';

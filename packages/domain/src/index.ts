@@ -11,3 +11,5 @@ export * from './reminders/reminder-template';
 export * from './reminders/schedule';
 export * from './reminders/sms-segments';
 export * from './reminders/recipient-channel';
+export * from './payments/payment-status';
+export * from './payments/paid-notice';

@@ -18,6 +18,8 @@ export const QUEUES = {
   billingCheckout: 'billing-checkout',
   stripeEvents: 'stripe-events',
   stripeSweep: 'stripe-sweep',
+  /** billing: the tick that enqueues stored Stripe events and paid mails whose job was lost. */
+  billingReconcile: 'billing-reconcile',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -33,7 +35,7 @@ export const PROCESS_QUEUES = {
     QUEUES.housekeeping,
     QUEUES.resetOutbox,
   ],
-  billing: [QUEUES.billingCheckout, QUEUES.stripeEvents, QUEUES.stripeSweep],
+  billing: [QUEUES.billingCheckout, QUEUES.stripeEvents, QUEUES.stripeSweep, QUEUES.billingReconcile],
 } as const satisfies Record<string, readonly QueueName[]>;
 
 export type ProcessName = keyof typeof PROCESS_QUEUES;

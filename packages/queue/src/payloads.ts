@@ -53,4 +53,5 @@ export interface JobPayloads {
   [QUEUES.billingCheckout]: CheckoutJob;
   [QUEUES.stripeEvents]: StripeEventJob;
   [QUEUES.stripeSweep]: Record<string, never>;
+  [QUEUES.billingReconcile]: Record<string, never>;
 }

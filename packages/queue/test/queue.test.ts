@@ -8,6 +8,7 @@ import {
   createRedis,
   checkEvictionPolicy,
   jobIdFor,
+  upsertScheduler,
   type Worker,
 } from '@nudge/queue';
 
@@ -63,6 +64,42 @@ describe('packages/queue', () => {
       const [, actual] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
       expect(await checkEvictionPolicy(redis)).to.equal(actual);
       redis.disconnect();
+    });
+  });
+
+  describe('upsertScheduler', () => {
+    const producers = new Producers();
+    const queue = producers.queue(QUEUES.billingReconcile);
+    const ids: string[] = [];
+    after(async () => {
+      for (const id of ids) await queue.removeJobScheduler(id);
+      await producers.close();
+    });
+
+    it('registers a cron pattern read in a time zone, and its next run falls on that local time', async () => {
+      const id = `nightly-${randomUUID()}`;
+      ids.push(id);
+      await upsertScheduler(QUEUES.billingReconcile, id, { pattern: '0 3 * * *', tz: 'Europe/Paris' }, {});
+      const scheduler = await queue.getJobScheduler(id);
+      expect(scheduler).to.include({ pattern: '0 3 * * *', tz: 'Europe/Paris' });
+      const next = new Date(Number(scheduler?.next));
+      const local = new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Europe/Paris',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      }).format(next);
+      expect(local).to.equal('03:00');
+    });
+
+    it('defaults a pattern to UTC, and still takes an interval in milliseconds', async () => {
+      const cron = `cron-${randomUUID()}`;
+      const every = `every-${randomUUID()}`;
+      ids.push(cron, every);
+      await upsertScheduler(QUEUES.billingReconcile, cron, { pattern: '30 2 * * *' }, {});
+      await upsertScheduler(QUEUES.billingReconcile, every, 60_000, {});
+      expect(await queue.getJobScheduler(cron)).to.include({ pattern: '30 2 * * *', tz: 'UTC' });
+      expect(await queue.getJobScheduler(every)).to.include({ every: 60_000 });
     });
   });
 });

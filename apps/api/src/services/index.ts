@@ -24,6 +24,7 @@ import { NotificationsService } from './notifications.service';
 import { ReminderSendService } from './reminder-send.service';
 import { ProviderWebhooksService } from './provider-webhooks.service';
 import { UnsubscribeService } from './unsubscribe.service';
+import { StripeWebhookService } from './stripe-webhook.service';
 import { StripeConnectService } from './stripe-connect.service';
 
 export interface Services {
@@ -43,6 +44,7 @@ export interface Services {
   notifications: NotificationsService;
   reminderSend: ReminderSendService;
   providerWebhooks: ProviderWebhooksService;
+  stripeWebhook: StripeWebhookService;
   unsubscribe: UnsubscribeService;
   stripeConnect: StripeConnectService;
   guards: ReturnType<typeof createAuthenticator>;
@@ -76,6 +78,7 @@ export function createServices(deps: AppDeps): Services {
     notifications: new NotificationsService({ db, producers, logger }),
     reminderSend: new ReminderSendService({ db, producers, logger, limit: new SendNowRateLimit(redis, config) }),
     providerWebhooks: new ProviderWebhooksService({ db, config, logger, audit }),
+    stripeWebhook: new StripeWebhookService({ db, config, logger, producers }),
     unsubscribe: new UnsubscribeService({ db, audit }),
     stripeConnect: new StripeConnectService({ db, config, logger, audit }),
     guards: createAuthenticator(db, key, denylist),

@@ -1,6 +1,7 @@
-// dispatch-email: password-reset mail (on the platform email adapter), channel-account test sends, and reminder
-// notifications by email (through the dispatch skeleton with the reminder hooks of ../reminders/reminder-delivery.ts,
-// on the route the adapter resolver picks: the workspace's own account or the platform's).
+// dispatch-email: password-reset mail and the owner's paid mail (on the platform email adapter), channel-account
+// test sends, and reminder notifications by email (through the dispatch skeleton with the reminder hooks of
+// ../reminders/reminder-delivery.ts, on the route the adapter resolver picks: the workspace's own account or the
+// platform's).
 // The reset token is minted here, at send time, so its plaintext is never stored or queued: the job carries
 // only the user's id.
 import { UnrecoverableError, type EmailJob, type Job, type NotificationJob } from '@nudge/queue';
@@ -16,6 +17,7 @@ import type { TargetPacer } from '../dispatch/target-pacer';
 import type { AdapterResolver } from '../dispatch/adapter-resolver';
 import { reminderChannel, reminderPacer } from '../reminders/reminder-delivery';
 import { runChannelTest, type ChannelTestOutcome } from './channel-test.processor';
+import { sendPaidNotice } from '../billing/paid-notice';
 
 export const RESET_TOKEN_TTL_MS = 3600_000;
 
@@ -51,6 +53,8 @@ export function createEmailProcessor(adapter: EmailAdapter, overrides: EmailProc
         },
       );
     }
+    if (job.data.kind === 'payment-paid')
+      return sendPaidNotice(job.data.paymentId, { db: overrides.db ?? getDb(), adapter, logger: ctx.logger });
     if (job.data.kind !== 'password-reset') throw new UnrecoverableError('unsupported email kind');
     return sendPasswordReset(job.data.userId, adapter, ctx);
   };

@@ -22,8 +22,35 @@ const header = (req: Request, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-export function webhooksRoutes({ providerWebhooks }: Services): RouteSpec[] {
+export function webhooksRoutes({ providerWebhooks, stripeWebhook }: Services): RouteSpec[] {
   return [
+    {
+      method: 'post',
+      path: '/webhooks/stripe',
+      summary: "Stripe's events: Checkout Sessions completed, paid late, failed or expired; refunds; Connect accounts",
+      description:
+        'Verified with Stripe-Signature (HMAC-SHA256 over the timestamp and the raw body) under STRIPE_WEBHOOK_SECRET, ' +
+        'or STRIPE_CONNECT_WEBHOOK_SECRET when set; a timestamp more than 5 minutes old or ahead is refused. The ' +
+        'event is stored by its id (a redelivery changes nothing) and queued for the billing worker, which applies ' +
+        'it; this answers at once and never reconciles inline. Unknown event types are stored and ignored.',
+      tags: ['webhooks'],
+      access: 'public',
+      body: { kind: 'raw', types: ['application/json'] },
+      responses: {
+        200: {
+          description: 'Stored (or already stored: `duplicate`) and queued',
+          schema: Joi.object({
+            received: Joi.boolean().valid(true).required(),
+            duplicate: Joi.boolean().required(),
+          }).unknown(false),
+        },
+        ...signatureErrors,
+      },
+      handler: async (req, res) => {
+        const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
+        res.json(await stripeWebhook.receive(raw, header(req, 'stripe-signature')));
+      },
+    },
     {
       method: 'post',
       path: '/webhooks/twilio/status',
