@@ -18,3 +18,5 @@ export * from './pagination';
 export * from './repositories/reminders.repository';
 export * from './repositories/reminder-scan.repository';
 export * from './repositories/notification-history.repository';
+export * from './repositories/payments-read.repository';
+export * from './repositories/dashboard.repository';

@@ -24,6 +24,8 @@ import { NotificationsService } from './notifications.service';
 import { ReminderSendService } from './reminder-send.service';
 import { ProviderWebhooksService } from './provider-webhooks.service';
 import { UnsubscribeService } from './unsubscribe.service';
+import { PaymentsService } from './payments.service';
+import { DashboardService } from './dashboard.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -43,6 +45,8 @@ export interface Services {
   reminderSend: ReminderSendService;
   providerWebhooks: ProviderWebhooksService;
   unsubscribe: UnsubscribeService;
+  payments: PaymentsService;
+  dashboard: DashboardService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -75,6 +79,8 @@ export function createServices(deps: AppDeps): Services {
     reminderSend: new ReminderSendService({ db, producers, logger, limit: new SendNowRateLimit(redis, config) }),
     providerWebhooks: new ProviderWebhooksService({ db, config, logger, audit }),
     unsubscribe: new UnsubscribeService({ db, audit }),
+    payments: new PaymentsService({ db, producers, logger, audit }),
+    dashboard: new DashboardService({ db }),
     guards: createAuthenticator(db, key, denylist),
   };
 }
