@@ -183,7 +183,7 @@ describe('GET /dashboard/summary', () => {
     });
   });
 
-  it("shows another workspace only its own numbers, and the platform admin's own workspace none of them", async () => {
+  it('shows another workspace only its own numbers, and answers 403 NO_WORKSPACE to the platform admin, who has none', async () => {
     const theirs = await summary(other.owner);
     expect(theirs.body.clients).to.deep.equal({ total: 4, active: 3 });
     expect(theirs.body.notifications.by_status.delivered).to.equal(3);
