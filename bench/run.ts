@@ -13,6 +13,7 @@ const BENCHES = [
   'reset-flood.ts',
   'client-import.ts',
   'dispatch.ts',
+  'dashboard.ts',
 ];
 
 let failed = 0;

@@ -17,6 +17,7 @@ import {
   type PrivateDatabase,
   type Spawned,
 } from '@nudge/testing';
+import { checkoutJobsOn } from '../../apps/worker/src/billing/checkout-jobs';
 import { dispatchJobsOn } from '../../apps/worker/src/dispatch/dispatch-jobs';
 import { runReminderScan } from '../../apps/worker/src/reminders/reminder-scan.service';
 
@@ -97,6 +98,7 @@ describe('a reminders worker killed in the middle of 2,000 sends', () => {
       {
         db,
         jobs: dispatchJobsOn(producers),
+        checkouts: checkoutJobsOn(producers),
         intervalSeconds: 60,
         reclaimAfterSeconds: 120,
         logger: winston.createLogger({ silent: true }),

@@ -82,7 +82,11 @@ export const schema = Joi.object({
   STRIPE_WEBHOOK_SECRET: Joi.string(),
   STRIPE_CONNECT_WEBHOOK_SECRET: Joi.string(),
   STRIPE_TIMEOUT_MS: int(1, 10000),
-  PAYMENT_SUCCESS_URL: url(['http', 'https']),
+  // Stripe fills in {CHECKOUT_SESSION_ID}; braces are no URI characters, so the URL is checked with it filled in.
+  PAYMENT_SUCCESS_URL: Joi.string().custom((v: string, helpers) => {
+    const filled = v.replaceAll('{CHECKOUT_SESSION_ID}', 'cs_placeholder');
+    return url(['http', 'https']).validate(filled).error ? helpers.error('string.uri') : v;
+  }),
   PAYMENT_CANCEL_URL: url(['http', 'https']),
   BIRTHDAY_SCAN_INTERVAL_SECONDS: int(1, 300),
   REMINDER_SCAN_INTERVAL_SECONDS: int(1, 60),

@@ -44,6 +44,21 @@ describe('packages/config', () => {
       expect(c.redisPrefix).to.equal('nudge');
     });
 
+    it("sends the payer back to the API's own pay pages by default, the success page with Stripe's session id", () => {
+      const c = loadConfig({ ...base, PUBLIC_BASE_URL: 'https://api.example.com' }, noFiles);
+      expect(c.stripe.successUrl).to.equal('https://api.example.com/pay/success?session_id={CHECKOUT_SESSION_ID}');
+      expect(c.stripe.cancelUrl).to.equal('https://api.example.com/pay/cancel');
+    });
+
+    it("accepts Stripe's {CHECKOUT_SESSION_ID} placeholder in PAYMENT_SUCCESS_URL, and still refuses a non-URL", () => {
+      const successUrl = 'https://shop.example.com/thanks?session={CHECKOUT_SESSION_ID}';
+      expect(loadConfig({ ...base, PAYMENT_SUCCESS_URL: successUrl }, noFiles).stripe.successUrl).to.equal(successUrl);
+      expect(() => loadConfig({ ...base, PAYMENT_SUCCESS_URL: 'not a url {CHECKOUT_SESSION_ID}' }, noFiles)).to.throw(
+        ConfigError,
+        /PAYMENT_SUCCESS_URL/,
+      );
+    });
+
     it('names every bad variable in one message', () => {
       try {
         loadConfig({ ...base, PORT: 'eighty', ENV: 'staging', DATABASE_URL: 'mysql://x' }, noFiles);

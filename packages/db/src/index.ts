@@ -22,3 +22,5 @@ export * from './repositories/stripe-events.repository';
 export * from './repositories/payments-reconcile.repository';
 export * from './repositories/stripe-accounts.repository';
 export * from './repositories/payments.repository';
+export * from './repositories/payments-read.repository';
+export * from './repositories/dashboard.repository';

@@ -14,6 +14,8 @@ import { remindersRoutes } from './reminders/reminders.router';
 import { notificationsRoutes } from './notifications/notifications.router';
 import { webhooksRoutes } from './webhooks/webhooks.router';
 import { unsubscribeRoutes } from './unsubscribe/unsubscribe.router';
+import { paymentsRoutes } from './payments/payments.router';
+import { dashboardRoutes } from './dashboard/dashboard.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -26,6 +28,8 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...channelAccountsRoutes(services),
     ...remindersRoutes(services),
     ...notificationsRoutes(services),
+    ...paymentsRoutes(services),
+    ...dashboardRoutes(services),
     ...utilsRoutes(services),
     ...auditRoutes(services),
     ...webhooksRoutes(services),

@@ -26,6 +26,8 @@ import { ProviderWebhooksService } from './provider-webhooks.service';
 import { UnsubscribeService } from './unsubscribe.service';
 import { StripeWebhookService } from './stripe-webhook.service';
 import { StripeConnectService } from './stripe-connect.service';
+import { PaymentsService } from './payments.service';
+import { DashboardService } from './dashboard.service';
 
 export interface Services {
   /** Settings only (no connection): request schemas depend on some, such as the allowed Slack webhook hosts. */
@@ -47,6 +49,8 @@ export interface Services {
   stripeWebhook: StripeWebhookService;
   unsubscribe: UnsubscribeService;
   stripeConnect: StripeConnectService;
+  payments: PaymentsService;
+  dashboard: DashboardService;
   guards: ReturnType<typeof createAuthenticator>;
 }
 
@@ -81,6 +85,8 @@ export function createServices(deps: AppDeps): Services {
     stripeWebhook: new StripeWebhookService({ db, config, logger, producers }),
     unsubscribe: new UnsubscribeService({ db, audit }),
     stripeConnect: new StripeConnectService({ db, config, logger, audit }),
+    payments: new PaymentsService({ db, producers, logger, audit }),
+    dashboard: new DashboardService({ db }),
     guards: createAuthenticator(db, key, denylist),
   };
 }

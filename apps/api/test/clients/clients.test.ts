@@ -94,7 +94,7 @@ describe('/clients', () => {
       expect(list.body.items[0].phone).to.equal('+44••••••789');
     });
 
-    it('counts the reminders (all and active) and notifications the client really has', async () => {
+    it('counts the reminders (all and active), notifications and payments the client really has', async () => {
       const { body } = await create(t.owner, { name: unique('Counted') }).expect(201);
       const reminder = (status: string) => ({
         workspace_id: t.workspaceId,
@@ -120,8 +120,17 @@ describe('/clients', () => {
         client_id: body.id,
         reminder_id: ids[0]?.id,
       });
+      await db()('payments').insert(
+        ['2031-01-01T09:00:00Z', '2031-02-01T09:00:00Z'].map((occurrence_at) => ({
+          workspace_id: t.workspaceId,
+          client_id: body.id,
+          occurrence_at,
+          amount: 1200,
+          currency: 'EUR',
+        })),
+      );
       const res = await request(testApp()).get(`/clients/${body.id}`).set(t.member.auth).expect(200);
-      expect(res.body.counts).to.deep.equal({ reminders: 2, active_reminders: 1, notifications: 1 });
+      expect(res.body.counts).to.deep.equal({ reminders: 2, active_reminders: 1, notifications: 1, payments: 2 });
     });
   });
 

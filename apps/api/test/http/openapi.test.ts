@@ -31,6 +31,8 @@ const WORKSPACE = {
   sender_name: null,
   default_channels: ['email'],
   currency: 'USD',
+  stripe: { account_id: null, charges_enabled: false },
+  notify_on_payment: false,
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
 };

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { testApp, testDeps, servedRoutes, team, superuser, unique, type Session } from '../helpers';
 import { insertNotification } from '../notifications/notification-fixtures';
+import { insertPayment } from '../payments/payment-fixtures';
 
 type Team = Awaited<ReturnType<typeof team>>;
 
@@ -26,6 +27,8 @@ const fx = { clients: new Map(), accounts: new Map() } as Fixture;
 
 /** Each team's notification, inserted directly: workers write them, the API only reads and acts on them. */
 const notifications = new Map<string, string>();
+/** Each team's open payment, inserted directly: the billing worker makes them. */
+const payments = new Map<string, string>();
 
 /** The id a route's `:id` takes, in the given team, for a caller who is not its owner. */
 function idFor(path: string, t: Team, standalone: string, reminder: string): string {
@@ -36,6 +39,7 @@ function idFor(path: string, t: Team, standalone: string, reminder: string): str
   if (path.startsWith('/channel-accounts/')) return fx.accounts.get(t.workspaceId) as string;
   if (path.startsWith('/reminders/')) return reminder;
   if (path.startsWith('/notifications/')) return notifications.get(t.workspaceId)!;
+  if (path.startsWith('/payments/')) return payments.get(t.workspaceId)!;
   throw new Error(`no tenancy case for ${path}: add one to tenancy.test.ts`);
 }
 
@@ -87,6 +91,7 @@ describe('tenancy', () => {
         t.workspaceId,
         (await insertNotification(testDeps().db, t.workspaceId, { status: 'failed' })).id,
       );
+      payments.set(t.workspaceId, (await insertPayment(testDeps().db, t.workspaceId)).id);
       const client = await request(testApp())
         .post('/clients/')
         .set(t.owner.auth)

@@ -151,16 +151,21 @@ export interface ClientCounts {
   reminders: number;
   active_reminders: number;
   notifications: number;
+  payments: number;
 }
 
-/** How many reminders a client is assigned to (in all, and active), and how many notifications went to them. */
+/**
+ * How many reminders a client is assigned to (in all, and active), and how many notifications and payment requests
+ * went to them.
+ */
 export async function clientCounts(db: Conn, clientId: string): Promise<ClientCounts> {
   const { rows } = await db.raw<{ rows: ClientCounts[] }>(
     `SELECT
        (SELECT count(*) FROM reminder_clients WHERE client_id = :id)::int AS reminders,
        (SELECT count(*) FROM reminder_clients rc JOIN reminders r ON r.id = rc.reminder_id
          WHERE rc.client_id = :id AND r.status = 'active')::int AS active_reminders,
-       (SELECT count(*) FROM notifications WHERE client_id = :id)::int AS notifications`,
+       (SELECT count(*) FROM notifications WHERE client_id = :id)::int AS notifications,
+       (SELECT count(*) FROM payments WHERE client_id = :id)::int AS payments`,
     { id: clientId },
   );
   return rows[0] as ClientCounts;

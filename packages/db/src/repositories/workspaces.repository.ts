@@ -22,6 +22,11 @@ export interface WorkspaceRow {
   sender_name: string | null;
   default_channels: string[];
   currency: string;
+  /** The Stripe Connect account the workspace's clients pay into (null until onboarding starts). */
+  stripe_account_id: string | null;
+  stripe_charges_enabled: boolean;
+  /** Mail the owner when a client pays. */
+  notify_on_payment: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -74,6 +79,9 @@ const PUBLIC_COLUMNS = [
   'sender_name',
   'default_channels',
   'currency',
+  'stripe_account_id',
+  'stripe_charges_enabled',
+  'notify_on_payment',
   'created_at',
   'updated_at',
 ] as const;
@@ -105,6 +113,7 @@ export type WorkspacePatch = Partial<
     | 'sender_name'
     | 'default_channels'
     | 'currency'
+    | 'notify_on_payment'
   >
 >;
 

@@ -51,6 +51,7 @@ export const clientDetailOut = clientOut.keys({
     reminders: Joi.number().integer(),
     active_reminders: Joi.number().integer(),
     notifications: Joi.number().integer(),
+    payments: Joi.number().integer(),
   }).required(),
 });
 export const clientPage = pageOf(clientOut);

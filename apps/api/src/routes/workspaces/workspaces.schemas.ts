@@ -53,6 +53,7 @@ export function workspaceSchemas(config: Config) {
     currency: Joi.string()
       .uppercase()
       .pattern(/^[A-Z]{3}$/),
+    notify_on_payment: Joi.boolean().description("Mail the workspace's owner when a client pays"),
   };
   return {
     create: Joi.object({ ...fields, name: name().required() }),
@@ -76,6 +77,11 @@ export const workspaceOut = answer({
   sender_name: Joi.string().allow(null),
   default_channels: Joi.array().items(Joi.string().valid('email', 'sms', 'whatsapp')),
   currency: Joi.string().pattern(/^[A-Z]{3}$/),
+  stripe: answer({
+    account_id: Joi.string().allow(null).description('The Stripe Connect account; null until onboarding starts'),
+    charges_enabled: Joi.boolean(),
+  }),
+  notify_on_payment: Joi.boolean(),
   created_at: Joi.date(),
   updated_at: Joi.date(),
 });

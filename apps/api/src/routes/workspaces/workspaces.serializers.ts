@@ -15,6 +15,8 @@ export function serializeWorkspace(w: WorkspaceView) {
     sender_name: w.sender_name,
     default_channels: w.default_channels,
     currency: w.currency,
+    stripe: { account_id: w.stripe_account_id, charges_enabled: w.stripe_charges_enabled },
+    notify_on_payment: w.notify_on_payment,
     created_at: w.created_at,
     updated_at: w.updated_at,
   };

@@ -1,0 +1,197 @@
+// The dashboard's numbers for one workspace: a handful of aggregate statements, run concurrently, each answered from
+// the covering indexes of migration 20261201007400 (bench/dashboard.ts measures it on 100,000 notifications).
+// Clients and reminders are counted as they are now; notifications and payments over a period [from, to) of
+// created_at.
+import type { Conn } from '../connection';
+import { NOTIFICATION_STATUSES, type NotificationStatus } from './notifications.repository';
+import type { ReminderStatus } from './reminders.repository';
+
+/** The channels a reminder notification goes out on. */
+export const MESSAGE_CHANNELS = ['email', 'sms', 'whatsapp'] as const;
+export type MessageChannel = (typeof MESSAGE_CHANNELS)[number];
+export const REMINDER_STATUSES = [
+  'active',
+  'paused',
+  'completed',
+  'cancelled',
+] as const satisfies readonly ReminderStatus[];
+
+/** The channels whose providers report delivery: only there is a delivery rate meaningful. */
+const DELIVERY_REPORTING: readonly MessageChannel[] = ['email', 'sms', 'whatsapp'];
+/** The statuses a delivery rate counts: every notification that left, or finally failed to. */
+const DELIVERY_OUTCOMES: readonly NotificationStatus[] = ['sent', 'delivered', 'failed', 'bounced', 'undeliverable'];
+const FAILED: readonly NotificationStatus[] = ['failed', 'bounced', 'undeliverable'];
+export const TOP_FAILURE_REASONS = 5;
+
+/** A count and its sums per currency (upper-case ISO 4217 keys, minor units). */
+export interface MoneyTally {
+  count: number;
+  amounts: Record<string, number>;
+}
+
+export interface DashboardSummary {
+  clients: { total: number; active: number };
+  reminders: { by_status: Record<ReminderStatus, number>; due_next_7_days: number };
+  notifications: {
+    by_status: Record<NotificationStatus, number>;
+    by_channel: Record<MessageChannel, number>;
+    delivery_rate: number | null;
+    top_failure_reasons: { reason: string; count: number }[];
+  };
+  payments: { requested: MoneyTally; paid: MoneyTally; outstanding: MoneyTally; refunded: MoneyTally };
+  median_seconds_to_payment: number | null;
+}
+
+export interface DashboardPeriod {
+  from: Date;
+  to: Date;
+  /** The instant "due in the next 7 days" counts from. */
+  now: Date;
+}
+
+const zeros = <K extends string>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+const inList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+/** Which payments each tally counts (of those created in the period), and which amount it sums. */
+const TALLIES: Record<keyof DashboardSummary['payments'], { when: string; sum: string }> = {
+  // Every link sent, whatever became of it.
+  requested: { when: 'true', sum: 'amount' },
+  // The money arrived (later refunds included); `processing` is not paid.
+  paid: { when: 'paid_at IS NOT NULL', sum: 'amount' },
+  // Still payable or on its way.
+  outstanding: { when: "status IN ('open', 'processing')", sum: 'amount' },
+  // Refunded in part or in full: the refunded money.
+  refunded: { when: 'refunded_amount > 0', sum: 'refunded_amount' },
+};
+
+async function clientsAndReminders(db: Conn, workspaceId: string, p: DashboardPeriod) {
+  const { rows } = await db.raw<{
+    rows: { clients: number; active: number; by_status: Record<string, number>; due: number }[];
+  }>(
+    `SELECT
+       (SELECT count(*) FROM clients WHERE workspace_id = :w)::int AS clients,
+       (SELECT count(*) FROM clients WHERE workspace_id = :w AND is_active)::int AS active,
+       (SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb)
+          FROM (SELECT status, count(*)::int AS n FROM reminders WHERE workspace_id = :w GROUP BY status) s) AS by_status,
+       (SELECT count(*) FROM reminders
+         WHERE workspace_id = :w AND status = 'active'
+           AND next_run_at >= :now AND next_run_at < :now::timestamptz + interval '7 days')::int AS due`,
+    { w: workspaceId, now: p.now },
+  );
+  return rows[0]!;
+}
+
+/**
+ * The period's reminder notifications by status and channel, the failed ones also by reason: one pass over the
+ * covering index, so the failure reasons cost no second scan.
+ */
+async function notificationCounts(db: Conn, workspaceId: string, p: DashboardPeriod) {
+  const { rows } = await db.raw<{
+    rows: { status: NotificationStatus; channel: string; reason: string | null; n: number }[];
+  }>(
+    `SELECT status, channel,
+            CASE WHEN status IN (${inList(FAILED)}) THEN coalesce(last_error, 'unknown') END AS reason,
+            count(*)::int AS n
+       FROM notifications
+      WHERE workspace_id = :w AND kind = 'reminder' AND created_at >= :from AND created_at < :to
+      GROUP BY 1, 2, 3`,
+    { w: workspaceId, from: p.from, to: p.to },
+  );
+  return rows;
+}
+
+/** The most frequent reasons first, then by name; ties cut at TOP_FAILURE_REASONS. */
+function topReasons(rows: { reason: string | null; n: number }[]): { reason: string; count: number }[] {
+  const byReason = new Map<string, number>();
+  for (const r of rows) if (r.reason !== null) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + r.n);
+  return [...byReason]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((x, y) => y.count - x.count || (x.reason < y.reason ? -1 : x.reason > y.reason ? 1 : 0))
+    .slice(0, TOP_FAILURE_REASONS);
+}
+
+async function paymentTallies(db: Conn, workspaceId: string, p: DashboardPeriod) {
+  const columns = Object.entries(TALLIES).flatMap(([name, t]) => [
+    `count(*) FILTER (WHERE ${t.when})::int AS ${name}_count`,
+    `coalesce(sum(${t.sum}) FILTER (WHERE ${t.when}), 0)::bigint AS ${name}_sum`,
+  ]);
+  const { rows } = await db.raw<{ rows: (Record<string, number> & { currency: string })[] }>(
+    `SELECT currency, ${columns.join(', ')} FROM payments
+      WHERE workspace_id = :w AND created_at >= :from AND created_at < :to
+      GROUP BY currency`,
+    { w: workspaceId, from: p.from, to: p.to },
+  );
+  const out = {} as DashboardSummary['payments'];
+  for (const name of Object.keys(TALLIES) as (keyof DashboardSummary['payments'])[]) {
+    const tally: MoneyTally = { count: 0, amounts: {} };
+    for (const r of rows) {
+      const count = r[`${name}_count`] ?? 0;
+      tally.count += count;
+      if (count > 0) tally.amounts[r.currency.toUpperCase()] = Number(r[`${name}_sum`]);
+    }
+    out[name] = tally;
+  }
+  return out;
+}
+
+/**
+ * The median, in seconds, from the first reminder a client got for a reminder (sent, or queued when it never left)
+ * to the payment, over the period's paid payments; a payment with no reminder left counts from its own creation.
+ */
+async function medianSecondsToPayment(db: Conn, workspaceId: string, p: DashboardPeriod) {
+  const { rows } = await db.raw<{ rows: { median: number | null }[] }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (
+              ORDER BY greatest(0, extract(epoch FROM p.paid_at - coalesce(f.first_at, p.created_at)))
+            )::float8 AS median
+       FROM payments p
+       LEFT JOIN LATERAL (
+         SELECT min(coalesce(n.sent_at, n.created_at)) AS first_at FROM notifications n
+          WHERE n.reminder_id = p.reminder_id AND n.client_id = p.client_id AND n.kind = 'reminder'
+            AND n.reminder_id IS NOT NULL AND n.created_at <= p.paid_at
+       ) f ON true
+      WHERE p.workspace_id = :w AND p.created_at >= :from AND p.created_at < :to AND p.paid_at IS NOT NULL`,
+    { w: workspaceId, from: p.from, to: p.to },
+  );
+  const median = rows[0]?.median;
+  return median === null || median === undefined ? null : Math.round(median);
+}
+
+export async function workspaceDashboard(
+  db: Conn,
+  workspaceId: string,
+  period: DashboardPeriod,
+): Promise<DashboardSummary> {
+  const [cr, counts, payments, median] = await Promise.all([
+    clientsAndReminders(db, workspaceId, period),
+    notificationCounts(db, workspaceId, period),
+    paymentTallies(db, workspaceId, period),
+    medianSecondsToPayment(db, workspaceId, period),
+  ]);
+  const byStatus = zeros(NOTIFICATION_STATUSES);
+  const byChannel = zeros(MESSAGE_CHANNELS);
+  let delivered = 0;
+  let outcomes = 0;
+  for (const r of counts) {
+    byStatus[r.status] += r.n;
+    if (r.channel in byChannel) byChannel[r.channel as MessageChannel] += r.n;
+    if (!DELIVERY_REPORTING.includes(r.channel as MessageChannel) || !DELIVERY_OUTCOMES.includes(r.status)) continue;
+    outcomes += r.n;
+    if (r.status === 'delivered') delivered += r.n;
+  }
+  const reminderStatuses = zeros(REMINDER_STATUSES);
+  for (const [s, n] of Object.entries(cr.by_status))
+    if (s in reminderStatuses) reminderStatuses[s as ReminderStatus] = n;
+  return {
+    clients: { total: cr.clients, active: cr.active },
+    reminders: { by_status: reminderStatuses, due_next_7_days: cr.due },
+    notifications: {
+      by_status: byStatus,
+      by_channel: byChannel,
+      delivery_rate: outcomes === 0 ? null : delivered / outcomes,
+      top_failure_reasons: topReasons(counts),
+    },
+    payments,
+    median_seconds_to_payment: median,
+  };
+}
