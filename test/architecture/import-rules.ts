@@ -104,7 +104,9 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     forbids: /^@nudge\/channels$/,
     // The Slack webhook URL rule, the SMTP host rule (a channel account's server, checked on save), and the Twilio
     // and SendGrid webhook signature checks (with the SendGrid header names and Twilio's address-error rule for
-    // status callbacks), the Stripe webhook signature check, and Stripe onboarding.
+    // status callbacks), the Stripe webhook signature check; and Stripe Connect onboarding, which the API calls itself
+    // since the user waits for the URL (the platform's adapter, and the provider-error test that turns its failure
+    // into a 503).
     allowNames: [
       'checkSlackWebhookUrl',
       'slackWebhookPolicy',
@@ -120,7 +122,6 @@ export const IMPORT_RULES: readonly ImportRule[] = [
       'checkSmtpUrl',
       'outboundHostPolicy',
       'SmtpUrlProblem',
-      // Stripe onboarding (POST /workspaces/{id}/stripe/connect calls the adapter directly, with a time limit).
       'createPlatformStripeAdapter',
       'StripeAdapter',
       'isProviderError',

@@ -49,6 +49,44 @@ describe('POST /reminders/{id}/send-now', function () {
       expect(n.enqueue_count).to.equal(1);
   });
 
+  it("queues a payment reminder's checkout instead of its dispatch: one payment per client, none for a client who paid", async () => {
+    const [a, b] = [await insertClient(db, t.workspaceId, 'Flo'), await insertClient(db, t.workspaceId, 'Gus')];
+    const paid = await insertClient(db, t.workspaceId, 'Hal');
+    const reminder = await insertReminder(db, t.workspaceId, [a, b, paid], {
+      type: 'payment',
+      amount: 9900,
+      currency: 'GBP',
+    });
+    await db('payments').insert({
+      workspace_id: t.workspaceId,
+      reminder_id: reminder,
+      client_id: paid,
+      occurrence_at: new Date(Date.now() - 86400_000),
+      amount: 9900,
+      currency: 'GBP',
+      status: 'paid',
+    });
+    await startOfAMinute();
+    const res = await sendNow(reminder).expect(202);
+    expect(res.body.notification_count).to.equal(2);
+    const payments: { id: string; client_id: string; notification_id: string; amount: number; status: string }[] =
+      await db('payments').where({ reminder_id: reminder, status: 'open' }).orderBy('client_id');
+    expect(payments.map((p) => p.client_id).sort()).to.deep.equal([a, b].sort());
+    expect(payments.map((p) => p.notification_id).sort()).to.deep.equal(
+      [...(res.body.notification_ids as string[])].sort(),
+    );
+    for (const p of payments) {
+      const checkout = await testDeps().producers.queue(QUEUES.billingCheckout).getJob(jobIdFor(p.id, 0));
+      expect(checkout?.data).to.deep.equal({ kind: 'checkout', paymentId: p.id });
+      expect((await db('payments').where({ id: p.id }).first()).checkout_enqueue_count).to.equal(1);
+      const dispatch = await testDeps().producers.queue(QUEUES.dispatchEmail).getJob(jobIdFor(p.notification_id, 0));
+      expect(dispatch, 'no dispatch job before the link exists').to.equal(undefined);
+    }
+    // A repeat within the minute makes no second payment.
+    await sendNow(reminder).expect(202);
+    expect(await db('payments').where({ reminder_id: reminder })).to.have.length(3);
+  });
+
   it('sends to the clients named only, and answers 422 for a client the reminder does not go to', async () => {
     const [a, b] = [await insertClient(db, t.workspaceId, 'Cy'), await insertClient(db, t.workspaceId, 'Di')];
     const stranger = await insertClient(db, t.workspaceId, 'Ed');
