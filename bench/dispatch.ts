@@ -2,7 +2,8 @@
 // SMS through the fake Twilio, on platform credentials) — the reminder scan (batched inserts, addBulk), real BullMQ
 // workers with the dispatch skeleton and every status write — next to a no-op BullMQ worker's rate at the same
 // concurrency in the same run (the ceiling). Prints one JSON line: messages per second, its ratio to the ceiling,
-// and p50/p95/p99 lateness (provider received − occurrence).
+// and p50/p95/p99 lateness (provider received − occurrence), and the SQL statements the scan and the dispatch ran per
+// notification (a knex 'query' counter; the bench's own progress queries are not counted).
 // Usage: npx tsx bench/dispatch.ts [--count=20000] [--concurrency=50]      (at most 50,000)
 import { Queue, Worker } from 'bullmq';
 import winston from 'winston';
@@ -12,6 +13,7 @@ import { createPlatformEmailAdapter } from '@nudge/channels';
 import { bullPrefix, createRedis, createWorker, Producers, QUEUES, type Worker as NudgeWorker } from '@nudge/queue';
 import { createPrivateDatabase, startFakeSendgrid, startFakeTwilio } from '@nudge/testing';
 import { createAdapterResolver } from '../apps/worker/src/dispatch/adapter-resolver';
+import { createOutcomeBatcher } from '../apps/worker/src/dispatch/outcome-batcher';
 import { dispatchJobsOn } from '../apps/worker/src/dispatch/dispatch-jobs';
 import { backoffStrategy } from '../apps/worker/src/dispatch/retry-policy';
 import { createEmailProcessor } from '../apps/worker/src/processors/email.processor';
@@ -80,6 +82,8 @@ async function main(): Promise<void> {
   const ctx = { config, logger, producers };
   const email = createPlatformEmailAdapter(config);
   const resolver = createAdapterResolver({ db, config, platformEmail: email });
+  // As the reminders process records tries: one batcher for every dispatch queue.
+  const outcomes = createOutcomeBatcher(db);
   const workers: NudgeWorker[] = [];
   try {
     const [{ id: ws }] = (await db('workspaces').insert({ name: 'bench-dispatch' }).returning('id')) as [
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
     }
 
     const settings = { backoffStrategy: backoffStrategy() };
-    const deps = { db, resolver, pacer: noPacing };
+    const deps = { db, resolver, pacer: noPacing, outcomes };
     const processors = {
       [QUEUES.dispatchEmail]: createEmailProcessor(email, deps),
       [QUEUES.dispatchSms]: createTextMessageProcessor('sms', deps),
@@ -133,6 +137,11 @@ async function main(): Promise<void> {
         }),
       );
 
+    let statements = 0;
+    let ownStatements = 0;
+    db.on('query', () => {
+      statements += 1;
+    });
     const started = Date.now();
     // The scan claims due occurrences a little ahead and delays each job to its occurrence.
     await runReminderScan(
@@ -140,6 +149,7 @@ async function main(): Promise<void> {
       new Date(),
     );
     for (;;) {
+      ownStatements += 2;
       const [{ open }] = (await db('notifications').whereIn('status', ['queued', 'sending']).count({ open: '*' })) as [
         { open: string },
       ];
@@ -152,7 +162,11 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - Math.max(started, occurrence.getTime())) / 1000;
     const received = [...sendgrid.mails.map((m) => m.at), ...twilio.messages.map((m) => m.at)];
     const lateness = received.map((at) => (at - occurrence.getTime()) / 1000).sort((a, b) => a - b);
+    const dispatchStatements = statements - ownStatements;
     const [{ sent }] = (await db('notifications').where({ status: 'sent' }).count({ sent: '*' })) as [{ sent: string }];
+    const [{ unknown }] = (await db('notifications')
+      .where({ last_error: 'outcome_unknown' })
+      .count({ unknown: '*' })) as [{ unknown: string }];
     for (const w of workers.splice(0)) await w.close();
     const noop = await ceiling();
     const rate = COUNT / seconds;
@@ -162,6 +176,7 @@ async function main(): Promise<void> {
         count: COUNT,
         concurrency: CONCURRENCY,
         sent: Number(sent),
+        outcome_unknown: Number(unknown),
         provider_received: received.length,
         messages_per_second: Math.round(rate),
         noop_ceiling_per_second: Math.round(noop),
@@ -169,10 +184,12 @@ async function main(): Promise<void> {
         lateness_p50_s: Number(percentile(lateness, 50).toFixed(3)),
         lateness_p95_s: Number(percentile(lateness, 95).toFixed(3)),
         lateness_p99_s: Number(percentile(lateness, 99).toFixed(3)),
+        sql_statements_per_notification: Number((dispatchStatements / COUNT).toFixed(2)),
       })}\n`,
     );
   } finally {
     await Promise.allSettled(workers.map((w) => w.close()));
+    await outcomes.close();
     await resolver.close();
     await email.close();
     await producers.close();

@@ -4,19 +4,21 @@
 // workspace's account, the platform's, or the sandbox outside production), and the message rendered from the
 // reminder's templates at send time (a payment link will exist only then). Email goes through an email adapter with
 // the notification id in its custom args; SMS and WhatsApp through Twilio, with a status callback that names the
-// notification, so a callback that beats the write of the message SID still finds its row.
+// notification, so a callback that beats the write of the message SID still finds its row. A job reads the
+// notification, its reminder, client, number, sender name and channel account in one query (findReminderDispatch);
+// the rendered message is kept when the notification is claimed.
 import { randomUUID } from 'node:crypto';
 import { unsubscribeToken } from '@nudge/crypto';
 import {
-  findClient,
   findReminderDelivery,
-  findWorkspaceById,
+  findReminderDispatch,
   insertFallbackNotification,
   markNotificationEnqueued,
-  setNotificationContent,
+  getDb,
   type Db,
   type NotificationRow,
   type ReminderDelivery,
+  type ReminderDispatch,
 } from '@nudge/db';
 import {
   canReceive,
@@ -27,9 +29,18 @@ import {
   type RecipientReach,
 } from '@nudge/domain';
 import { lastErrorOf } from '@nudge/channels';
-import { jobIdFor, type Redis } from '@nudge/queue';
-import type { DispatchJobs } from '../dispatch/dispatch-jobs';
-import type { DispatchChannel, SendReceipt } from '../dispatch/channel.processor';
+import { jobIdFor, type Job, type NotificationJob, type Redis } from '@nudge/queue';
+import { dispatchJobsOn, type DispatchJobs } from '../dispatch/dispatch-jobs';
+import {
+  dispatchNotification,
+  type DispatchChannel,
+  type DispatchDeps,
+  type DispatchOutcome,
+  type SendReceipt,
+} from '../dispatch/channel.processor';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../dispatch/retry-policy';
+import type { OutcomeRecorder } from '../dispatch/outcome-batcher';
+import type { WorkerContext } from '../runtime';
 import type { AdapterResolver, EmailRoute, TextRoute } from '../dispatch/adapter-resolver';
 import { redisTargetPacer, type TargetPacer } from '../dispatch/target-pacer';
 
@@ -103,15 +114,22 @@ function reachOf(client: NonNullable<ReminderDelivery['client']>): RecipientReac
   };
 }
 
+/** A reminder notification as its dispatch job reads it: with its recipient, route and sender, in one query. */
+export type ReminderNotification = NotificationRow & { dispatch: Omit<ReminderDispatch, 'notification'> };
+
 export function reminderChannel(
   channel: RecipientChannel,
   deps: { db: Db; resolver: AdapterResolver; publicBaseUrl: string; jobs: DispatchJobs },
-): DispatchChannel<ReminderMessage> {
+): DispatchChannel<ReminderMessage, ReminderNotification> {
   const { db } = deps;
   return {
     name: `reminder ${channel}`,
+    async load(id) {
+      const found = await findReminderDispatch(db, id);
+      return found && { ...found.notification, dispatch: found };
+    },
     async prepare(n) {
-      const { reminder, client } = await findReminderDelivery(db, n);
+      const { reminder, client, number, account, senderName } = n.dispatch;
       if (!reminder) return { cancel: 'reminder_deleted' };
       if (reminder.status === 'paused') return { cancel: 'reminder_paused' };
       if (reminder.status === 'cancelled') return { cancel: 'reminder_cancelled' };
@@ -121,14 +139,13 @@ export function reminderChannel(
       if (!canReceive(channel, reach)) return { fail: reach.optOut[channel] ? 'recipient_opted_out' : 'no_address' };
       const route =
         channel === 'email'
-          ? await deps.resolver.email(n.workspace_id)
-          : await deps.resolver.text(n.workspace_id, channel);
+          ? await deps.resolver.email(n.workspace_id, account)
+          : await deps.resolver.text(n.workspace_id, channel, account);
       if ('notConfigured' in route) return { fail: route.notConfigured };
       let to = channel === 'email' ? client.email : null;
       if (route.kind === 'text') {
-        // Numbers are stored encrypted; only a real send reads one.
-        const full = await findClient(db, n.workspace_id, client.id);
-        to = (channel === 'sms' ? full?.phone : full?.whatsapp) ?? null;
+        // The sandbox needs no number; a real send does.
+        to = number;
         if (!to) return { fail: 'no_address' };
       }
       const values = {
@@ -146,7 +163,6 @@ export function reminderChannel(
         channel === 'email'
           ? renderReminderTemplate(reminder.subject_template ?? DEFAULT_SUBJECT_TEMPLATE, values)
           : null;
-      await setNotificationContent(db, n.workspace_id, n.id, { subject, body: text });
       return {
         message: {
           channel,
@@ -156,13 +172,14 @@ export function reminderChannel(
           route,
           ...(route.kind === 'email'
             ? {
-                fromName: route.fromName ?? (await findWorkspaceById(db, n.workspace_id))?.sender_name ?? undefined,
+                fromName: route.fromName ?? senderName ?? undefined,
                 headers: unsubscribeHeaders(deps.publicBaseUrl, client.id),
               }
             : {}),
         },
         target: `${channel}:${client.id}`,
         account: `${channel}:${route.account}:${route.kind === 'text' ? route.from : ''}`,
+        content: { subject, body: text },
       };
     },
     send: (message, n) => sendOnRoute(message, n, deps.publicBaseUrl),
@@ -179,5 +196,44 @@ export function reminderChannel(
       await deps.jobs(next).add(fallback.id, jobIdFor(fallback.id, 0));
       await markNotificationEnqueued(db, n.workspace_id, fallback.id, 1);
     },
+  };
+}
+
+export interface ReminderDispatchDeps {
+  /** Resolves each notification's route. */
+  resolver: AdapterResolver;
+  db?: Db;
+  pacer?: TargetPacer;
+  retry?: RetryPolicy;
+  /** Where tries are recorded (the process's batcher); each on its own when not given. */
+  outcomes?: OutcomeRecorder;
+}
+
+/**
+ * A processor of one channel's reminder notifications. The channel's hooks and pacer are built on the first job (they
+ * need the worker's context) and reused by every later one.
+ */
+export function reminderDispatcher(channel: RecipientChannel, deps: ReminderDispatchDeps) {
+  let built: { hooks: DispatchChannel<ReminderMessage, ReminderNotification>; dispatch: DispatchDeps } | undefined;
+  return (job: Job<NotificationJob>, ctx: WorkerContext): Promise<DispatchOutcome> => {
+    if (!built) {
+      const db = deps.db ?? getDb();
+      built = {
+        hooks: reminderChannel(channel, {
+          db,
+          resolver: deps.resolver,
+          publicBaseUrl: ctx.config.publicBaseUrl,
+          jobs: dispatchJobsOn(ctx.producers),
+        }),
+        dispatch: {
+          db,
+          pacer: deps.pacer ?? reminderPacer(ctx.producers.connection, channel),
+          retry: deps.retry ?? DEFAULT_RETRY_POLICY,
+          logger: ctx.logger,
+          ...(deps.outcomes ? { outcomes: deps.outcomes } : {}),
+        },
+      };
+    }
+    return dispatchNotification(job, built.hooks, built.dispatch);
   };
 }

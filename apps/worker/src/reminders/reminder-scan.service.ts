@@ -8,13 +8,14 @@
 // always given, so tests drive the clock.
 import type { Logger } from '@nudge/logger';
 import {
-  advanceAssignment,
+  advanceAssignments,
   claimDueAssignments,
   findStaleQueuedReminderNotifications,
   insertReminderNotifications,
   markNotificationEnqueued,
   markNotificationsEnqueued,
   settleRemindersAfterScan,
+  type AssignmentAdvance,
   type Db,
   type NotificationRow,
   type ReminderRecipient,
@@ -119,6 +120,7 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
   return db.transaction(async (trx) => {
     const due = await claimDueAssignments(trx, horizon, deps.batchSize ?? SCAN_BATCH_SIZE);
     const items: { recipient: ReminderRecipient; occurrenceAt: Date }[] = [];
+    const advances: AssignmentAdvance[] = [];
     let skipped = 0;
     for (const r of due) {
       const key = { reminderId: r.reminder_id, clientId: r.client_id };
@@ -128,7 +130,7 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
       } catch (err) {
         // A schedule the rules cannot expand (the API validates every one): stop it rather than fail every tick.
         logger.error('reminder schedule cannot be expanded; its assignment stops', { err, ...key });
-        await advanceAssignment(trx, key, { nextRunAt: null, lastOccurrenceAt: null, occurrences: 0 });
+        advances.push({ ...key, nextRunAt: null, lastOccurrenceAt: null, occurrences: 0 });
         continue;
       }
       if (plan.skipped.count) {
@@ -142,12 +144,14 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
         });
       }
       for (const occurrenceAt of plan.take) items.push({ recipient: r, occurrenceAt });
-      await advanceAssignment(trx, key, {
+      advances.push({
+        ...key,
         nextRunAt: plan.next,
         lastOccurrenceAt: plan.take[plan.take.length - 1] ?? null,
         occurrences: plan.take.length,
       });
     }
+    await advanceAssignments(trx, advances);
     const results = await insertReminderNotifications(trx, items);
     const completed = await settleRemindersAfterScan(
       trx,
