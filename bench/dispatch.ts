@@ -164,6 +164,9 @@ async function main(): Promise<void> {
     const lateness = received.map((at) => (at - occurrence.getTime()) / 1000).sort((a, b) => a - b);
     const dispatchStatements = statements - ownStatements;
     const [{ sent }] = (await db('notifications').where({ status: 'sent' }).count({ sent: '*' })) as [{ sent: string }];
+    const [{ retried }] = (await db('notification_attempts').where({ outcome: 'retry' }).count({ retried: '*' })) as [
+      { retried: string },
+    ];
     const [{ unknown }] = (await db('notifications')
       .where({ last_error: 'outcome_unknown' })
       .count({ unknown: '*' })) as [{ unknown: string }];
@@ -177,6 +180,8 @@ async function main(): Promise<void> {
         concurrency: CONCURRENCY,
         sent: Number(sent),
         outcome_unknown: Number(unknown),
+        // Transient failures retried (a provider timeout under load may have been received: sent again).
+        retried: Number(retried),
         provider_received: received.length,
         messages_per_second: Math.round(rate),
         noop_ceiling_per_second: Math.round(noop),
@@ -199,7 +204,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+main()
+  // A kept-alive socket or a closing worker must not hold a finished bench open.
+  .then(() => process.exit(0))
+  .catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });

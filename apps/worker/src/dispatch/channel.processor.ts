@@ -21,6 +21,7 @@ import {
   isFinalNotificationStatus,
   markNotificationSending,
   type Db,
+  type NotificationClaim,
   type NotificationRow,
   type Trx,
 } from '@nudge/db';
@@ -96,6 +97,8 @@ export interface DispatchDeps {
   logger: Logger;
   /** Where tries are recorded; each on its own when not given. */
   outcomes?: OutcomeRecorder;
+  /** How a notification is claimed (queued -> sending; false: not queued any more); markNotificationSending by default. */
+  claim?: (claim: NotificationClaim) => Promise<boolean>;
 }
 
 /** A try's outcome write, with the channel's rows that follow it in the same transaction. */
@@ -189,7 +192,11 @@ export async function dispatchNotification<M, N extends NotificationRow = Notifi
   const jobTry = job.attemptsMade + 1;
   const started = Date.now();
   try {
-    if (!(await markNotificationSending(db, n.workspace_id, n.id, prepared.content))) return 'already-final';
+    const claim = { workspaceId: n.workspace_id, id: n.id, ...(prepared.content ? { content: prepared.content } : {}) };
+    const claimed = deps.claim
+      ? await deps.claim(claim)
+      : await markNotificationSending(db, n.workspace_id, n.id, prepared.content);
+    if (!claimed) return 'already-final';
     const receipt = await channel.send(prepared.message, n);
     const durationMs = Date.now() - started;
     // The provider has it: the write is retried a few times, since a job that fails here leaves the notification

@@ -11,11 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { unsubscribeToken } from '@nudge/crypto';
 import {
   findReminderDelivery,
-  findReminderDispatch,
+  findReminderDispatches,
+  markNotificationsSending,
   insertFallbackNotification,
   markNotificationEnqueued,
   getDb,
   type Db,
+  type NotificationClaim,
   type NotificationRow,
   type ReminderDelivery,
   type ReminderDispatch,
@@ -40,6 +42,7 @@ import {
 } from '../dispatch/channel.processor';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../dispatch/retry-policy';
 import type { OutcomeRecorder } from '../dispatch/outcome-batcher';
+import { microBatch } from '../dispatch/micro-batch';
 import type { WorkerContext } from '../runtime';
 import type { AdapterResolver, EmailRoute, TextRoute } from '../dispatch/adapter-resolver';
 import { redisTargetPacer, type TargetPacer } from '../dispatch/target-pacer';
@@ -122,10 +125,15 @@ export function reminderChannel(
   deps: { db: Db; resolver: AdapterResolver; publicBaseUrl: string; jobs: DispatchJobs },
 ): DispatchChannel<ReminderMessage, ReminderNotification> {
   const { db } = deps;
+  // Jobs running together read their notifications in one query.
+  const read = microBatch(async (ids: string[]) => {
+    const found = await findReminderDispatches(db, ids);
+    return ids.map((id) => found.get(id));
+  });
   return {
     name: `reminder ${channel}`,
     async load(id) {
-      const found = await findReminderDispatch(db, id);
+      const found = await read(id);
       return found && { ...found.notification, dispatch: found };
     },
     async prepare(n) {
@@ -231,6 +239,16 @@ export function reminderDispatcher(channel: RecipientChannel, deps: ReminderDisp
           retry: deps.retry ?? DEFAULT_RETRY_POLICY,
           logger: ctx.logger,
           ...(deps.outcomes ? { outcomes: deps.outcomes } : {}),
+          // Jobs claiming together claim in one statement; a notification named twice goes to the first.
+          claim: microBatch(async (claims: NotificationClaim[]) => {
+            const claimed = await markNotificationsSending(db, claims);
+            const given = new Set<string>();
+            return claims.map((c) => {
+              if (!claimed.has(c.id) || given.has(c.id)) return false;
+              given.add(c.id);
+              return true;
+            });
+          }),
         },
       };
     }

@@ -157,6 +157,13 @@ export async function listNotificationAttempts(
     .select('a.*');
 }
 
+/** A claim of one notification for one send, with the message as rendered for its history. */
+export interface NotificationClaim {
+  workspaceId: string;
+  id: string;
+  content?: { subject: string | null; body: string };
+}
+
 /**
  * Claims a queued notification for one send (`queued -> sending`), keeping the message as rendered for its history;
  * answers false when it is not queued any more (final, or claimed by a concurrent job): nothing to send.
@@ -165,12 +172,47 @@ export async function markNotificationSending(
   db: Conn,
   workspaceId: string,
   id: string,
-  content?: { subject: string | null; body: string },
+  content?: NotificationClaim['content'],
 ): Promise<boolean> {
-  const n = await db('notifications')
-    .where({ id, workspace_id: workspaceId, status: 'queued' })
-    .update({ status: 'sending', ...(content ?? {}), updated_at: db.fn.now() });
-  return n > 0;
+  return (await markNotificationsSending(db, [{ workspaceId, id, ...(content ? { content } : {}) }])).has(id);
+}
+
+/**
+ * markNotificationSending for many notifications (jobs running together) in one statement; answers the ids claimed.
+ * A notification named twice is claimed once: the caller gives it to one of them. Rows are locked in id order, as
+ * recordNotificationAttempts does.
+ */
+export async function markNotificationsSending(db: Conn, claims: readonly NotificationClaim[]): Promise<Set<string>> {
+  if (claims.length === 0) return new Set();
+  // One notification claimed twice in one statement would be updated once and answered for both.
+  const unique = [...new Map(claims.map((c) => [c.id, c])).values()];
+  const rows = unique.map((c) => ({
+    id: c.id,
+    workspace_id: c.workspaceId,
+    has_content: c.content !== undefined,
+    subject: c.content?.subject ?? null,
+    body: c.content?.body ?? null,
+  }));
+  const { rows: claimed } = await db.raw<{ rows: { id: string }[] }>(
+    `WITH v AS (
+       SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, has_content boolean, subject text, body text)
+     ),
+     locked AS (
+       SELECT n.id FROM notifications n JOIN v ON v.id = n.id AND v.workspace_id = n.workspace_id
+        WHERE n.status = 'queued'
+        ORDER BY n.id FOR UPDATE OF n
+     )
+     UPDATE notifications n
+        SET status = 'sending',
+            subject = CASE WHEN v.has_content THEN v.subject ELSE n.subject END,
+            body = CASE WHEN v.has_content THEN v.body ELSE n.body END,
+            updated_at = now()
+       FROM v JOIN locked ON locked.id = v.id
+      WHERE n.id = v.id AND n.status = 'queued'
+     RETURNING n.id`,
+    [JSON.stringify(rows)],
+  );
+  return new Set(claimed.map((r) => r.id));
 }
 
 export interface AttemptRecord {

@@ -352,7 +352,14 @@ function notificationOf(row: Record<string, unknown>): NotificationRow {
  * findWorkspaceById would answer together. Undefined when the notification does not exist.
  */
 export async function findReminderDispatch(db: Conn, id: string): Promise<ReminderDispatch | undefined> {
-  const row: Record<string, unknown> | undefined = await db('notifications as n')
+  return (await findReminderDispatches(db, [id])).get(id);
+}
+
+/** findReminderDispatch for many notifications in one query (jobs running together), by notification id. */
+export async function findReminderDispatches(db: Conn, ids: readonly string[]): Promise<Map<string, ReminderDispatch>> {
+  const found = new Map<string, ReminderDispatch>();
+  if (ids.length === 0) return found;
+  const rows: Record<string, unknown>[] = await db('notifications as n')
     .leftJoin('reminders as r', function () {
       this.on('r.id', 'n.reminder_id').andOn('r.workspace_id', 'n.workspace_id');
     })
@@ -363,8 +370,8 @@ export async function findReminderDispatch(db: Conn, id: string): Promise<Remind
     .leftJoin('channel_accounts as a', function () {
       this.on('a.workspace_id', 'n.workspace_id').andOn('a.channel', 'n.channel').andOn('a.is_active', db.raw('true'));
     })
-    .where('n.id', id)
-    .first(
+    .whereRaw('n.id = ANY(?::uuid[])', [[...new Set(ids)]])
+    .select(
       'n.*',
       ...reminderDeliveryColumns(db, REMINDER_ALIAS),
       ...clientDeliveryColumns(db, CLIENT_ALIAS),
@@ -374,20 +381,22 @@ export async function findReminderDispatch(db: Conn, id: string): Promise<Remind
       `w.sender_name as ${SENDER_NAME_ALIAS}`,
       db.raw('row_to_json(a.*) AS ??', [`${ACCOUNT_ALIAS}row`]),
     );
-  if (!row) return undefined;
-  const reminder = aliased(row, REMINDER_ALIAS);
-  const { stored_number: stored, ...client } = aliased(row, CLIENT_ALIAS);
-  const n = notificationOf(row);
-  const account = row[`${ACCOUNT_ALIAS}row`] as Record<string, unknown> | null;
-  return {
-    notification: n,
-    reminder: reminder.id ? (reminder as unknown as ReminderDelivery['reminder']) : null,
-    client: client.id ? (client as unknown as ReminderDelivery['client']) : null,
-    number:
-      typeof stored === 'string' && (n.channel === 'sms' || n.channel === 'whatsapp')
-        ? readClientNumber(stored, n.channel === 'sms' ? 'phone' : 'whatsapp', client.id as string)
-        : null,
-    account: account ? channelAccountFromJson(account) : null,
-    senderName: (row[SENDER_NAME_ALIAS] as string | null) ?? null,
-  };
+  for (const row of rows) {
+    const reminder = aliased(row, REMINDER_ALIAS);
+    const { stored_number: stored, ...client } = aliased(row, CLIENT_ALIAS);
+    const n = notificationOf(row);
+    const account = row[`${ACCOUNT_ALIAS}row`] as Record<string, unknown> | null;
+    found.set(n.id, {
+      notification: n,
+      reminder: reminder.id ? (reminder as unknown as ReminderDelivery['reminder']) : null,
+      client: client.id ? (client as unknown as ReminderDelivery['client']) : null,
+      number:
+        typeof stored === 'string' && (n.channel === 'sms' || n.channel === 'whatsapp')
+          ? readClientNumber(stored, n.channel === 'sms' ? 'phone' : 'whatsapp', client.id as string)
+          : null,
+      account: account ? channelAccountFromJson(account) : null,
+      senderName: (row[SENDER_NAME_ALIAS] as string | null) ?? null,
+    });
+  }
+  return found;
 }
