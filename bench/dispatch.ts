@@ -2,7 +2,8 @@
 // SMS through the fake Twilio, on platform credentials) — the reminder scan (batched inserts, addBulk), real BullMQ
 // workers with the dispatch skeleton and every status write — next to a no-op BullMQ worker's rate at the same
 // concurrency in the same run (the ceiling). Prints one JSON line: messages per second, its ratio to the ceiling,
-// and p50/p95/p99 lateness (provider received − occurrence).
+// and p50/p95/p99 lateness (provider received − occurrence), and the SQL statements the scan and the dispatch ran per
+// notification (a knex 'query' counter; the bench's own progress queries are not counted).
 // Usage: npx tsx bench/dispatch.ts [--count=20000] [--concurrency=50]      (at most 50,000)
 import { Queue, Worker } from 'bullmq';
 import winston from 'winston';
@@ -12,6 +13,7 @@ import { createPlatformEmailAdapter } from '@nudge/channels';
 import { bullPrefix, createRedis, createWorker, Producers, QUEUES, type Worker as NudgeWorker } from '@nudge/queue';
 import { createPrivateDatabase, startFakeSendgrid, startFakeTwilio } from '@nudge/testing';
 import { createAdapterResolver } from '../apps/worker/src/dispatch/adapter-resolver';
+import { createOutcomeBatcher } from '../apps/worker/src/dispatch/outcome-batcher';
 import { dispatchJobsOn } from '../apps/worker/src/dispatch/dispatch-jobs';
 import { checkoutJobsOn } from '../apps/worker/src/billing/checkout-jobs';
 import { backoffStrategy } from '../apps/worker/src/dispatch/retry-policy';
@@ -81,6 +83,8 @@ async function main(): Promise<void> {
   const ctx = { config, logger, producers };
   const email = createPlatformEmailAdapter(config);
   const resolver = createAdapterResolver({ db, config, platformEmail: email });
+  // As the reminders process records tries: one batcher for every dispatch queue.
+  const outcomes = createOutcomeBatcher(db);
   const workers: NudgeWorker[] = [];
   try {
     const [{ id: ws }] = (await db('workspaces').insert({ name: 'bench-dispatch' }).returning('id')) as [
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
     }
 
     const settings = { backoffStrategy: backoffStrategy() };
-    const deps = { db, resolver, pacer: noPacing };
+    const deps = { db, resolver, pacer: noPacing, outcomes };
     const processors = {
       [QUEUES.dispatchEmail]: createEmailProcessor(email, deps),
       [QUEUES.dispatchSms]: createTextMessageProcessor('sms', deps),
@@ -134,6 +138,11 @@ async function main(): Promise<void> {
         }),
       );
 
+    let statements = 0;
+    let ownStatements = 0;
+    db.on('query', () => {
+      statements += 1;
+    });
     const started = Date.now();
     // The scan claims due occurrences a little ahead and delays each job to its occurrence.
     await runReminderScan(
@@ -148,6 +157,7 @@ async function main(): Promise<void> {
       new Date(),
     );
     for (;;) {
+      ownStatements += 2;
       const [{ open }] = (await db('notifications').whereIn('status', ['queued', 'sending']).count({ open: '*' })) as [
         { open: string },
       ];
@@ -160,7 +170,14 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - Math.max(started, occurrence.getTime())) / 1000;
     const received = [...sendgrid.mails.map((m) => m.at), ...twilio.messages.map((m) => m.at)];
     const lateness = received.map((at) => (at - occurrence.getTime()) / 1000).sort((a, b) => a - b);
+    const dispatchStatements = statements - ownStatements;
     const [{ sent }] = (await db('notifications').where({ status: 'sent' }).count({ sent: '*' })) as [{ sent: string }];
+    const [{ retried }] = (await db('notification_attempts').where({ outcome: 'retry' }).count({ retried: '*' })) as [
+      { retried: string },
+    ];
+    const [{ unknown }] = (await db('notifications')
+      .where({ last_error: 'outcome_unknown' })
+      .count({ unknown: '*' })) as [{ unknown: string }];
     for (const w of workers.splice(0)) await w.close();
     const noop = await ceiling();
     const rate = COUNT / seconds;
@@ -170,6 +187,9 @@ async function main(): Promise<void> {
         count: COUNT,
         concurrency: CONCURRENCY,
         sent: Number(sent),
+        outcome_unknown: Number(unknown),
+        // Transient failures retried (a provider timeout under load may have been received: sent again).
+        retried: Number(retried),
         provider_received: received.length,
         messages_per_second: Math.round(rate),
         noop_ceiling_per_second: Math.round(noop),
@@ -177,10 +197,12 @@ async function main(): Promise<void> {
         lateness_p50_s: Number(percentile(lateness, 50).toFixed(3)),
         lateness_p95_s: Number(percentile(lateness, 95).toFixed(3)),
         lateness_p99_s: Number(percentile(lateness, 99).toFixed(3)),
+        sql_statements_per_notification: Number((dispatchStatements / COUNT).toFixed(2)),
       })}\n`,
     );
   } finally {
     await Promise.allSettled(workers.map((w) => w.close()));
+    await outcomes.close();
     await resolver.close();
     await email.close();
     await producers.close();
@@ -190,7 +212,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+main()
+  // A kept-alive socket or a closing worker must not hold a finished bench open.
+  .then(() => process.exit(0))
+  .catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });

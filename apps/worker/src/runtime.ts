@@ -48,7 +48,7 @@ export interface ProcessDefinition {
   name: ProcessName;
   queues: QueueBinding[];
   schedulers?: SchedulerBinding[];
-  /** Runs after the workers have closed: adapters and pools the process opened. */
+  /** Runs after the workers have closed and before the database pool closes: adapters, batches, pools. */
   onClose?: () => Promise<void> | void;
 }
 
@@ -115,7 +115,9 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
     stopping ??= (async () => {
       logger.info(`${def.name} worker closing; letting active jobs finish`);
       await Promise.allSettled(workers.map((w) => w.close()));
-      await Promise.allSettled([producers.close(), closeDb(), Promise.resolve(def.onClose?.())]);
+      // Before the pool closes: onClose may still write (a batch of outcomes flushed on shutdown).
+      await Promise.allSettled([(async () => def.onClose?.())()]);
+      await Promise.allSettled([producers.close(), closeDb()]);
     })();
     return stopping;
   };

@@ -33,9 +33,15 @@ export type ResolverConfig = Pick<
   'isProduction' | 'usePlatformCredentials' | 'twilio' | 'sendgrid' | 'emailFrom'
 >;
 
+/**
+ * The workspace's active account for the channel when the caller has read it already (null: it has none), so the
+ * resolver does not read it again; left out, the resolver reads it.
+ */
+export type KnownAccount = ChannelAccountRow | null | undefined;
+
 export interface AdapterResolver {
-  email(workspaceId: string): Promise<Resolution<EmailRoute>>;
-  text(workspaceId: string, channel: TextChannel): Promise<Resolution<TextRoute>>;
+  email(workspaceId: string, known?: KnownAccount): Promise<Resolution<EmailRoute>>;
+  text(workspaceId: string, channel: TextChannel, known?: KnownAccount): Promise<Resolution<TextRoute>>;
   /** Closes every adapter built so far (on shutdown). */
   close(): Promise<void>;
 }
@@ -91,8 +97,8 @@ export function createAdapterResolver(deps: {
     account.credentials === null ? { notConfigured: `${CHANNEL_NOT_CONFIGURED}: credentials_unreadable` } : undefined;
 
   return {
-    async email(workspaceId) {
-      const account = await findActiveChannelAccount(db, workspaceId, 'email');
+    async email(workspaceId, known) {
+      const account = known === undefined ? await findActiveChannelAccount(db, workspaceId, 'email') : known;
       if (account) {
         const bad = unusable(account);
         if (bad) return bad;
@@ -107,8 +113,8 @@ export function createAdapterResolver(deps: {
       return { kind: 'email', adapter: deps.platformEmail, account: 'platform' };
     },
 
-    async text(workspaceId, channel) {
-      const account = await findActiveChannelAccount(db, workspaceId, channel);
+    async text(workspaceId, channel, known) {
+      const account = known === undefined ? await findActiveChannelAccount(db, workspaceId, channel) : known;
       if (account) {
         const bad = unusable(account);
         if (bad) return bad;

@@ -7,8 +7,9 @@
 // its end (a crash, a database error after the provider may have accepted it): it is never sent again by itself, but
 // ends failed with an `unknown` attempt and last_error outcome_unknown (a resend sends it on purpose). The channel prepares the message, names why none can be sent
 // (the notification then fails without a try), or why none should be any more (a paused reminder: it is cancelled). The job waits its turn for the target (pacing), claims the
-// notification (queued -> sending), sends through the adapter, and records the try as a notification_attempts row
-// with its outcome. A transient provider error is thrown on for BullMQ to retry (backoffStrategy reads its
+// notification (queued -> sending, in one statement with the message as rendered), sends through the adapter, and
+// records the try as a notification_attempts row with its outcome, through the outcome recorder (./outcome-batcher.ts:
+// writes of jobs finishing together share one statement; each job still waits for its own to commit). A transient provider error is thrown on for BullMQ to retry (backoffStrategy reads its
 // Retry-After); a permanent one, the last transient one, or a Retry-After over the limit fails the notification at
 // once (UnrecoverableError): `undeliverable` when the address itself is bad, else `failed`, and then the channel's
 // afterFailure hook may send a fallback. A 429 with Retry-After holds the provider account the send went through
@@ -19,8 +20,8 @@ import {
   findNotificationForDispatch,
   isFinalNotificationStatus,
   markNotificationSending,
-  recordNotificationAttempt,
   type Db,
+  type NotificationClaim,
   type NotificationRow,
   type Trx,
 } from '@nudge/db';
@@ -29,7 +30,8 @@ import type { Logger } from '@nudge/logger';
 import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
 import { DEFAULT_RETRY_POLICY, retryVerdict, type RetryPolicy } from './retry-policy';
 import { paceJob, waitForAccount, type TargetPacer } from './target-pacer';
-import { endOutcomeUnknown } from './outcome-unknown';
+import { directOutcomes, type OutcomeRecorder, type OutcomeWrite } from './outcome-batcher';
+import { OUTCOME_UNKNOWN } from './outcome-unknown';
 
 export type DispatchOutcome = 'sent' | 'missing' | 'already-final' | 'cancelled' | 'outcome-unknown';
 
@@ -46,6 +48,8 @@ export type Prepared<M> =
       target: string;
       /** The provider account and sender the send goes out through: held after its 429, alone. */
       account?: string;
+      /** The message as rendered, kept with the notification when it is claimed (its history shows it). */
+      content?: { subject: string | null; body: string };
     }
   | { fail: string }
   | { cancel: string };
@@ -57,13 +61,18 @@ export interface SendReceipt {
   providerMessageId?: string;
 }
 
-export interface DispatchChannel<M> {
+export interface DispatchChannel<M, N extends NotificationRow = NotificationRow> {
   /** How logs name a send on this channel (`slack post`). */
   name: string;
+  /**
+   * Reads the notification by id with what prepare needs, in one query (a reminder's recipient and route); without
+   * it the notification alone is read and prepare reads the rest.
+   */
+  load?(id: string): Promise<N | undefined>;
   /** Loads the target and renders the message, or answers `{ fail: reason }` when nothing can be sent. */
-  prepare(n: NotificationRow): Promise<Prepared<M>>;
+  prepare(n: N): Promise<Prepared<M>>;
   /** Sends through the channel's adapter; a failure is a ProviderError of @nudge/channels. */
-  send(message: M, n: NotificationRow): Promise<SendReceipt>;
+  send(message: M, n: N): Promise<SendReceipt>;
   /** Rows that follow the notification's outcome (a birthday post), written in the transaction that records it. */
   onSettled?(trx: Trx, n: NotificationRow, outcome: 'sent' | 'failed'): Promise<void>;
   /** A permanent provider error, in the same transaction: what the target's owner must fix (a broken webhook). */
@@ -76,7 +85,7 @@ export interface DispatchChannel<M> {
    * After a failure that ends the notification commits (permanent, attempts exhausted, or nothing to send to):
    * what follows it elsewhere (a reminder's fallback channel). Not after a cancel.
    */
-  afterFailure?(n: NotificationRow): Promise<void>;
+  afterFailure?(n: N): Promise<void>;
 }
 
 export interface DispatchDeps {
@@ -84,13 +93,46 @@ export interface DispatchDeps {
   pacer: TargetPacer;
   retry?: RetryPolicy;
   logger: Logger;
+  /** Where tries are recorded; each on its own when not given. */
+  outcomes?: OutcomeRecorder;
+  /** How a notification is claimed (queued -> sending; false: not queued any more); markNotificationSending by default. */
+  claim?: (claim: NotificationClaim) => Promise<boolean>;
+}
+
+/** A try's outcome write, with the channel's rows that follow it in the same transaction. */
+function outcomeWrite<M, N extends NotificationRow>(
+  channel: DispatchChannel<M, N>,
+  n: N,
+  attempt: OutcomeWrite['attempt'],
+  extra: { sent?: OutcomeWrite['sent']; permanent?: ProviderError } = {},
+): OutcomeWrite {
+  // A retry settles nothing: the notification goes back to queued.
+  const settled = attempt.outcome === 'retry' ? undefined : attempt.outcome === 'sent' ? 'sent' : 'failed';
+  const { permanent } = extra;
+  const follows =
+    (settled !== undefined && channel.onSettled !== undefined) ||
+    (permanent !== undefined && channel.onPermanentFailure !== undefined);
+  return {
+    workspaceId: n.workspace_id,
+    id: n.id,
+    attempt,
+    ...(extra.sent ? { sent: extra.sent } : {}),
+    ...(follows
+      ? {
+          follow: async (trx: Trx) => {
+            if (settled) await channel.onSettled?.(trx, n, settled);
+            if (permanent) await channel.onPermanentFailure?.(trx, n, permanent);
+          },
+        }
+      : {}),
+  };
 }
 
 /** Fails the notification and what follows it without a try, and stops the job without retry. */
-async function failWithoutAttempt<M>(
-  channel: DispatchChannel<M>,
+async function failWithoutAttempt<M, N extends NotificationRow>(
+  channel: DispatchChannel<M, N>,
   db: Db,
-  n: NotificationRow,
+  n: N,
   reason: string,
 ): Promise<never> {
   await db.transaction(async (trx) => {
@@ -101,19 +143,23 @@ async function failWithoutAttempt<M>(
   throw new UnrecoverableError(reason);
 }
 
-export async function dispatchNotification<M>(
+export async function dispatchNotification<M, N extends NotificationRow = NotificationRow>(
   job: Job<NotificationJob>,
-  channel: DispatchChannel<M>,
+  channel: DispatchChannel<M, N>,
   deps: DispatchDeps,
 ): Promise<DispatchOutcome> {
   const { db } = deps;
-  const n = await findNotificationForDispatch(db, job.data.notificationId);
+  const outcomes = deps.outcomes ?? directOutcomes(db);
+  const id = job.data.notificationId;
+  const n = channel.load ? await channel.load(id) : ((await findNotificationForDispatch(db, id)) as N | undefined);
   if (!n) return 'missing';
   if (isFinalNotificationStatus(n.status)) return 'already-final';
   if (n.status === 'sending') {
     // A try before this one claimed it and never recorded how it ended (a crash, a database error after the
     // provider may have accepted): sending again could send twice, so it ends failed. A resend can send it on purpose.
-    await endOutcomeUnknown(db, n, (trx) => channel.onSettled?.(trx, n, 'failed') ?? Promise.resolve());
+    await outcomes.record(
+      outcomeWrite(channel, n, { attempt: n.attempts + 1, outcome: 'unknown', error: OUTCOME_UNKNOWN, durationMs: 0 }),
+    );
     deps.logger.warn(`${channel.name} outcome unknown: not sent again`, {
       notificationId: n.id,
       workspaceId: n.workspace_id,
@@ -144,23 +190,25 @@ export async function dispatchNotification<M>(
   const jobTry = job.attemptsMade + 1;
   const started = Date.now();
   try {
-    if (!(await markNotificationSending(db, n.workspace_id, n.id))) return 'already-final';
+    const claim = { workspaceId: n.workspace_id, id: n.id, ...(prepared.content ? { content: prepared.content } : {}) };
+    const claimed = deps.claim
+      ? await deps.claim(claim)
+      : await markNotificationSending(db, n.workspace_id, n.id, prepared.content);
+    if (!claimed) return 'already-final';
     const receipt = await channel.send(prepared.message, n);
     const durationMs = Date.now() - started;
     // The provider has it: the write is retried a few times, since a job that fails here leaves the notification
     // `sending`, and the next try can then only end it outcome_unknown.
     for (let tryNo = 1; ; tryNo += 1) {
       try {
-        await db.transaction(async (trx) => {
-          await recordNotificationAttempt(
-            trx,
-            n.workspace_id,
-            n.id,
+        await outcomes.record(
+          outcomeWrite(
+            channel,
+            n,
             { attempt, outcome: 'sent', httpStatus: receipt.httpStatus, durationMs },
-            { provider: receipt.provider, providerMessageId: receipt.providerMessageId, at: new Date() },
-          );
-          await channel.onSettled?.(trx, n, 'sent');
-        });
+            { sent: { provider: receipt.provider, providerMessageId: receipt.providerMessageId, at: new Date() } },
+          ),
+        );
         return 'sent';
       } catch (err) {
         if (tryNo >= RECORD_TRIES) throw err;
@@ -172,7 +220,7 @@ export async function dispatchNotification<M>(
     return await settleProviderError(
       job,
       channel,
-      deps,
+      { ...deps, outcomes },
       n,
       err,
       { attempt, jobTry, account: prepared.account },
@@ -183,16 +231,16 @@ export async function dispatchNotification<M>(
   }
 }
 
-async function settleProviderError<M>(
+async function settleProviderError<M, N extends NotificationRow>(
   job: Job<NotificationJob>,
-  channel: DispatchChannel<M>,
-  deps: DispatchDeps,
-  n: NotificationRow,
+  channel: DispatchChannel<M, N>,
+  deps: DispatchDeps & { outcomes: OutcomeRecorder },
+  n: N,
   err: ProviderError,
   { attempt, jobTry, account }: { attempt: number; jobTry: number; account?: string },
   durationMs: number,
 ): Promise<never> {
-  const { db } = deps;
+  const { outcomes } = deps;
   const verdict = retryVerdict(err, jobTry, job.opts.attempts ?? 1, deps.retry ?? DEFAULT_RETRY_POLICY);
   const base = { attempt, httpStatus: err.status, durationMs };
 
@@ -201,7 +249,7 @@ async function settleProviderError<M>(
     await deps.pacer.hold(account, Math.min(err.retryAfterMs, (deps.retry ?? DEFAULT_RETRY_POLICY).maxRetryAfterMs));
 
   if (verdict.retry) {
-    await recordNotificationAttempt(db, n.workspace_id, n.id, { ...base, outcome: 'retry', error: err.code });
+    await outcomes.record(outcomeWrite(channel, n, { ...base, outcome: 'retry', error: err.code }));
     // BullMQ retries it through backoffStrategy, which reads err.retryAfterMs.
     throw err;
   }
@@ -210,11 +258,9 @@ async function settleProviderError<M>(
   // unless the reason is the retry policy's own (a Retry-After over the limit).
   const outcome = verdict.permanent && err.undeliverable ? 'undeliverable' : 'failed';
   const error = channel.lastError && verdict.reason === err.code ? channel.lastError(err) : verdict.reason;
-  await db.transaction(async (trx) => {
-    await recordNotificationAttempt(trx, n.workspace_id, n.id, { ...base, outcome, error });
-    await channel.onSettled?.(trx, n, 'failed');
-    if (verdict.permanent) await channel.onPermanentFailure?.(trx, n, err);
-  });
+  await outcomes.record(
+    outcomeWrite(channel, n, { ...base, outcome, error }, verdict.permanent ? { permanent: err } : {}),
+  );
   if (verdict.permanent) await channel.afterPermanentFailure?.(n, err);
   await channel.afterFailure?.(n);
   deps.logger.warn(`${channel.name} ${outcome}: ${error}`, {

@@ -2,7 +2,8 @@
 // own concurrency and rate limit (DISPATCH_<CHANNEL>_*), so a slow provider never holds up another channel (email
 // carries password resets and channel-account tests too), the daily housekeeping of expired auth rows, and the
 // minutely queueing of reset requests kept while Redis was down. One adapter resolver serves every channel, and its
-// cached adapters are closed on shutdown.
+// cached adapters are closed on shutdown. One outcome batcher records the tries of every dispatch queue (the attempt
+// rows and status moves of jobs finishing together share a statement), flushed on shutdown.
 // Reminder dispatch jobs carry the dispatch backoff type, which BullMQ resolves through each worker's
 // backoffStrategy (Retry-After aware); password resets keep BullMQ's built-in exponential backoff.
 import { loadConfigOrExit } from '@nudge/config';
@@ -17,10 +18,13 @@ import { reminderScanProcessor } from '../processors/reminder-scan.processor';
 import { createTextMessageProcessor } from '../processors/text-message.processor';
 import { createAdapterResolver } from '../dispatch/adapter-resolver';
 import { backoffStrategy } from '../dispatch/retry-policy';
+import { createOutcomeBatcher } from '../dispatch/outcome-batcher';
 
 const config = loadConfigOrExit();
 const email = createPlatformEmailAdapter(config);
 const resolver = createAdapterResolver({ db: getDb(), config, platformEmail: email });
+const outcomes = createOutcomeBatcher(getDb());
+const dispatch = { resolver, outcomes };
 const settings = { backoffStrategy: backoffStrategy() };
 
 /** A dispatch queue's worker options from config: its concurrency, and its rate limit when one is set. */
@@ -36,19 +40,19 @@ runProcess({
     consume({
       queue: QUEUES.dispatchEmail,
       ...dispatchLimits('email'),
-      process: createEmailProcessor(email, { resolver }),
+      process: createEmailProcessor(email, dispatch),
       settings,
     }),
     consume({
       queue: QUEUES.dispatchSms,
       ...dispatchLimits('sms'),
-      process: createTextMessageProcessor('sms', { resolver }),
+      process: createTextMessageProcessor('sms', dispatch),
       settings,
     }),
     consume({
       queue: QUEUES.dispatchWhatsapp,
       ...dispatchLimits('whatsapp'),
-      process: createTextMessageProcessor('whatsapp', { resolver }),
+      process: createTextMessageProcessor('whatsapp', dispatch),
       settings,
     }),
     consume({ queue: QUEUES.housekeeping, concurrency: 1, process: housekeepingProcessor }),
@@ -60,6 +64,7 @@ runProcess({
     { queue: QUEUES.resetOutbox, id: 'password-reset-outbox', everyMs: RESET_OUTBOX_EVERY_MS, data: {} },
   ],
   onClose: async () => {
+    await outcomes.close();
     await resolver.close();
     await email.close();
   },

@@ -5,54 +5,29 @@
 // The reset token is minted here, at send time, so its plaintext is never stored or queued: the job carries
 // only the user's id.
 import { UnrecoverableError, type EmailJob, type Job, type NotificationJob } from '@nudge/queue';
-import { findUserById, getDb, replacePasswordResetToken, type Db } from '@nudge/db';
+import { findUserById, getDb, replacePasswordResetToken } from '@nudge/db';
 import { hashToken, randomToken } from '@nudge/crypto';
 import type { EmailAdapter } from '@nudge/channels';
 import { isProviderError } from '@nudge/channels';
 import type { WorkerContext } from '../runtime';
-import { dispatchJobsOn } from '../dispatch/dispatch-jobs';
-import { dispatchNotification, type DispatchOutcome } from '../dispatch/channel.processor';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../dispatch/retry-policy';
-import type { TargetPacer } from '../dispatch/target-pacer';
-import type { AdapterResolver } from '../dispatch/adapter-resolver';
-import { reminderChannel, reminderPacer } from '../reminders/reminder-delivery';
+import type { DispatchOutcome } from '../dispatch/channel.processor';
+import { reminderDispatcher, type ReminderDispatchDeps } from '../reminders/reminder-delivery';
 import { runChannelTest, type ChannelTestOutcome } from './channel-test.processor';
 import { sendPaidNotice } from '../billing/paid-notice';
 
 export const RESET_TOKEN_TTL_MS = 3600_000;
 
-export interface EmailProcessorDeps {
-  /** Resolves each reminder's route; the platform adapter stays for password resets. */
-  resolver: AdapterResolver;
-  db?: Db;
-  pacer?: TargetPacer;
-  retry?: RetryPolicy;
-}
+/** The reminder dispatch's dependencies; the platform adapter stays for password resets. */
+export type EmailProcessorDeps = ReminderDispatchDeps;
 
 export function createEmailProcessor(adapter: EmailAdapter, overrides: EmailProcessorDeps) {
+  const reminders = reminderDispatcher('email', overrides);
   return async (
     job: Job<EmailJob>,
     ctx: WorkerContext,
   ): Promise<{ messageId: string } | { skipped: string } | DispatchOutcome | ChannelTestOutcome> => {
     if (job.data.kind === 'channel-test') return runChannelTest(job.data, ctx);
-    if (job.data.kind === 'notification') {
-      const db = overrides.db ?? getDb();
-      return dispatchNotification(
-        job as unknown as Job<NotificationJob>,
-        reminderChannel('email', {
-          db,
-          resolver: overrides.resolver,
-          publicBaseUrl: ctx.config.publicBaseUrl,
-          jobs: dispatchJobsOn(ctx.producers),
-        }),
-        {
-          db,
-          pacer: overrides.pacer ?? reminderPacer(ctx.producers.connection, 'email'),
-          retry: overrides.retry ?? DEFAULT_RETRY_POLICY,
-          logger: ctx.logger,
-        },
-      );
-    }
+    if (job.data.kind === 'notification') return reminders(job as unknown as Job<NotificationJob>, ctx);
     if (job.data.kind === 'payment-paid')
       return sendPaidNotice(job.data.paymentId, { db: overrides.db ?? getDb(), adapter, logger: ctx.logger });
     if (job.data.kind !== 'password-reset') throw new UnrecoverableError('unsupported email kind');

@@ -6,21 +6,25 @@
 // ({{payment_link}}; the billing worker made it before it enqueued this job), and is cancelled when the client has
 // paid for the reminder meanwhile or the payment ended (cancelled, expired, failed). Email goes through an email adapter with
 // the notification id in its custom args; SMS and WhatsApp through Twilio, with a status callback that names the
-// notification, so a callback that beats the write of the message SID still finds its row.
+// notification, so a callback that beats the write of the message SID still finds its row. A job reads the
+// notification, its reminder, client, number, sender name and channel account in one query (findReminderDispatch);
+// the rendered message is kept when the notification is claimed.
 import { randomUUID } from 'node:crypto';
 import { unsubscribeToken } from '@nudge/crypto';
 import {
-  findClient,
   findPaymentOfNotification,
   findReminderDelivery,
+  findReminderDispatches,
   hasClientPaidReminder,
-  findWorkspaceById,
+  markNotificationsSending,
   insertFallbackNotification,
   markNotificationEnqueued,
-  setNotificationContent,
+  getDb,
   type Db,
+  type NotificationClaim,
   type NotificationRow,
   type ReminderDelivery,
+  type ReminderDispatch,
 } from '@nudge/db';
 import {
   canReceive,
@@ -32,9 +36,19 @@ import {
   type RecipientReach,
 } from '@nudge/domain';
 import { lastErrorOf } from '@nudge/channels';
-import { jobIdFor, type Redis } from '@nudge/queue';
-import type { DispatchJobs } from '../dispatch/dispatch-jobs';
-import type { DispatchChannel, SendReceipt } from '../dispatch/channel.processor';
+import { jobIdFor, type Job, type NotificationJob, type Redis } from '@nudge/queue';
+import { dispatchJobsOn, type DispatchJobs } from '../dispatch/dispatch-jobs';
+import {
+  dispatchNotification,
+  type DispatchChannel,
+  type DispatchDeps,
+  type DispatchOutcome,
+  type SendReceipt,
+} from '../dispatch/channel.processor';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../dispatch/retry-policy';
+import type { OutcomeRecorder } from '../dispatch/outcome-batcher';
+import { microBatch } from '../dispatch/micro-batch';
+import type { WorkerContext } from '../runtime';
 import type { AdapterResolver, EmailRoute, TextRoute } from '../dispatch/adapter-resolver';
 import { redisTargetPacer, type TargetPacer } from '../dispatch/target-pacer';
 
@@ -131,15 +145,27 @@ function reachOf(client: NonNullable<ReminderDelivery['client']>): RecipientReac
   };
 }
 
+/** A reminder notification as its dispatch job reads it: with its recipient, route and sender, in one query. */
+export type ReminderNotification = NotificationRow & { dispatch: Omit<ReminderDispatch, 'notification'> };
+
 export function reminderChannel(
   channel: RecipientChannel,
   deps: { db: Db; resolver: AdapterResolver; publicBaseUrl: string; jobs: DispatchJobs },
-): DispatchChannel<ReminderMessage> {
+): DispatchChannel<ReminderMessage, ReminderNotification> {
   const { db } = deps;
+  // Jobs running together read their notifications in one query.
+  const read = microBatch(async (ids: string[]) => {
+    const found = await findReminderDispatches(db, ids);
+    return ids.map((id) => found.get(id));
+  });
   return {
     name: `reminder ${channel}`,
+    async load(id) {
+      const found = await read(id);
+      return found && { ...found.notification, dispatch: found };
+    },
     async prepare(n) {
-      const { reminder, client } = await findReminderDelivery(db, n);
+      const { reminder, client, number, account, senderName } = n.dispatch;
       if (!reminder) return { cancel: 'reminder_deleted' };
       if (reminder.status === 'paused') return { cancel: 'reminder_paused' };
       if (reminder.status === 'cancelled') return { cancel: 'reminder_cancelled' };
@@ -155,14 +181,13 @@ export function reminderChannel(
       if (!canReceive(channel, reach)) return { fail: reach.optOut[channel] ? 'recipient_opted_out' : 'no_address' };
       const route =
         channel === 'email'
-          ? await deps.resolver.email(n.workspace_id)
-          : await deps.resolver.text(n.workspace_id, channel);
+          ? await deps.resolver.email(n.workspace_id, account)
+          : await deps.resolver.text(n.workspace_id, channel, account);
       if ('notConfigured' in route) return { fail: route.notConfigured };
       let to = channel === 'email' ? client.email : null;
       if (route.kind === 'text') {
-        // Numbers are stored encrypted; only a real send reads one.
-        const full = await findClient(db, n.workspace_id, client.id);
-        to = (channel === 'sms' ? full?.phone : full?.whatsapp) ?? null;
+        // The sandbox needs no number; a real send does.
+        to = number;
         if (!to) return { fail: 'no_address' };
       }
       const values = {
@@ -180,7 +205,6 @@ export function reminderChannel(
         channel === 'email'
           ? renderReminderTemplate(reminder.subject_template ?? DEFAULT_SUBJECT_TEMPLATE, values)
           : null;
-      await setNotificationContent(db, n.workspace_id, n.id, { subject, body: text });
       return {
         message: {
           channel,
@@ -190,13 +214,14 @@ export function reminderChannel(
           route,
           ...(route.kind === 'email'
             ? {
-                fromName: route.fromName ?? (await findWorkspaceById(db, n.workspace_id))?.sender_name ?? undefined,
+                fromName: route.fromName ?? senderName ?? undefined,
                 headers: unsubscribeHeaders(deps.publicBaseUrl, client.id),
               }
             : {}),
         },
         target: `${channel}:${client.id}`,
         account: `${channel}:${route.account}:${route.kind === 'text' ? route.from : ''}`,
+        content: { subject, body: text },
       };
     },
     send: (message, n) => sendOnRoute(message, n, deps.publicBaseUrl),
@@ -213,5 +238,54 @@ export function reminderChannel(
       await deps.jobs(next).add(fallback.id, jobIdFor(fallback.id, 0));
       await markNotificationEnqueued(db, n.workspace_id, fallback.id, 1);
     },
+  };
+}
+
+export interface ReminderDispatchDeps {
+  /** Resolves each notification's route. */
+  resolver: AdapterResolver;
+  db?: Db;
+  pacer?: TargetPacer;
+  retry?: RetryPolicy;
+  /** Where tries are recorded (the process's batcher); each on its own when not given. */
+  outcomes?: OutcomeRecorder;
+}
+
+/**
+ * A processor of one channel's reminder notifications. The channel's hooks and pacer are built on the first job (they
+ * need the worker's context) and reused by every later one.
+ */
+export function reminderDispatcher(channel: RecipientChannel, deps: ReminderDispatchDeps) {
+  let built: { hooks: DispatchChannel<ReminderMessage, ReminderNotification>; dispatch: DispatchDeps } | undefined;
+  return (job: Job<NotificationJob>, ctx: WorkerContext): Promise<DispatchOutcome> => {
+    if (!built) {
+      const db = deps.db ?? getDb();
+      built = {
+        hooks: reminderChannel(channel, {
+          db,
+          resolver: deps.resolver,
+          publicBaseUrl: ctx.config.publicBaseUrl,
+          jobs: dispatchJobsOn(ctx.producers),
+        }),
+        dispatch: {
+          db,
+          pacer: deps.pacer ?? reminderPacer(ctx.producers.connection, channel),
+          retry: deps.retry ?? DEFAULT_RETRY_POLICY,
+          logger: ctx.logger,
+          ...(deps.outcomes ? { outcomes: deps.outcomes } : {}),
+          // Jobs claiming together claim in one statement; a notification named twice goes to the first.
+          claim: microBatch(async (claims: NotificationClaim[]) => {
+            const claimed = await markNotificationsSending(db, claims);
+            const given = new Set<string>();
+            return claims.map((c) => {
+              if (!claimed.has(c.id) || given.has(c.id)) return false;
+              given.add(c.id);
+              return true;
+            });
+          }),
+        },
+      };
+    }
+    return dispatchNotification(job, built.hooks, built.dispatch);
   };
 }

@@ -12,7 +12,7 @@
 // their assignment stops, and the reminder completes once none is left.
 import type { Logger } from '@nudge/logger';
 import {
-  advanceAssignment,
+  advanceAssignments,
   claimDueAssignments,
   findPaymentsOfNotifications,
   findStaleQueuedReminderNotifications,
@@ -22,6 +22,7 @@ import {
   markNotificationEnqueued,
   markNotificationsEnqueued,
   settleRemindersAfterScan,
+  type AssignmentAdvance,
   type Db,
   type NotificationRow,
   type PaymentRow,
@@ -137,6 +138,7 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
   return db.transaction(async (trx) => {
     const due = await claimDueAssignments(trx, horizon, deps.batchSize ?? SCAN_BATCH_SIZE);
     const items: { recipient: ReminderRecipient; occurrenceAt: Date }[] = [];
+    const advances: AssignmentAdvance[] = [];
     let skipped = 0;
     let paid = 0;
     for (const r of due) {
@@ -144,7 +146,7 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
       if (r.has_paid) {
         // Paid: no further payment reminders for this client; settleRemindersAfterScan completes the reminder when
         // no assignment is left.
-        await advanceAssignment(trx, key, { nextRunAt: null, lastOccurrenceAt: null, occurrences: 0 });
+        advances.push({ ...key, nextRunAt: null, lastOccurrenceAt: null, occurrences: 0 });
         paid += 1;
         continue;
       }
@@ -154,7 +156,7 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
       } catch (err) {
         // A schedule the rules cannot expand (the API validates every one): stop it rather than fail every tick.
         logger.error('reminder schedule cannot be expanded; its assignment stops', { err, ...key });
-        await advanceAssignment(trx, key, { nextRunAt: null, lastOccurrenceAt: null, occurrences: 0 });
+        advances.push({ ...key, nextRunAt: null, lastOccurrenceAt: null, occurrences: 0 });
         continue;
       }
       if (plan.skipped.count) {
@@ -168,12 +170,14 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
         });
       }
       for (const occurrenceAt of plan.take) items.push({ recipient: r, occurrenceAt });
-      await advanceAssignment(trx, key, {
+      advances.push({
+        ...key,
         nextRunAt: plan.next,
         lastOccurrenceAt: plan.take[plan.take.length - 1] ?? null,
         occurrences: plan.take.length,
       });
     }
+    await advanceAssignments(trx, advances);
     const results = await insertReminderNotifications(trx, items);
     const created = results.filter((x) => x.created).map((x) => x.notification);
     const payments = await insertReminderPayments(trx, created);

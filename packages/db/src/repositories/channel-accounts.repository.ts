@@ -68,6 +68,18 @@ function decode({ credentials, ...row }: ChannelAccountDbRow): ChannelAccountRow
   }
 }
 
+/** An account read as JSON (`row_to_json`, in a join), decoded as a row read directly would be. */
+export function channelAccountFromJson(json: Record<string, unknown>): ChannelAccountRow {
+  const at = (v: unknown) => (typeof v === 'string' ? new Date(v) : null);
+  const row = json as unknown as ChannelAccountDbRow;
+  return decode({
+    ...row,
+    created_at: at(json.created_at) as Date,
+    updated_at: at(json.updated_at) as Date,
+    last_test_at: at(json.last_test_at),
+  });
+}
+
 export async function insertChannelAccount(
   db: Conn,
   workspaceId: string,

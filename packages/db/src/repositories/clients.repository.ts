@@ -61,21 +61,27 @@ function encode(id: string, fields: Partial<ClientFields>): Partial<ClientDbRow>
   return out;
 }
 
+/**
+ * A stored number of client `clientId` in plaintext, or null when it no longer decrypts: a number under a retired key
+ * or copied from another row is shown as absent rather than failing the client's reads; the ciphertext stays, so a
+ * restored key reads it again.
+ */
+export function readClientNumber(stored: string, field: 'phone' | 'whatsapp', clientId: string): string | null {
+  const { col } = CIPHER_COLUMNS.find((c) => c.field === field)!;
+  try {
+    return getFieldCipher().decrypt(stored, fieldContext(col, clientId));
+  } catch (err) {
+    if (!(err instanceof DecryptionError)) throw err;
+    return null;
+  }
+}
+
 function decode(row: ClientDbRow): ClientRow {
-  const cipher = getFieldCipher();
   const { phone_hash: _p, whatsapp_hash: _w, ...rest } = row;
   const out: ClientRow = { ...rest };
-  for (const { field, col } of CIPHER_COLUMNS) {
+  for (const { field } of CIPHER_COLUMNS) {
     const stored = row[field];
-    if (!stored) continue;
-    try {
-      out[field] = cipher.decrypt(stored, fieldContext(col, row.id));
-    } catch (err) {
-      // A number under a retired key or copied from another row: shown as absent rather than failing the client's
-      // reads; the ciphertext stays, so a restored key reads it again.
-      if (!(err instanceof DecryptionError)) throw err;
-      out[field] = null;
-    }
+    if (stored) out[field] = readClientNumber(stored, field, row.id);
   }
   return out;
 }

@@ -157,13 +157,62 @@ export async function listNotificationAttempts(
     .select('a.*');
 }
 
-/** Moves a notification that is not final to `sending`; answers false when it was final (nothing to send). */
-export async function markNotificationSending(db: Conn, workspaceId: string, id: string): Promise<boolean> {
-  const n = await db('notifications')
-    .where({ id, workspace_id: workspaceId })
-    .whereNotIn('status', FINAL_NOTIFICATION_STATUSES)
-    .update({ status: 'sending', updated_at: db.fn.now() });
-  return n > 0;
+/** A claim of one notification for one send, with the message as rendered for its history. */
+export interface NotificationClaim {
+  workspaceId: string;
+  id: string;
+  content?: { subject: string | null; body: string };
+}
+
+/**
+ * Claims a queued notification for one send (`queued -> sending`), keeping the message as rendered for its history;
+ * answers false when it is not queued any more (final, or claimed by a concurrent job): nothing to send.
+ */
+export async function markNotificationSending(
+  db: Conn,
+  workspaceId: string,
+  id: string,
+  content?: NotificationClaim['content'],
+): Promise<boolean> {
+  return (await markNotificationsSending(db, [{ workspaceId, id, ...(content ? { content } : {}) }])).has(id);
+}
+
+/**
+ * markNotificationSending for many notifications (jobs running together) in one statement; answers the ids claimed.
+ * A notification named twice is claimed once: the caller gives it to one of them. Rows are locked in id order, as
+ * recordNotificationAttempts does.
+ */
+export async function markNotificationsSending(db: Conn, claims: readonly NotificationClaim[]): Promise<Set<string>> {
+  if (claims.length === 0) return new Set();
+  // One notification claimed twice in one statement would be updated once and answered for both.
+  const unique = [...new Map(claims.map((c) => [c.id, c])).values()];
+  const rows = unique.map((c) => ({
+    id: c.id,
+    workspace_id: c.workspaceId,
+    has_content: c.content !== undefined,
+    subject: c.content?.subject ?? null,
+    body: c.content?.body ?? null,
+  }));
+  const { rows: claimed } = await db.raw<{ rows: { id: string }[] }>(
+    `WITH v AS (
+       SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, has_content boolean, subject text, body text)
+     ),
+     locked AS (
+       SELECT n.id FROM notifications n JOIN v ON v.id = n.id AND v.workspace_id = n.workspace_id
+        WHERE n.status = 'queued'
+        ORDER BY n.id FOR UPDATE OF n
+     )
+     UPDATE notifications n
+        SET status = 'sending',
+            subject = CASE WHEN v.has_content THEN v.subject ELSE n.subject END,
+            body = CASE WHEN v.has_content THEN v.body ELSE n.body END,
+            updated_at = now()
+       FROM v JOIN locked ON locked.id = v.id
+      WHERE n.id = v.id AND n.status = 'queued'
+     RETURNING n.id`,
+    [JSON.stringify(rows)],
+  );
+  return new Set(claimed.map((r) => r.id));
 }
 
 export interface AttemptRecord {
@@ -174,40 +223,79 @@ export interface AttemptRecord {
   durationMs: number;
 }
 
+/** One try of one notification, as recordNotificationAttempts writes it. */
+export interface AttemptWrite {
+  workspaceId: string;
+  id: string;
+  attempt: AttemptRecord;
+  sent?: { provider: string; providerMessageId?: string; at: Date };
+}
+
 /**
  * Records one try and moves the notification on: `sent` on success, back to `queued` before a retry, `failed`,
- * `undeliverable` or `cancelled` when no retry follows (`failed` too for an `unknown` outcome). Call it in the same transaction as any row that follows the notification.
+ * `undeliverable` or `cancelled` when no retry follows (`failed` too for an `unknown` outcome). One statement, so
+ * the attempt row and the status move together; pass the caller's transaction when other rows must follow too.
  */
 export async function recordNotificationAttempt(
   db: Conn,
   workspaceId: string,
   id: string,
   a: AttemptRecord,
-  sent?: { provider: string; providerMessageId?: string; at: Date },
+  sent?: AttemptWrite['sent'],
 ): Promise<void> {
-  const owned = await db<NotificationRow>('notifications').where({ id, workspace_id: workspaceId }).first('id');
-  if (!owned) return;
-  await db('notification_attempts').insert({
-    notification_id: id,
+  await recordNotificationAttempts(db, [{ workspaceId, id, attempt: a, ...(sent ? { sent } : {}) }]);
+}
+
+/**
+ * recordNotificationAttempt for many notifications (each at most once) in one statement: each attempt row is
+ * inserted only with its notification's move, and only for a notification of the workspace named. Rows are locked
+ * in id order, so two writers of overlapping sets wait for each other instead of deadlocking. A delivery callback
+ * may beat a `sent` write (Twilio calls back fast): a delivered notification stays delivered.
+ */
+export async function recordNotificationAttempts(db: Conn, writes: readonly AttemptWrite[]): Promise<void> {
+  if (writes.length === 0) return;
+  const rows = writes.map(({ workspaceId, id, attempt: a, sent }) => ({
+    id,
+    workspace_id: workspaceId,
     attempt: a.attempt,
     outcome: a.outcome,
+    status: STATUS_AFTER[a.outcome],
     http_status: a.httpStatus ?? null,
-    error: a.error ?? null,
+    error: a.outcome === 'sent' ? null : (a.error ?? null),
+    attempt_error: a.error ?? null,
     duration_ms: Math.max(0, Math.round(a.durationMs)),
-  });
-  const status = STATUS_AFTER[a.outcome];
-  await db('notifications')
-    .where({ id, workspace_id: workspaceId })
-    .update({
-      // A delivery callback may beat this write (Twilio calls back fast): a delivered notification stays delivered.
-      status: a.outcome === 'sent' ? db.raw("CASE WHEN status = 'delivered' THEN status ELSE ? END", [status]) : status,
-      attempts: db.raw('GREATEST(attempts, ?)', [a.attempt]),
-      last_error: a.outcome === 'sent' ? null : (a.error ?? null),
-      ...(sent
-        ? { provider: sent.provider, provider_message_id: sent.providerMessageId ?? null, sent_at: sent.at }
-        : {}),
-      updated_at: db.fn.now(),
-    });
+    sent: sent !== undefined,
+    provider: sent?.provider ?? null,
+    provider_message_id: sent?.providerMessageId ?? null,
+    sent_at: sent?.at.toISOString() ?? null,
+  }));
+  await db.raw(
+    `WITH v AS (
+       SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(
+         id uuid, workspace_id uuid, attempt int, outcome text, status text, http_status int, error text,
+         attempt_error text, duration_ms int, sent boolean, provider text, provider_message_id text, sent_at timestamptz)
+     ),
+     locked AS (
+       SELECT n.id FROM notifications n JOIN v ON v.id = n.id AND v.workspace_id = n.workspace_id
+        ORDER BY n.id FOR UPDATE OF n
+     ),
+     moved AS (
+       UPDATE notifications n
+          SET status = CASE WHEN v.outcome = 'sent' AND n.status = 'delivered' THEN n.status ELSE v.status END,
+              attempts = GREATEST(n.attempts, v.attempt),
+              last_error = v.error,
+              provider = CASE WHEN v.sent THEN v.provider ELSE n.provider END,
+              provider_message_id = CASE WHEN v.sent THEN v.provider_message_id ELSE n.provider_message_id END,
+              sent_at = CASE WHEN v.sent THEN v.sent_at ELSE n.sent_at END,
+              updated_at = now()
+         FROM v JOIN locked ON locked.id = v.id
+        WHERE n.id = v.id
+       RETURNING n.id
+     )
+     INSERT INTO notification_attempts (notification_id, attempt, outcome, http_status, error, duration_ms)
+     SELECT v.id, v.attempt, v.outcome, v.http_status, v.attempt_error, v.duration_ms FROM v JOIN moved ON moved.id = v.id`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /**
@@ -245,11 +333,17 @@ export async function markNotificationsEnqueued(
   rows: readonly { workspaceId: string; id: string; enqueueCount: number }[],
 ): Promise<void> {
   if (rows.length === 0) return;
+  // Locked in id order, as recordNotificationAttempts does: a job that already ran may be recording its outcome.
   await db.raw(
-    `UPDATE notifications n
+    `WITH v AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, enqueue_count int)),
+     locked AS (
+       SELECT n.id FROM notifications n JOIN v ON v.id = n.id AND v.workspace_id = n.workspace_id
+        ORDER BY n.id FOR UPDATE OF n
+     )
+     UPDATE notifications n
         SET enqueue_count = GREATEST(n.enqueue_count, v.enqueue_count), updated_at = now()
-       FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, enqueue_count int)
-      WHERE n.id = v.id AND n.workspace_id = v.workspace_id`,
+       FROM v JOIN locked ON locked.id = v.id
+      WHERE n.id = v.id`,
     [JSON.stringify(rows.map((r) => ({ id: r.id, workspace_id: r.workspaceId, enqueue_count: r.enqueueCount })))],
   );
 }

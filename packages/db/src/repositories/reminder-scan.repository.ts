@@ -10,6 +10,8 @@ import {
   type LeapDayRule,
 } from '@nudge/domain';
 import type { NotificationRow } from './notifications.repository';
+import { readClientNumber } from './clients.repository';
+import { channelAccountFromJson, type ChannelAccountRow } from './channel-accounts.repository';
 
 /** An assignment with what deciding its occurrences and its channel takes. */
 export interface ReminderRecipient {
@@ -173,19 +175,40 @@ export async function insertReminderNotifications(
   });
 }
 
-/** Records an assignment's next run (null: its schedule is exhausted) and the occurrences just taken. */
-export async function advanceAssignment(
-  db: Conn,
-  a: { reminderId: string; clientId: string },
-  next: { nextRunAt: Date | null; lastOccurrenceAt: Date | null; occurrences: number },
-): Promise<void> {
-  await db('reminder_clients')
-    .where({ reminder_id: a.reminderId, client_id: a.clientId })
-    .update({
-      next_run_at: next.nextRunAt,
-      ...(next.lastOccurrenceAt ? { last_occurrence_at: next.lastOccurrenceAt } : {}),
-      occurrence_count: db.raw('occurrence_count + ?', [next.occurrences]),
-    });
+export interface AssignmentAdvance {
+  reminderId: string;
+  clientId: string;
+  /** The next run; null when the schedule is exhausted. */
+  nextRunAt: Date | null;
+  /** The last occurrence just taken; null leaves the recorded one. */
+  lastOccurrenceAt: Date | null;
+  /** How many occurrences were just taken. */
+  occurrences: number;
+}
+
+/**
+ * Records each assignment's next run (null: its schedule is exhausted) and the occurrences just taken, in one
+ * statement for a scan batch (each assignment at most once).
+ */
+export async function advanceAssignments(db: Conn, advances: readonly AssignmentAdvance[]): Promise<void> {
+  if (advances.length === 0) return;
+  const rows = advances.map((a) => ({
+    reminder_id: a.reminderId,
+    client_id: a.clientId,
+    next_run_at: a.nextRunAt?.toISOString() ?? null,
+    last_occurrence_at: a.lastOccurrenceAt?.toISOString() ?? null,
+    occurrences: a.occurrences,
+  }));
+  await db.raw(
+    `UPDATE reminder_clients rc
+        SET next_run_at = v.next_run_at,
+            last_occurrence_at = COALESCE(v.last_occurrence_at, rc.last_occurrence_at),
+            occurrence_count = rc.occurrence_count + v.occurrences
+       FROM jsonb_to_recordset(?::jsonb)
+            AS v(reminder_id uuid, client_id uuid, next_run_at timestamptz, last_occurrence_at timestamptz, occurrences int)
+      WHERE rc.reminder_id = v.reminder_id AND rc.client_id = v.client_id`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /**
@@ -242,46 +265,146 @@ export interface ReminderDelivery {
   } | null;
 }
 
+/** The reminder's columns a dispatch job reads, as `<alias>` in a select that joins `r`. */
+function reminderDeliveryColumns(db: Conn, prefix = '') {
+  return [
+    ...[
+      'id',
+      'title',
+      'status',
+      'type',
+      'message_template',
+      'subject_template',
+      'document_url',
+      'channels',
+      'amount',
+      'currency',
+    ].map((c) => `r.${c} as ${prefix}${c}`),
+    db.raw(`to_char(r.due_date, 'YYYY-MM-DD') AS ??`, [`${prefix}due_date`]),
+  ];
+}
+
+/** The client's columns a dispatch job reads (never a number), as `<alias>` in a select that joins `c`. */
+function clientDeliveryColumns(db: Conn, prefix = '') {
+  return [
+    ...[
+      'id',
+      'name',
+      'email',
+      'locale',
+      'preferred_channel',
+      'is_active',
+      'opt_out_email',
+      'opt_out_sms',
+      'opt_out_whatsapp',
+    ].map((c) => `c.${c} as ${prefix}${c}`),
+    db.raw('c.phone IS NOT NULL AS ??', [`${prefix}has_phone`]),
+    db.raw('c.whatsapp IS NOT NULL AS ??', [`${prefix}has_whatsapp`]),
+  ];
+}
+
 export async function findReminderDelivery(
   db: Conn,
   n: Pick<NotificationRow, 'workspace_id' | 'reminder_id' | 'client_id'>,
 ): Promise<ReminderDelivery> {
   const reminder: unknown = n.reminder_id
-    ? await db('reminders')
-        .where({ id: n.reminder_id, workspace_id: n.workspace_id })
-        .first(
-          'id',
-          'title',
-          'status',
-          'type',
-          'message_template',
-          'subject_template',
-          'document_url',
-          'channels',
-          'amount',
-          'currency',
-          db.raw("to_char(due_date, 'YYYY-MM-DD') AS due_date"),
-        )
+    ? await db('reminders as r')
+        .where({ 'r.id': n.reminder_id, 'r.workspace_id': n.workspace_id })
+        .first(...reminderDeliveryColumns(db))
     : undefined;
   const client: unknown = n.client_id
-    ? await db('clients')
-        .where({ id: n.client_id, workspace_id: n.workspace_id })
-        .first(
-          'id',
-          'name',
-          'email',
-          'locale',
-          'preferred_channel',
-          'is_active',
-          'opt_out_email',
-          'opt_out_sms',
-          'opt_out_whatsapp',
-          db.raw('phone IS NOT NULL AS has_phone'),
-          db.raw('whatsapp IS NOT NULL AS has_whatsapp'),
-        )
+    ? await db('clients as c')
+        .where({ 'c.id': n.client_id, 'c.workspace_id': n.workspace_id })
+        .first(...clientDeliveryColumns(db))
     : undefined;
   return {
     reminder: (reminder as ReminderDelivery['reminder'] | undefined) ?? null,
     client: (client as ReminderDelivery['client'] | undefined) ?? null,
   };
+}
+
+/** Everything a dispatch job needs to send a reminder notification, read in one query when the job runs. */
+export interface ReminderDispatch extends ReminderDelivery {
+  notification: NotificationRow;
+  /** The client's number on the notification's channel, decrypted (sms, whatsapp); null when none or unreadable. */
+  number: string | null;
+  /** The workspace's active account for the notification's channel, secrets in plaintext; null for none. */
+  account: ChannelAccountRow | null;
+  /** The workspace's sender_name, the From display name unless the account names one. */
+  senderName: string | null;
+}
+
+const REMINDER_ALIAS = 'r__';
+const CLIENT_ALIAS = 'c__';
+const ACCOUNT_ALIAS = 'a__';
+const SENDER_NAME_ALIAS = 'w__sender_name';
+const JOINED = [REMINDER_ALIAS, CLIENT_ALIAS, ACCOUNT_ALIAS, SENDER_NAME_ALIAS];
+
+/** The columns under one alias prefix of a joined row, without the prefix. */
+function aliased(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+/** The notification's own columns of a joined row (`n.*`, unprefixed). */
+function notificationOf(row: Record<string, unknown>): NotificationRow {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) if (!JOINED.some((p) => k.startsWith(p))) out[k] = v;
+  return out as unknown as NotificationRow;
+}
+
+/**
+ * A notification with its reminder, client, sender name and channel account in one query (a job's only read before
+ * it claims): what findNotificationForDispatch, findReminderDelivery, findClient, findActiveChannelAccount and
+ * findWorkspaceById would answer together. Undefined when the notification does not exist.
+ */
+export async function findReminderDispatch(db: Conn, id: string): Promise<ReminderDispatch | undefined> {
+  return (await findReminderDispatches(db, [id])).get(id);
+}
+
+/** findReminderDispatch for many notifications in one query (jobs running together), by notification id. */
+export async function findReminderDispatches(db: Conn, ids: readonly string[]): Promise<Map<string, ReminderDispatch>> {
+  const found = new Map<string, ReminderDispatch>();
+  if (ids.length === 0) return found;
+  const rows: Record<string, unknown>[] = await db('notifications as n')
+    .leftJoin('reminders as r', function () {
+      this.on('r.id', 'n.reminder_id').andOn('r.workspace_id', 'n.workspace_id');
+    })
+    .leftJoin('clients as c', function () {
+      this.on('c.id', 'n.client_id').andOn('c.workspace_id', 'n.workspace_id');
+    })
+    .join('workspaces as w', 'w.id', 'n.workspace_id')
+    .leftJoin('channel_accounts as a', function () {
+      this.on('a.workspace_id', 'n.workspace_id').andOn('a.channel', 'n.channel').andOn('a.is_active', db.raw('true'));
+    })
+    .whereRaw('n.id = ANY(?::uuid[])', [[...new Set(ids)]])
+    .select(
+      'n.*',
+      ...reminderDeliveryColumns(db, REMINDER_ALIAS),
+      ...clientDeliveryColumns(db, CLIENT_ALIAS),
+      db.raw(`CASE n.channel WHEN 'sms' THEN c.phone WHEN 'whatsapp' THEN c.whatsapp END AS ??`, [
+        `${CLIENT_ALIAS}stored_number`,
+      ]),
+      `w.sender_name as ${SENDER_NAME_ALIAS}`,
+      db.raw('row_to_json(a.*) AS ??', [`${ACCOUNT_ALIAS}row`]),
+    );
+  for (const row of rows) {
+    const reminder = aliased(row, REMINDER_ALIAS);
+    const { stored_number: stored, ...client } = aliased(row, CLIENT_ALIAS);
+    const n = notificationOf(row);
+    const account = row[`${ACCOUNT_ALIAS}row`] as Record<string, unknown> | null;
+    found.set(n.id, {
+      notification: n,
+      reminder: reminder.id ? (reminder as unknown as ReminderDelivery['reminder']) : null,
+      client: client.id ? (client as unknown as ReminderDelivery['client']) : null,
+      number:
+        typeof stored === 'string' && (n.channel === 'sms' || n.channel === 'whatsapp')
+          ? readClientNumber(stored, n.channel === 'sms' ? 'phone' : 'whatsapp', client.id as string)
+          : null,
+      account: account ? channelAccountFromJson(account) : null,
+      senderName: (row[SENDER_NAME_ALIAS] as string | null) ?? null,
+    });
+  }
+  return found;
 }
