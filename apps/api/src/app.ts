@@ -48,7 +48,9 @@ export function createApp(deps: AppDeps): express.Express {
   mountOperations(app, {
     registry: metrics.registry,
     producers: deps.producers,
-    guards: [services.guards.user, services.guards.superuser],
+    // The cookie of POST /admin/session is honoured here, and only here.
+    guards: [services.guards.adminUser, services.guards.superuser],
+    publicBaseUrl: config.publicBaseUrl,
   });
   app.use('/api/v1', api);
   app.use('/', api);

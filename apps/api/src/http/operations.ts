@@ -6,6 +6,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { QUEUES, type Producers, type RedisCircuit, type RedisCircuitState } from '@nudge/queue';
 import type { Logger } from '@nudge/logger';
+import { Forbidden } from '../errors/domain-errors';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
@@ -67,9 +68,40 @@ export function enableProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
 }
 
+/** Methods that only read: every other request under the dashboard changes a queue (retry, clean, promote...). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The dashboard is opened with a cookie, which a browser attaches to any request to this origin; SameSite=Strict
+ * already keeps it off cross-site requests, and a changing request must also name this very origin, so a page on a
+ * sibling subdomain (same site, other origin) cannot retry or clean queues either.
+ */
+export function sameOriginForChanges(publicBaseUrl: string): RequestHandler {
+  const origin = new URL(publicBaseUrl).origin;
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method) || req.headers.origin === origin) return next();
+    next(new Forbidden(`A change needs Origin ${origin}`, 'ORIGIN_MISMATCH'));
+  };
+}
+
+const THIRD_PARTY_STYLESHEET = /<link\b[^>]*href="https?:\/\/[^"]*"[^>]*rel="stylesheet"[^>]*>/gi;
+
+/**
+ * Bull-board's page links Google Fonts. The production CSP allows no third-party origin (and the dashboard should not
+ * tell Google who opens it), so the link is dropped from the page: the UI falls back to the system fonts.
+ */
+function withoutThirdPartyFonts(): RequestHandler {
+  return (req, res, next) => {
+    if (req.method !== 'GET' || req.path.startsWith('/static/') || req.path.startsWith('/api/')) return next();
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(THIRD_PARTY_STYLESHEET, '') : body);
+    next();
+  };
+}
+
 export function mountOperations(
   app: Express,
-  opts: { registry: Registry; producers: Producers; guards: RequestHandler[] },
+  opts: { registry: Registry; producers: Producers; guards: RequestHandler[]; publicBaseUrl: string },
 ): void {
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', opts.registry.contentType).send(await opts.registry.metrics());
@@ -80,5 +112,11 @@ export function mountOperations(
     queues: Object.values(QUEUES).map((name) => new BullMQAdapter(opts.producers.queue(name))),
     serverAdapter: board,
   });
-  app.use(QUEUE_DASHBOARD_PATH, ...opts.guards, board.getRouter() as RequestHandler);
+  app.use(
+    QUEUE_DASHBOARD_PATH,
+    sameOriginForChanges(opts.publicBaseUrl),
+    ...opts.guards,
+    withoutThirdPartyFonts(),
+    board.getRouter() as RequestHandler,
+  );
 }

@@ -14,6 +14,7 @@ import { remindersRoutes } from './reminders/reminders.router';
 import { notificationsRoutes } from './notifications/notifications.router';
 import { webhooksRoutes } from './webhooks/webhooks.router';
 import { unsubscribeRoutes } from './unsubscribe/unsubscribe.router';
+import { adminRoutes } from './admin/admin.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -30,5 +31,6 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...auditRoutes(services),
     ...webhooksRoutes(services),
     ...unsubscribeRoutes(services),
+    ...adminRoutes(services),
   ];
 }
