@@ -1,5 +1,7 @@
 // What every worker process shares: configuration, logging, its BullMQ workers and schedulers, the Redis
-// eviction-policy check, and a shutdown that lets active jobs finish.
+// eviction-policy check (refused in production), its jobs' outcomes counted in Redis for /metrics, its own metrics
+// port when set, and a shutdown that lets active jobs finish.
+import type http from 'node:http';
 import { loadConfigOrExit, type Config } from '@nudge/config';
 import { getLogger, setLogRole, withLogContext, type Logger } from '@nudge/logger';
 import { closeDb } from '@nudge/db';
@@ -8,6 +10,9 @@ import {
   createRedis,
   createWorker,
   checkEvictionPolicy,
+  failureOutcome,
+  recordJobOutcome,
+  PROCESS_QUEUES,
   upsertScheduler,
   Producers,
   type QueueName,
@@ -16,6 +21,7 @@ import {
   type Worker,
   type ProcessName,
 } from '@nudge/queue';
+import { startMetricsServer } from './metrics-server';
 
 export interface WorkerContext {
   config: Config;
@@ -58,22 +64,40 @@ export function bindProcessor<N extends QueueName>(binding: QueueBinding<N>, ctx
     withLogContext({ jobId: job.id, queue: binding.queue }, () => binding.process(job, ctx));
 }
 
-export async function warnUnlessNoEviction(logger: Logger): Promise<string | undefined> {
+export class EvictingRedisError extends Error {
+  constructor(readonly policy: string) {
+    super(
+      `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis would evict queued jobs. Refusing to start in production; set maxmemory-policy noeviction.`,
+    );
+    this.name = 'EvictingRedisError';
+  }
+}
+
+/**
+ * Checks Redis's eviction policy. Anything but noeviction loses jobs silently under memory pressure: in production
+ * (`refuse`) that throws EvictingRedisError, elsewhere it is a warning. A policy that cannot be read is a warning.
+ */
+export async function warnUnlessNoEviction(
+  logger: Logger,
+  opts: { refuse?: boolean } = {},
+): Promise<string | undefined> {
   const redis = createRedis('client');
+  let policy: string | undefined;
   try {
-    const policy = await checkEvictionPolicy(redis);
-    if (policy !== 'noeviction') {
-      logger.warn(
-        `Redis maxmemory-policy is "${policy ?? 'unknown'}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`,
-      );
-    }
-    return policy;
+    policy = await checkEvictionPolicy(redis);
   } catch (err) {
     logger.warn('Could not read Redis maxmemory-policy', { err });
     return undefined;
   } finally {
     redis.disconnect();
   }
+  if (policy !== 'noeviction') {
+    if (opts.refuse && policy !== undefined) throw new EvictingRedisError(policy);
+    logger.warn(
+      `Redis maxmemory-policy is "${policy ?? 'unknown'}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`,
+    );
+  }
+  return policy;
 }
 
 export async function startProcess(def: ProcessDefinition): Promise<{ workers: Worker[]; stop: () => Promise<void> }> {
@@ -81,9 +105,14 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
   setLogRole(def.name);
   const logger = getLogger();
   for (const w of config.warnings) logger.warn(w);
-  await warnUnlessNoEviction(logger);
+  await warnUnlessNoEviction(logger, { refuse: config.isProduction });
 
   const producers = new Producers();
+  // Outcomes are counted in Redis so that any process's /metrics shows every replica's; a count lost while Redis
+  // is away is only a metric.
+  const metricsRedis = createRedis('client');
+  const count = (queue: QueueName, outcome: Parameters<typeof recordJobOutcome>[2]) =>
+    void recordJobOutcome(metricsRedis, queue, outcome).catch(() => undefined);
   const ctx: WorkerContext = { config, logger, producers };
   const workers = def.queues.map((b) => {
     const w = createWorker(b.queue, bindProcessor(b, ctx) as never, {
@@ -91,21 +120,36 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
       limiter: b.limiter,
       settings: b.settings,
     });
-    w.on('failed', (job, err) =>
-      logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue: b.queue, attemptsMade: job?.attemptsMade }),
-    );
+    w.on('completed', () => count(b.queue, 'completed'));
+    w.on('failed', (job, err) => {
+      count(b.queue, failureOutcome(job));
+      logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue: b.queue, attemptsMade: job?.attemptsMade });
+    });
     w.on('error', (err) => logger.error(`worker error on ${b.queue}`, { err }));
     return w;
   });
   for (const s of def.schedulers ?? []) await upsertScheduler(s.queue, s.id, s.everyMs, s.data);
+  const metricsPort = config.metricsPorts[def.name];
+  const metricsServer: http.Server | undefined =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer({
+          port: metricsPort,
+          variable: `METRICS_PORT_${def.name.toUpperCase()}`,
+          queues: PROCESS_QUEUES[def.name],
+          redis: metricsRedis,
+          config,
+          logger,
+        });
   logger.info(`${def.name} worker consuming ${def.queues.map((q) => q.queue).join(', ') || 'nothing'}`);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       logger.info(`${def.name} worker closing; letting active jobs finish`);
+      metricsServer?.close();
       await Promise.allSettled(workers.map((w) => w.close()));
-      await Promise.allSettled([producers.close(), closeDb(), Promise.resolve(def.onClose?.())]);
+      await Promise.allSettled([producers.close(), closeDb(), metricsRedis.quit(), Promise.resolve(def.onClose?.())]);
     })();
     return stopping;
   };

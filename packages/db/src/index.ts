@@ -18,3 +18,4 @@ export * from './pagination';
 export * from './repositories/reminders.repository';
 export * from './repositories/reminder-scan.repository';
 export * from './repositories/notification-history.repository';
+export * from './repositories/notification-metrics.repository';

@@ -9,3 +9,4 @@ export type { Job, Worker, Queue } from 'bullmq';
 export type { Redis } from 'ioredis';
 export { UnrecoverableError, DelayedError } from 'bullmq';
 export * from './dispatch';
+export * from './metrics';
