@@ -13,6 +13,8 @@ import {
   failureOutcome,
   recordJobOutcome,
   PROCESS_QUEUES,
+  type JobOutcome,
+  type Redis,
   upsertScheduler,
   Producers,
   type QueueName,
@@ -100,6 +102,26 @@ export async function warnUnlessNoEviction(
   return policy;
 }
 
+/**
+ * What every BullMQ worker of a process reports: each job's outcome counted in Redis (completed, retried, failed for
+ * good; read by /metrics), and failures and errors logged. A count lost while Redis is away is only a metric.
+ */
+export function instrumentWorker<W extends Worker>(
+  worker: W,
+  queue: QueueName,
+  deps: { logger: Logger; redis: Redis },
+): W {
+  const { logger, redis } = deps;
+  const count = (outcome: JobOutcome) => void recordJobOutcome(redis, queue, outcome).catch(() => undefined);
+  worker.on('completed', () => count('completed'));
+  worker.on('failed', (job, err) => {
+    count(failureOutcome(job));
+    logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue, attemptsMade: job?.attemptsMade });
+  });
+  worker.on('error', (err) => logger.error(`worker error on ${queue}`, { err }));
+  return worker;
+}
+
 export async function startProcess(def: ProcessDefinition): Promise<{ workers: Worker[]; stop: () => Promise<void> }> {
   const config = loadConfigOrExit();
   setLogRole(def.name);
@@ -108,11 +130,8 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
   await warnUnlessNoEviction(logger, { refuse: config.isProduction });
 
   const producers = new Producers();
-  // Outcomes are counted in Redis so that any process's /metrics shows every replica's; a count lost while Redis
-  // is away is only a metric.
+  // Outcomes are counted in Redis so that any process's /metrics shows every replica's.
   const metricsRedis = createRedis('client');
-  const count = (queue: QueueName, outcome: Parameters<typeof recordJobOutcome>[2]) =>
-    void recordJobOutcome(metricsRedis, queue, outcome).catch(() => undefined);
   const ctx: WorkerContext = { config, logger, producers };
   const workers = def.queues.map((b) => {
     const w = createWorker(b.queue, bindProcessor(b, ctx) as never, {
@@ -120,13 +139,7 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
       limiter: b.limiter,
       settings: b.settings,
     });
-    w.on('completed', () => count(b.queue, 'completed'));
-    w.on('failed', (job, err) => {
-      count(b.queue, failureOutcome(job));
-      logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue: b.queue, attemptsMade: job?.attemptsMade });
-    });
-    w.on('error', (err) => logger.error(`worker error on ${b.queue}`, { err }));
-    return w;
+    return instrumentWorker(w, b.queue, { logger, redis: metricsRedis });
   });
   for (const s of def.schedulers ?? []) await upsertScheduler(s.queue, s.id, s.everyMs, s.data);
   const metricsPort = config.metricsPorts[def.name];
