@@ -12,13 +12,9 @@ export interface StatusChannelCount {
 
 /** Every (status, channel) pair with its number of notifications across all workspaces, zeros included. */
 export async function countNotificationsByStatusAndChannel(db: Conn): Promise<StatusChannelCount[]> {
-  const rows = (await db('notifications')
+  const rows: { status: NotificationStatus; channel: NotificationChannel; count: string }[] = await db('notifications')
     .groupBy('status', 'channel')
-    .select('status', 'channel', db.raw('count(*)::bigint AS count'))) as {
-    status: NotificationStatus;
-    channel: NotificationChannel;
-    count: string;
-  }[];
+    .select('status', 'channel', db.raw('count(*)::bigint AS count'));
   const found = new Map(rows.map((r) => [`${r.status}:${r.channel}`, Number(r.count)]));
   return NOTIFICATION_STATUSES.flatMap((status) =>
     NOTIFICATION_CHANNELS.map((channel) => ({ status, channel, count: found.get(`${status}:${channel}`) ?? 0 })),
