@@ -49,7 +49,7 @@ describe('operations endpoints', () => {
       // No process of this test run consumes stripe-sweep, so the job waits.
       const job = await testDeps()
         .producers.queue(QUEUES.stripeSweep)
-        .add(QUEUES.stripeSweep, {} as never);
+        .add(QUEUES.stripeSweep, {});
       try {
         expect(waiting(await scrape())).to.equal(before + 1);
       } finally {
