@@ -47,9 +47,7 @@ describe('operations endpoints', () => {
         Number(/^queue_waiting_jobs\{queue="stripe-sweep"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
       const before = waiting(await scrape());
       // No process of this test run consumes stripe-sweep, so the job waits.
-      const job = await testDeps()
-        .producers.queue(QUEUES.stripeSweep)
-        .add(QUEUES.stripeSweep, {});
+      const job = await testDeps().producers.queue(QUEUES.stripeSweep).add(QUEUES.stripeSweep, {});
       try {
         expect(waiting(await scrape())).to.equal(before + 1);
       } finally {
