@@ -5,6 +5,7 @@ import { NOTIFICATION_CHANNELS, NOTIFICATION_STATUSES, countNotificationsByStatu
 import { QUEUES } from '@nudge/queue';
 import { testApp, testDeps, signUp, superuser, unique } from '../helpers';
 import { appWith } from '../security/security-helpers';
+import { memoryLogger, waitFor } from '@nudge/testing';
 
 describe('operations endpoints', () => {
   describe('GET /metrics', () => {
@@ -50,6 +51,23 @@ describe('operations endpoints', () => {
       const job = await testDeps().producers.queue(QUEUES.stripeSweep).add(QUEUES.stripeSweep, {});
       try {
         expect(waiting(await scrape())).to.equal(before + 1);
+      } finally {
+        await job.remove();
+      }
+    });
+
+    it('shows a queue stuck past QUEUE_STUCK_SECONDS, while /ready keeps answering 200', async () => {
+      const { logger, lines } = memoryLogger();
+      const { app } = appWith({ queueStuckSeconds: 1 }, { logger });
+      const job = await testDeps().producers.queue(QUEUES.stripeSweep).add(QUEUES.stripeSweep, {});
+      try {
+        await waitFor(
+          async () =>
+            /^queue_stuck\{queue="stripe-sweep"\} 1$/m.test((await request(app).get('/metrics').expect(200)).text),
+          { timeoutMs: 15_000, everyMs: 250, what: 'stripe-sweep to be stuck' },
+        );
+        expect(lines.some((l) => l.level === 'warn' && /queue stripe-sweep is stuck/.test(l.message))).to.equal(true);
+        await request(app).get('/ready').expect(200);
       } finally {
         await job.remove();
       }
