@@ -10,7 +10,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { accessLog, requestId } from './http/request-context';
 import { applyTransport } from './http/transport';
 import { createServices } from './services';
-import { createMetrics, instrumentRedisCircuit, mountOperations } from './http/operations';
+import { createMetrics, instrumentQueues, instrumentRedisCircuit, mountOperations } from './http/operations';
 import { circuitFor } from '@nudge/queue';
 import { mountResetPasswordPage } from './pages/reset-password.page';
 
@@ -27,6 +27,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const services = createServices(deps);
   instrumentRedisCircuit(metrics.registry, circuitFor(deps.redis), logger);
+  instrumentQueues(metrics.registry, deps);
   const routes = allRoutes(services);
   const api = buildRouter(routes, services.guards);
   const spec = buildOpenApi(routes, { title: 'Nudge API', version: '0.1.0' });
@@ -48,7 +49,9 @@ export function createApp(deps: AppDeps): express.Express {
   mountOperations(app, {
     registry: metrics.registry,
     producers: deps.producers,
-    guards: [services.guards.user, services.guards.superuser],
+    // The cookie of POST /admin/session is honoured here, and only here.
+    guards: [services.guards.adminUser, services.guards.superuser],
+    config,
   });
   app.use('/api/v1', api);
   app.use('/', api);

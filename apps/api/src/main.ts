@@ -7,7 +7,7 @@ import { Producers, createRedis } from '@nudge/queue';
 import { closePasswordPool } from '@nudge/crypto';
 import { Registry } from 'prom-client';
 import { createApp } from './app';
-import { enableProcessMetrics } from './http/operations';
+import { enableProcessMetrics, watchStuckQueues } from './http/operations';
 
 const config = loadConfigOrExit();
 setLogRole('web');
@@ -21,6 +21,8 @@ const metricsRegistry = new Registry();
 enableProcessMetrics(metricsRegistry);
 const app = createApp({ config, logger, db, redis, producers, metricsRegistry });
 const server = http.createServer(app);
+// The API outlives a dead worker, so it is the one that notices (and logs) a stuck queue, scraped or not.
+watchStuckQueues(metricsRegistry, Math.min(60, config.queueStuckSeconds) * 1000);
 
 server.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EADDRINUSE') logger.error(`PORT ${config.port} is already in use`);

@@ -1,5 +1,7 @@
 // What every worker process shares: configuration, logging, its BullMQ workers and schedulers, the Redis
-// eviction-policy check, and a shutdown that lets active jobs finish.
+// eviction-policy check (refused in production), its jobs' outcomes counted in Redis for /metrics, its own metrics
+// port when set, and a shutdown that lets active jobs finish.
+import type http from 'node:http';
 import { loadConfigOrExit, type Config } from '@nudge/config';
 import { getLogger, setLogRole, withLogContext, type Logger } from '@nudge/logger';
 import { closeDb } from '@nudge/db';
@@ -8,6 +10,11 @@ import {
   createRedis,
   createWorker,
   checkEvictionPolicy,
+  failureOutcome,
+  recordJobOutcome,
+  PROCESS_QUEUES,
+  type JobOutcome,
+  type Redis,
   upsertScheduler,
   Producers,
   type QueueName,
@@ -17,6 +24,7 @@ import {
   type ProcessName,
   type SchedulerRepeat,
 } from '@nudge/queue';
+import { startMetricsServer } from './metrics-server';
 
 export interface WorkerContext {
   config: Config;
@@ -58,22 +66,60 @@ export function bindProcessor<N extends QueueName>(binding: QueueBinding<N>, ctx
     withLogContext({ jobId: job.id, queue: binding.queue }, () => binding.process(job, ctx));
 }
 
-export async function warnUnlessNoEviction(logger: Logger): Promise<string | undefined> {
+export class EvictingRedisError extends Error {
+  constructor(readonly policy: string) {
+    super(
+      `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis would evict queued jobs. Refusing to start in production; set maxmemory-policy noeviction.`,
+    );
+    this.name = 'EvictingRedisError';
+  }
+}
+
+/**
+ * Checks Redis's eviction policy. Anything but noeviction loses jobs silently under memory pressure: in production
+ * (`refuse`) that throws EvictingRedisError, elsewhere it is a warning. A policy that cannot be read is a warning.
+ */
+export async function warnUnlessNoEviction(
+  logger: Logger,
+  opts: { refuse?: boolean } = {},
+): Promise<string | undefined> {
   const redis = createRedis('client');
+  let policy: string | undefined;
   try {
-    const policy = await checkEvictionPolicy(redis);
-    if (policy !== 'noeviction') {
-      logger.warn(
-        `Redis maxmemory-policy is "${policy ?? 'unknown'}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`,
-      );
-    }
-    return policy;
+    policy = await checkEvictionPolicy(redis);
   } catch (err) {
     logger.warn('Could not read Redis maxmemory-policy', { err });
     return undefined;
   } finally {
     redis.disconnect();
   }
+  if (policy !== 'noeviction') {
+    if (opts.refuse && policy !== undefined) throw new EvictingRedisError(policy);
+    logger.warn(
+      `Redis maxmemory-policy is "${policy ?? 'unknown'}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`,
+    );
+  }
+  return policy;
+}
+
+/**
+ * What every BullMQ worker of a process reports: each job's outcome counted in Redis (completed, retried, failed for
+ * good; read by /metrics), and failures and errors logged. A count lost while Redis is away is only a metric.
+ */
+export function instrumentWorker<W extends Worker>(
+  worker: W,
+  queue: QueueName,
+  deps: { logger: Logger; redis: Redis },
+): W {
+  const { logger, redis } = deps;
+  const count = (outcome: JobOutcome) => void recordJobOutcome(redis, queue, outcome).catch(() => undefined);
+  worker.on('completed', () => count('completed'));
+  worker.on('failed', (job, err) => {
+    count(failureOutcome(job));
+    logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue, attemptsMade: job?.attemptsMade });
+  });
+  worker.on('error', (err) => logger.error(`worker error on ${queue}`, { err }));
+  return worker;
 }
 
 export async function startProcess(def: ProcessDefinition): Promise<{ workers: Worker[]; stop: () => Promise<void> }> {
@@ -81,9 +127,11 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
   setLogRole(def.name);
   const logger = getLogger();
   for (const w of config.warnings) logger.warn(w);
-  await warnUnlessNoEviction(logger);
+  await warnUnlessNoEviction(logger, { refuse: config.isProduction });
 
   const producers = new Producers();
+  // Outcomes are counted in Redis so that any process's /metrics shows every replica's.
+  const metricsRedis = createRedis('client');
   const ctx: WorkerContext = { config, logger, producers };
   const workers = def.queues.map((b) => {
     const w = createWorker(b.queue, bindProcessor(b, ctx) as never, {
@@ -95,11 +143,7 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
       lockDuration: config.workerLockSeconds * 1000,
       stalledInterval: config.workerLockSeconds * 1000,
     });
-    w.on('failed', (job, err) =>
-      logger.warn(`job failed: ${err.message}`, { jobId: job?.id, queue: b.queue, attemptsMade: job?.attemptsMade }),
-    );
-    w.on('error', (err) => logger.error(`worker error on ${b.queue}`, { err }));
-    return w;
+    return instrumentWorker(w, b.queue, { logger, redis: metricsRedis });
   });
   for (const s of def.schedulers ?? [])
     await upsertScheduler(
@@ -108,16 +152,29 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
       'everyMs' in s ? { everyMs: s.everyMs } : { pattern: s.pattern, tz: s.tz },
       s.data,
     );
+  const metricsPort = config.metricsPorts[def.name];
+  const metricsServer: http.Server | undefined =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer({
+          port: metricsPort,
+          variable: `METRICS_PORT_${def.name.toUpperCase()}`,
+          queues: PROCESS_QUEUES[def.name],
+          redis: metricsRedis,
+          config,
+          logger,
+        });
   logger.info(`${def.name} worker consuming ${def.queues.map((q) => q.queue).join(', ') || 'nothing'}`);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       logger.info(`${def.name} worker closing; letting active jobs finish`);
+      metricsServer?.close();
       await Promise.allSettled(workers.map((w) => w.close()));
       // Before the pool closes: onClose may still write (a batch of outcomes flushed on shutdown).
       await Promise.allSettled([(async () => def.onClose?.())()]);
-      await Promise.allSettled([producers.close(), closeDb()]);
+      await Promise.allSettled([producers.close(), closeDb(), metricsRedis.quit()]);
     })();
     return stopping;
   };

@@ -101,6 +101,12 @@ export interface Config {
   /** How long a query waits for a pooled connection, or for a new one to connect, before it fails. */
   dbAcquireTimeoutMs: number;
   keyRotationBatchSize: number;
+  /** The Bearer token GET /metrics needs in production (required there); outside production /metrics is public. */
+  metricsToken: string | undefined;
+  /** The port each worker process serves its own /metrics and /health on; none when unset. */
+  metricsPorts: Record<'birthdays' | 'reminders' | 'billing', number | undefined>;
+  /** A queue with waiting jobs and no completion for longer than this is stuck (a warning, queue_stuck 1). */
+  queueStuckSeconds: number;
   logLevel: string;
   logDir: string;
   /** Warnings found while loading (relaxed validation); logged by whoever has a logger. */
@@ -203,6 +209,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
       'DATABASE_URL',
       'REDIS_URL',
       'PUBLIC_BASE_URL',
+      'METRICS_TOKEN',
     ]) {
       if (v[name] === undefined) problems.push(`"${name}" is required in production`);
     }
@@ -329,6 +336,13 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     dbStatementTimeoutMs: num('DB_STATEMENT_TIMEOUT_MS'),
     dbAcquireTimeoutMs: num('DB_ACQUIRE_TIMEOUT_MS'),
     keyRotationBatchSize: num('KEY_ROTATION_BATCH_SIZE'),
+    metricsToken: str('METRICS_TOKEN'),
+    metricsPorts: {
+      birthdays: v.METRICS_PORT_BIRTHDAYS as number | undefined,
+      reminders: v.METRICS_PORT_REMINDERS as number | undefined,
+      billing: v.METRICS_PORT_BILLING as number | undefined,
+    },
+    queueStuckSeconds: num('QUEUE_STUCK_SECONDS'),
     logLevel: str('LOG_LEVEL') ?? 'info',
     logDir: path.resolve(rootDir, str('LOG_DIR') ?? 'logs'),
     warnings,

@@ -99,6 +99,11 @@ export const schema = Joi.object({
   DB_STATEMENT_TIMEOUT_MS: int(0, 10000),
   DB_ACQUIRE_TIMEOUT_MS: int(100, 1000),
   KEY_ROTATION_BATCH_SIZE: int(1, 500),
+  METRICS_TOKEN: Joi.string().min(16),
+  METRICS_PORT_BIRTHDAYS: Joi.number().port(),
+  METRICS_PORT_REMINDERS: Joi.number().port(),
+  METRICS_PORT_BILLING: Joi.number().port(),
+  QUEUE_STUCK_SECONDS: int(1, 300),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
   LOG_DIR: Joi.string(),
 }).prefs({ convert: true });

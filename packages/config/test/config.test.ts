@@ -75,8 +75,30 @@ describe('packages/config', () => {
         .to.throw(ConfigError)
         .with.property('message')
         .that.matches(
-          /JWT_SECRET[\s\S]*ENCRYPTION_KEYS[\s\S]*SEARCH_HASH_KEY[\s\S]*DATABASE_URL[\s\S]*REDIS_URL[\s\S]*PUBLIC_BASE_URL/,
+          /JWT_SECRET[\s\S]*ENCRYPTION_KEYS[\s\S]*SEARCH_HASH_KEY[\s\S]*DATABASE_URL[\s\S]*REDIS_URL[\s\S]*PUBLIC_BASE_URL[\s\S]*METRICS_TOKEN/,
         );
+    });
+
+    it('reads the metrics settings: no token or worker port unless set, a stuck queue after 300 s by default', () => {
+      const c = loadConfig(base, noFiles);
+      expect(c.metricsToken).to.equal(undefined);
+      expect(c.metricsPorts).to.deep.equal({ birthdays: undefined, reminders: undefined, billing: undefined });
+      expect(c.queueStuckSeconds).to.equal(300);
+      const set = loadConfig(
+        {
+          ...base,
+          METRICS_TOKEN: 'made-up-metrics-token',
+          METRICS_PORT_BIRTHDAYS: '9101',
+          METRICS_PORT_REMINDERS: '9102',
+          METRICS_PORT_BILLING: '9103',
+          QUEUE_STUCK_SECONDS: '60',
+        },
+        noFiles,
+      );
+      expect(set.metricsToken).to.equal('made-up-metrics-token');
+      expect(set.metricsPorts).to.deep.equal({ birthdays: 9101, reminders: 9102, billing: 9103 });
+      expect(set.queueStuckSeconds).to.equal(60);
+      expect(() => loadConfig({ ...base, METRICS_PORT_BILLING: '70000' }, noFiles)).to.throw(/METRICS_PORT_BILLING/);
     });
 
     it('refuses in production SMS and WhatsApp without platform Twilio credentials while platform credentials are on', () => {
@@ -86,6 +108,7 @@ describe('packages/config', () => {
         DATABASE_URL: 'postgres://h/db',
         REDIS_URL: 'redis://h',
         PUBLIC_BASE_URL: 'https://n.example',
+        METRICS_TOKEN: 'made-up-metrics-token',
       };
       expect(() => loadConfig(prod, noFiles)).to.throw(ConfigError, /SMS has no platform credentials[\s\S]*WhatsApp/);
       const twilio = {
@@ -124,6 +147,7 @@ describe('packages/config', () => {
         REDIS_URL: 'redis://h',
         PUBLIC_BASE_URL: 'https://n.example',
         USE_PLATFORM_CREDENTIALS: 'false',
+        METRICS_TOKEN: 'made-up-metrics-token',
       };
       expect(loadConfig(prod, noFiles).bcryptCost).to.equal(12);
       expect(() => loadConfig({ ...prod, BCRYPT_COST: '9' }, noFiles)).to.throw(ConfigError, /BCRYPT_COST/);

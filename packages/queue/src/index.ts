@@ -10,3 +10,4 @@ export type { Redis } from 'ioredis';
 export { UnrecoverableError, DelayedError } from 'bullmq';
 export * from './dispatch';
 export * from './checkout';
+export * from './metrics';

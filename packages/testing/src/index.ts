@@ -4,3 +4,4 @@ export * from './fakes';
 export * from './ports';
 export * from './private-database';
 export * from './pausable-proxy';
+export * from './memory-logger';

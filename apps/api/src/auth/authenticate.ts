@@ -1,6 +1,10 @@
 // Bearer authentication with passport-jwt. Every protected request checks the signature (HS256 only), audience,
 // expiry and token type, then that the user is active, the token version is current, and neither the jti nor its
 // refresh family (sid) is denied.
+//
+// Under /admin only, the same access token may also come from the admin-session cookie (admin-session.ts), because a
+// browser cannot send a Bearer header when it navigates to the queue dashboard. It goes through the very same checks,
+// so logging out (the denylist) ends the cookie too.
 import type { RequestHandler } from 'express';
 import passport from 'passport';
 import { Strategy as JwtStrategy, ExtractJwt, type VerifiedCallback } from 'passport-jwt';
@@ -9,48 +13,57 @@ import { findUserById, type Db } from '@nudge/db';
 import { ACCESS_AUDIENCE, isAccessClaims } from './access-tokens';
 import type { TokenDenylist } from './denylist';
 import type { Principal } from './principal';
+import { adminSessionToken } from './admin-session';
 import { Forbidden, Unauthorized } from '../errors/domain-errors';
 
 export function createAuthenticator(
   db: Db,
   key: KeyObject,
   denylist: TokenDenylist,
-): { user: RequestHandler; superuser: RequestHandler } {
+): { user: RequestHandler; superuser: RequestHandler; adminUser: RequestHandler } {
   const auth = new passport.Passport();
+  const verify = (payload: unknown, done: VerifiedCallback) => {
+    void (async () => {
+      if (!isAccessClaims(payload)) return done(null, false);
+      const user = await findUserById(db, payload.sub);
+      if (!user?.is_active || user.token_version !== payload.tv) return done(null, false);
+      if (await denylist.isDenied(payload.jti, payload.sid)) return done(null, false);
+      const principal: Principal = { user, claims: payload };
+      return done(null, principal);
+    })().catch((err: unknown) => done(err, false));
+  };
+  const options = {
+    // passport-jwt hands this to jsonwebtoken, which accepts a KeyObject.
+    secretOrKey: key as unknown as string,
+    algorithms: ['HS256'] as ['HS256'],
+    audience: ACCESS_AUDIENCE,
+  };
+  auth.use('jwt', new JwtStrategy({ ...options, jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken() }, verify));
   auth.use(
+    'jwt-admin',
     new JwtStrategy(
       {
-        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        // passport-jwt hands this to jsonwebtoken, which accepts a KeyObject.
-        secretOrKey: key as unknown as string,
-        algorithms: ['HS256'],
-        audience: ACCESS_AUDIENCE,
+        ...options,
+        jwtFromRequest: ExtractJwt.fromExtractors([ExtractJwt.fromAuthHeaderAsBearerToken(), adminSessionToken]),
       },
-      (payload: unknown, done: VerifiedCallback) => {
-        void (async () => {
-          if (!isAccessClaims(payload)) return done(null, false);
-          const user = await findUserById(db, payload.sub);
-          if (!user?.is_active || user.token_version !== payload.tv) return done(null, false);
-          if (await denylist.isDenied(payload.jti, payload.sid)) return done(null, false);
-          const principal: Principal = { user, claims: payload };
-          return done(null, principal);
-        })().catch((err: unknown) => done(err, false));
-      },
+      verify,
     ),
   );
-  const user: RequestHandler = (req, res, next) => {
-    const run = auth.authenticate('jwt', { session: false }, (err: unknown, principal: Principal | false) => {
-      if (err) return next(err);
-      if (!principal) return next(new Unauthorized());
-      req.principal = principal;
-      next();
-    }) as RequestHandler;
-    run(req, res, next);
-  };
+  const guard =
+    (strategy: string): RequestHandler =>
+    (req, res, next) => {
+      const run = auth.authenticate(strategy, { session: false }, (err: unknown, principal: Principal | false) => {
+        if (err) return next(err);
+        if (!principal) return next(new Unauthorized());
+        req.principal = principal;
+        next();
+      }) as RequestHandler;
+      run(req, res, next);
+    };
   const superuser: RequestHandler = (req, _res, next) => {
     next(req.principal?.user.is_superuser ? undefined : new Forbidden());
   };
-  return { user, superuser };
+  return { user: guard('jwt'), superuser, adminUser: guard('jwt-admin') };
 }
 
 /** The caller, for handlers behind the `user` guard. */

@@ -18,7 +18,7 @@ export const ERROR_CODES = {
     'WEBHOOK_MALFORMED',
   ],
   Unauthorized: ['UNAUTHORIZED', 'REFRESH_TOKEN_INVALID', 'WEBHOOK_SIGNATURE_INVALID'],
-  Forbidden: ['FORBIDDEN', 'NO_WORKSPACE', 'HTTPS_REQUIRED'],
+  Forbidden: ['FORBIDDEN', 'NO_WORKSPACE', 'HTTPS_REQUIRED', 'ORIGIN_MISMATCH'],
   NotFound: ['NOT_FOUND'],
   MethodNotAllowed: ['METHOD_NOT_ALLOWED'],
   Conflict: [

@@ -16,6 +16,7 @@ import { webhooksRoutes } from './webhooks/webhooks.router';
 import { unsubscribeRoutes } from './unsubscribe/unsubscribe.router';
 import { paymentsRoutes } from './payments/payments.router';
 import { dashboardRoutes } from './dashboard/dashboard.router';
+import { adminRoutes } from './admin/admin.router';
 
 export function allRoutes(services: Services): RouteSpec[] {
   return [
@@ -34,5 +35,6 @@ export function allRoutes(services: Services): RouteSpec[] {
     ...auditRoutes(services),
     ...webhooksRoutes(services),
     ...unsubscribeRoutes(services),
+    ...adminRoutes(services),
   ];
 }
