@@ -1,12 +1,10 @@
 // Payments as the API reads them: filtered, keyset-paged listings (newest first), one payment with the Stripe events
 // that moved it, the cancel request, and what the payer's return pages may show. Creating and reconciling payments
 // belong to the billing worker (payments.repository.ts, payments-reconcile.repository.ts).
+import type { PaymentStatus } from '@nudge/domain';
 import type { Conn } from '../connection';
 import { applyScope, type WorkspaceScope } from '../scope';
 import { pageNewestFirst, type Page, type PageRequest } from '../pagination';
-
-export const PAYMENT_STATES = ['open', 'processing', 'paid', 'failed', 'expired', 'refunded', 'cancelled'] as const;
-export type PaymentState = (typeof PAYMENT_STATES)[number];
 
 /** The columns the API shows, and what the cancel request needs; never the Stripe ids or the payment intent. */
 export interface PaymentView {
@@ -17,7 +15,7 @@ export interface PaymentView {
   notification_id: string | null;
   amount: number;
   currency: string;
-  status: PaymentState;
+  status: PaymentStatus;
   checkout_url: string | null;
   paid_at: Date | null;
   refunded_amount: number;
@@ -44,7 +42,7 @@ const VIEW_COLUMNS = [
 ] as const;
 
 export interface PaymentFilters {
-  status?: PaymentState;
+  status?: PaymentStatus;
   clientId?: string;
   reminderId?: string;
   /** created_at at or after. */
@@ -116,7 +114,7 @@ export async function requestPaymentCancel(
 /** What the payer's return pages may show about a payment: its business's name, and its link while it is open. */
 export interface PayerPageFacts {
   workspace_name: string;
-  status: PaymentState;
+  status: PaymentStatus;
   checkout_url: string | null;
   checkout_expires_at: Date | null;
 }

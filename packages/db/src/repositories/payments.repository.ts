@@ -3,11 +3,10 @@
 // Checkout Session by the billing worker, and cancelled on request. Status only moves forward: open -> processing ->
 // paid -> refunded; open -> expired | failed | cancelled. The writes here only ever leave `open` for `cancelled` or
 // `failed`, so a completion that crosses them (the events worker's) wins.
+import { PAID_PAYMENT_STATUSES, type PaymentStatus } from '@nudge/domain';
 import type { Conn } from '../connection';
 import type { NotificationRow } from './notifications.repository';
 import { settleRemindersAfterScan } from './reminder-scan.repository';
-
-export type PaymentStatus = 'open' | 'processing' | 'paid' | 'failed' | 'expired' | 'refunded' | 'cancelled';
 
 export interface PaymentRow {
   id: string;
@@ -101,7 +100,8 @@ export async function hasClientPaidReminder(
   clientId: string,
 ): Promise<boolean> {
   const row = await db<PaymentRow>('payments')
-    .where({ workspace_id: workspaceId, reminder_id: reminderId, client_id: clientId, status: 'paid' })
+    .where({ workspace_id: workspaceId, reminder_id: reminderId, client_id: clientId })
+    .whereIn('status', PAID_PAYMENT_STATUSES)
     .first('id');
   return row !== undefined;
 }

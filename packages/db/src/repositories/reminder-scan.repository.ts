@@ -4,6 +4,7 @@
 import type { Conn } from '../connection';
 import {
   firstReceivableChannel,
+  PAID_PAYMENT_STATUSES,
   intendedChannel,
   type RecipientChannel,
   type RecipientReach,
@@ -74,7 +75,8 @@ function recipientsQuery(db: Conn) {
       db.raw('c.whatsapp IS NOT NULL AS has_whatsapp'),
       db.raw(
         `r.type = 'payment' AND EXISTS (SELECT 1 FROM payments p WHERE p.client_id = rc.client_id
-           AND p.reminder_id = rc.reminder_id AND p.status = 'paid') AS has_paid`,
+           AND p.reminder_id = rc.reminder_id AND p.status = ANY(?)) AS has_paid`,
+        [[...PAID_PAYMENT_STATUSES]],
       ),
     );
 }

@@ -19,9 +19,12 @@ export const PAYMENT_STATUSES: readonly PaymentStatus[] = [
 /** Payments Stripe may still move on its own: the nightly sweep asks about these. */
 export const UNSETTLED_PAYMENT_STATUSES: readonly PaymentStatus[] = ['open', 'processing'];
 
-/** Whether the client has paid: money arrived (and perhaps went back). `processing` is not paid. */
+/** The statuses in which the client has paid: money arrived (and perhaps went back). `processing` is not paid. */
+export const PAID_PAYMENT_STATUSES: readonly PaymentStatus[] = ['paid', 'refunded'];
+
+/** Whether the client has paid (PAID_PAYMENT_STATUSES). */
 export function hasPaid(status: PaymentStatus): boolean {
-  return status === 'paid' || status === 'refunded';
+  return PAID_PAYMENT_STATUSES.includes(status);
 }
 
 /** Where a Checkout Session says its payment is. */

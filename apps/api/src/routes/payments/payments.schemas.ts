@@ -1,9 +1,9 @@
 // Payments: the listing's filters, and every answer's exact shape.
 import Joi from 'joi';
-import { PAYMENT_STATES } from '@nudge/db';
+import { PAYMENT_STATUSES } from '@nudge/domain';
 import { answer, pageOf, pageQuery, uuid } from '../../http/schemas';
 
-const status = () => Joi.string().valid(...PAYMENT_STATES);
+const status = () => Joi.string().valid(...PAYMENT_STATUSES);
 const currency = () => Joi.string().pattern(/^[A-Z]{3}$/);
 const minorUnits = () => Joi.number().integer().min(0);
 
