@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { unsubscribeToken } from '@nudge/crypto';
 import { getDb, insertClient, type NotificationRow } from '@nudge/db';
-import { testApp } from '../helpers';
+import { clientFields, testApp } from '../helpers';
 
 describe('/unsubscribe/{token}', () => {
   const db = getDb();
@@ -17,22 +17,7 @@ describe('/unsubscribe/{token}', () => {
   });
   after(async () => db('workspaces').where({ id: ws }).delete());
 
-  const client = () =>
-    insertClient(db, ws, {
-      name: 'Una',
-      email: `una-${randomUUID()}@example.com`,
-      phone: null,
-      whatsapp: null,
-      preferred_channel: null,
-      timezone: 'UTC',
-      locale: null,
-      notes: null,
-      external_ref: null,
-      is_active: true,
-      opt_out_email: false,
-      opt_out_sms: false,
-      opt_out_whatsapp: false,
-    });
+  const client = () => insertClient(db, ws, clientFields({ name: 'Una', email: `una-${randomUUID()}@example.com` }));
   const optedOut = async (id: string) =>
     ((await db('clients').where({ id }).first()) as { opt_out_email: boolean }).opt_out_email;
 

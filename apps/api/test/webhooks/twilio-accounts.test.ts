@@ -9,7 +9,7 @@ import { getConfig, type Config } from '@nudge/config';
 import { getDb, insertChannelAccount, insertClient, type NotificationRow } from '@nudge/db';
 import { twilioSignature } from '@nudge/testing';
 import { createApp } from '../../src/index';
-import { testDeps } from '../helpers';
+import { clientFields, testDeps } from '../helpers';
 
 const PUBLIC = 'https://nudge.test';
 const hex = (bytes: number) => crypto.randomBytes(bytes).toString('hex');
@@ -41,24 +41,7 @@ describe('Twilio webhooks with workspaces on their own Twilio accounts', () => {
       );
     return id;
   };
-  const client = async (ws: string, phone: string) =>
-    (
-      await insertClient(db, ws, {
-        name: 'Pat',
-        email: null,
-        phone,
-        whatsapp: null,
-        preferred_channel: null,
-        timezone: 'UTC',
-        locale: null,
-        notes: null,
-        external_ref: null,
-        is_active: true,
-        opt_out_email: false,
-        opt_out_sms: false,
-        opt_out_whatsapp: false,
-      })
-    ).id;
+  const client = async (ws: string, phone: string) => (await insertClient(db, ws, clientFields({ phone }))).id;
   const notification = async (ws: string, status: NotificationRow['status'], clientId: string | null = null) => {
     const [row] = await db<NotificationRow>('notifications')
       .insert({

@@ -7,7 +7,7 @@ import { getConfig, type Config } from '@nudge/config';
 import { getDb, insertClient, type NotificationRow } from '@nudge/db';
 import { createSendgridWebhookSigner, twilioSignature } from '@nudge/testing';
 import { createApp } from '../../src/index';
-import { testDeps } from '../helpers';
+import { clientFields, testDeps } from '../helpers';
 
 const PUBLIC = 'https://nudge.test';
 const SID = `AC${'1'.repeat(32)}`;
@@ -35,21 +35,7 @@ describe('provider webhooks', () => {
   after(async () => db('workspaces').where({ id: ws }).delete());
 
   const client = (phone: string | null, email: string | null = null) =>
-    insertClient(db, ws, {
-      name: 'Pat',
-      email,
-      phone,
-      whatsapp: null,
-      preferred_channel: null,
-      timezone: 'UTC',
-      locale: null,
-      notes: null,
-      external_ref: null,
-      is_active: true,
-      opt_out_email: false,
-      opt_out_sms: false,
-      opt_out_whatsapp: false,
-    });
+    insertClient(db, ws, clientFields({ phone, email }));
 
   const notification = async (channel: 'sms' | 'email', status: string, clientId: string | null = null) => {
     const [row] = await db<NotificationRow>('notifications')

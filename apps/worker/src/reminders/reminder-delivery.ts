@@ -12,10 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { unsubscribeToken } from '@nudge/crypto';
 import {
-  findPaymentOfNotification,
   findReminderDelivery,
   findReminderDispatches,
-  hasClientPaidReminder,
   markNotificationsSending,
   insertFallbackNotification,
   markNotificationEnqueued,
@@ -121,14 +119,11 @@ export async function sendOnRoute(
  * is retried (its checkout job, or the reconciler, makes it). A notification with no payment row (the reminder
  * became a payment reminder after it was queued) goes out without a link.
  */
-async function paymentLinkOf(
-  db: Db,
-  n: NotificationRow,
-  reminderId: string,
-  clientId: string,
-): Promise<{ url: string | null } | { cancel: string }> {
-  if (await hasClientPaidReminder(db, n.workspace_id, reminderId, clientId)) return { cancel: 'client_paid' };
-  const payment = await findPaymentOfNotification(db, n);
+function paymentLinkOf({
+  payment,
+  clientPaid,
+}: ReminderNotification['dispatch']): { url: string | null } | { cancel: string } {
+  if (clientPaid) return { cancel: 'client_paid' };
   if (!payment) return { url: null };
   if (payment.status !== 'open') return { cancel: `payment_${payment.status}` };
   if (!payment.checkout_url) throw new Error('the payment link is not made yet');
@@ -173,7 +168,7 @@ export function reminderChannel(
       if (!client.is_active) return { cancel: 'client_inactive' };
       let paymentLink: string | null = null;
       if (reminder.type === 'payment') {
-        const link = await paymentLinkOf(db, n, reminder.id, client.id);
+        const link = paymentLinkOf(n.dispatch);
         if ('cancel' in link) return link;
         paymentLink = link.url;
       }

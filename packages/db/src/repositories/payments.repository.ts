@@ -3,7 +3,7 @@
 // Checkout Session by the billing worker, and cancelled on request. Status only moves forward: open -> processing ->
 // paid -> refunded; open -> expired | failed | cancelled. The writes here only ever leave `open` for `cancelled` or
 // `failed`, so a completion that crosses them (the events worker's) wins.
-import { PAID_PAYMENT_STATUSES, type PaymentStatus } from '@nudge/domain';
+import type { PaymentStatus } from '@nudge/domain';
 import type { Conn } from '../connection';
 import type { NotificationRow } from './notifications.repository';
 import { settleRemindersAfterScan } from './reminder-scan.repository';
@@ -66,22 +66,6 @@ export async function findPaymentForJob(db: Conn, id: string): Promise<PaymentRo
   return db<PaymentRow>('payments').where({ id }).first();
 }
 
-/** The payment a reminder notification asks for: its (reminder, client, occurrence), so a fallback finds it too. */
-export async function findPaymentOfNotification(
-  db: Conn,
-  n: Pick<NotificationRow, 'workspace_id' | 'reminder_id' | 'client_id' | 'occurrence_at'>,
-): Promise<PaymentRow | undefined> {
-  if (!n.reminder_id || !n.client_id || !n.occurrence_at) return undefined;
-  return db<PaymentRow>('payments')
-    .where({
-      workspace_id: n.workspace_id,
-      reminder_id: n.reminder_id,
-      client_id: n.client_id,
-      occurrence_at: n.occurrence_at,
-    })
-    .first();
-}
-
 /** The payments of these notifications (by notification_id), for the reconciler. */
 export async function findPaymentsOfNotifications(
   db: Conn,
@@ -90,20 +74,6 @@ export async function findPaymentsOfNotifications(
   if (notificationIds.length === 0) return new Map();
   const rows = await db<PaymentRow>('payments').whereIn('notification_id', [...notificationIds]);
   return new Map(rows.map((p) => [p.notification_id as string, p]));
-}
-
-/** Whether the client has paid one of this reminder's payments (processing does not count). */
-export async function hasClientPaidReminder(
-  db: Conn,
-  workspaceId: string,
-  reminderId: string,
-  clientId: string,
-): Promise<boolean> {
-  const row = await db<PaymentRow>('payments')
-    .where({ workspace_id: workspaceId, reminder_id: reminderId, client_id: clientId })
-    .whereIn('status', PAID_PAYMENT_STATUSES)
-    .first('id');
-  return row !== undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type RecipientChannel,
   type RecipientReach,
   type LeapDayRule,
+  type PaymentStatus,
 } from '@nudge/domain';
 import type { NotificationRow } from './notifications.repository';
 import { readClientNumber } from './clients.repository';
@@ -334,13 +335,19 @@ export interface ReminderDispatch extends ReminderDelivery {
   account: ChannelAccountRow | null;
   /** The workspace's sender_name, the From display name unless the account names one. */
   senderName: string | null;
+  /** This occurrence's payment (payment reminders), as the message needs it; null when none. */
+  payment: { status: PaymentStatus; checkout_url: string | null } | null;
+  /** Whether the client has paid for this payment reminder already (any occurrence). */
+  clientPaid: boolean;
 }
 
 const REMINDER_ALIAS = 'r__';
 const CLIENT_ALIAS = 'c__';
 const ACCOUNT_ALIAS = 'a__';
 const SENDER_NAME_ALIAS = 'w__sender_name';
-const JOINED = [REMINDER_ALIAS, CLIENT_ALIAS, ACCOUNT_ALIAS, SENDER_NAME_ALIAS];
+const PAYMENT_ALIAS = 'p__payment';
+const CLIENT_PAID_ALIAS = 'p__client_paid';
+const JOINED = [REMINDER_ALIAS, CLIENT_ALIAS, ACCOUNT_ALIAS, SENDER_NAME_ALIAS, PAYMENT_ALIAS, CLIENT_PAID_ALIAS];
 
 /** The columns under one alias prefix of a joined row, without the prefix. */
 function aliased(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
@@ -390,6 +397,17 @@ export async function findReminderDispatches(db: Conn, ids: readonly string[]): 
       ]),
       `w.sender_name as ${SENDER_NAME_ALIAS}`,
       db.raw('row_to_json(a.*) AS ??', [`${ACCOUNT_ALIAS}row`]),
+      db.raw(
+        `(SELECT json_build_object('status', p.status, 'checkout_url', p.checkout_url) FROM payments p
+           WHERE p.workspace_id = n.workspace_id AND p.reminder_id = n.reminder_id AND p.client_id = n.client_id
+             AND p.occurrence_at = n.occurrence_at) AS ??`,
+        [PAYMENT_ALIAS],
+      ),
+      db.raw(
+        `r.type = 'payment' AND EXISTS (SELECT 1 FROM payments p WHERE p.workspace_id = n.workspace_id
+           AND p.reminder_id = n.reminder_id AND p.client_id = n.client_id AND p.status = ANY(?)) AS ??`,
+        [[...PAID_PAYMENT_STATUSES], CLIENT_PAID_ALIAS],
+      ),
     );
   for (const row of rows) {
     const reminder = aliased(row, REMINDER_ALIAS);
@@ -406,6 +424,8 @@ export async function findReminderDispatches(db: Conn, ids: readonly string[]): 
           : null,
       account: account ? channelAccountFromJson(account) : null,
       senderName: (row[SENDER_NAME_ALIAS] as string | null) ?? null,
+      payment: (row[PAYMENT_ALIAS] as ReminderDispatch['payment']) ?? null,
+      clientPaid: row[CLIENT_PAID_ALIAS] === true,
     });
   }
   return found;
