@@ -1,12 +1,7 @@
 import { expect } from 'chai';
-import { startFakeSendgrid, type FakeSendgrid, rejectionOf } from '@nudge/testing';
-import {
-  lastErrorOf,
-  PermanentProviderError,
-  ProviderError,
-  SendgridEmailAdapter,
-  TransientProviderError,
-} from '@nudge/channels';
+import { providerFailure } from '../provider-failure';
+import { startFakeSendgrid, type FakeSendgrid } from '@nudge/testing';
+import { lastErrorOf, PermanentProviderError, SendgridEmailAdapter, TransientProviderError } from '@nudge/channels';
 
 const message = {
   to: 'ada@example.com',
@@ -15,12 +10,6 @@ const message = {
   html: '<p>Please pay</p>',
   customArgs: { notification_id: 'n-123' },
 };
-
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await rejectionOf(p);
-  expect(err).to.be.instanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 function expectNoSecrets(err: Error, fake: FakeSendgrid): void {
   for (const secret of [fake.apiKey, message.to, message.text, message.subject])
@@ -81,7 +70,7 @@ describe('SendgridEmailAdapter', () => {
   });
 
   it('refuses a header with a line break before any request, without showing its value', async () => {
-    const err = await failure(adapter.send({ ...message, headers: { 'X-Note': 'a\r\nBcc: eve@example.com' } }));
+    const err = await providerFailure(adapter.send({ ...message, headers: { 'X-Note': 'a\r\nBcc: eve@example.com' } }));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err.code).to.equal('invalid_request');
     expect(err.message).to.contain('X-Note').and.not.contain('eve@example.com');
@@ -122,7 +111,7 @@ describe('SendgridEmailAdapter', () => {
 
   it('turns a 429 into a transient error that carries Retry-After', async () => {
     fake.inject({ status: 429, retryAfterSeconds: 12 });
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(TransientProviderError);
     expect(err).to.include({
       transient: true,
@@ -137,7 +126,7 @@ describe('SendgridEmailAdapter', () => {
   for (const status of [500, 503]) {
     it(`turns a ${status} into a transient error`, async () => {
       fake.inject(status);
-      const err = await failure(adapter.send(message));
+      const err = await providerFailure(adapter.send(message));
       expect(err).to.be.instanceOf(TransientProviderError);
       expect(err).to.include({ code: 'provider_unavailable', status });
     });
@@ -156,7 +145,7 @@ describe('SendgridEmailAdapter', () => {
         ],
       },
     });
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err).to.include({ transient: false, code: 'invalid_recipient', status: 400, undeliverable: true });
     expect(lastErrorOf(err)).to.equal('invalid_recipient (sendgrid 400)');
@@ -170,7 +159,7 @@ describe('SendgridEmailAdapter', () => {
       apiUrl: fake.url,
       from: 'noreply@nudge.test',
     });
-    const err = await failure(wrong.send(message));
+    const err = await providerFailure(wrong.send(message));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err).to.include({ code: 'auth_failed', status: 401 });
     expect(err.message).to.not.contain('secretpart');
@@ -179,7 +168,7 @@ describe('SendgridEmailAdapter', () => {
   it('gives up on a provider that never answers after the configured timeout, as a transient timeout', async () => {
     fake.inject('hang');
     const started = Date.now();
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(Date.now() - started).to.be.below(2000);
     expect(err).to.be.instanceOf(TransientProviderError);
     expect(err.code).to.equal('timeout');
@@ -188,7 +177,7 @@ describe('SendgridEmailAdapter', () => {
 
   it('treats a connection reset as transient', async () => {
     fake.inject('reset');
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(TransientProviderError);
     expect(err.code).to.equal('network');
     expect(fake.requests[0]!.outcome).to.equal('reset');
@@ -196,7 +185,7 @@ describe('SendgridEmailAdapter', () => {
 
   it('treats a refused connection as transient', async () => {
     await fake.close();
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(TransientProviderError);
     expect(err.code).to.equal('network');
   });

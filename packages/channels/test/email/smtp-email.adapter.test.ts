@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { startFakeSmtp, type FakeSmtp, rejectionOf } from '@nudge/testing';
+import { providerFailure } from '../provider-failure';
+import { startFakeSmtp, type FakeSmtp } from '@nudge/testing';
 import {
   PermanentProviderError,
-  ProviderError,
   SmtpEmailAdapter,
   smtpTransportOptions,
   TransientProviderError,
@@ -14,12 +14,6 @@ const message = {
   text: 'Open http://127.0.0.1/reset?t=abc',
   html: '<a href="http://127.0.0.1/reset?t=abc">Reset</a>',
 };
-
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await rejectionOf(p);
-  expect(err).to.be.instanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('SmtpEmailAdapter', () => {
   let fake: FakeSmtp;
@@ -46,7 +40,7 @@ describe('SmtpEmailAdapter', () => {
       timeoutMs: 2000,
       hostPolicy: { blockInternalAddresses: true },
     });
-    const err = await failure(guarded.send(message));
+    const err = await providerFailure(guarded.send(message));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err.code).to.equal('internal_address');
     expect(fake.messages).to.have.length(0);
@@ -93,7 +87,7 @@ describe('SmtpEmailAdapter', () => {
   });
 
   it('refuses a header with a line break before connecting', async () => {
-    const err = await failure(adapter.send({ ...message, headers: { 'X-Note': 'a\nBcc: eve@example.com' } }));
+    const err = await providerFailure(adapter.send({ ...message, headers: { 'X-Note': 'a\nBcc: eve@example.com' } }));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err.code).to.equal('invalid_request');
     expect(fake.messages).to.have.length(0);
@@ -119,7 +113,7 @@ describe('SmtpEmailAdapter', () => {
     });
     try {
       await guarded.send(message);
-      const err = await failure(guarded.send(message));
+      const err = await providerFailure(guarded.send(message));
       expect(err).to.be.instanceOf(PermanentProviderError);
       expect(err.code).to.equal('host_not_allowed');
       expect(asked).to.deep.equal([
@@ -135,7 +129,7 @@ describe('SmtpEmailAdapter', () => {
   it('requires STARTTLS on smtp:// to loopback in production, and sends nothing in the clear', async () => {
     const strict = new SmtpEmailAdapter({ url: fake.url, from: 'noreply@nudge.test', timeoutMs: 2000 });
     try {
-      const err = await failure(strict.send(message));
+      const err = await providerFailure(strict.send(message));
       expect(err).to.be.instanceOf(PermanentProviderError);
       expect(err.code).to.equal('tls_failed');
       expect(fake.messages).to.have.length(0);
@@ -153,7 +147,7 @@ describe('SmtpEmailAdapter', () => {
       allowInsecureLoopback: true,
     });
     try {
-      const err = await failure(tls.send(message));
+      const err = await providerFailure(tls.send(message));
       expect(err.code).to.not.equal('auth_failed');
       expect(fake.messages).to.have.length(0);
     } finally {
@@ -163,7 +157,7 @@ describe('SmtpEmailAdapter', () => {
 
   it('turns a 5xx recipient refusal into a permanent error without the address', async () => {
     fake.inject({ code: 550, message: '5.1.1 <ada@example.com>: Recipient address rejected' });
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err).to.include({ code: 'invalid_recipient', providerCode: 550, undeliverable: true });
     expect(err.message).to.not.contain('ada@example.com');
@@ -171,7 +165,7 @@ describe('SmtpEmailAdapter', () => {
 
   it('turns a 4xx refusal into a transient error', async () => {
     fake.inject({ code: 451, message: 'Try again later' });
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(TransientProviderError);
     expect(err.providerCode).to.equal(451);
   });
@@ -184,7 +178,7 @@ describe('SmtpEmailAdapter', () => {
       from: 'noreply@nudge.test',
       allowInsecureLoopback: true,
     });
-    const err = await failure(wrong.send(message));
+    const err = await providerFailure(wrong.send(message));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err.code).to.equal('auth_failed');
     expect(err.message).to.not.contain('wrong-password-123');
@@ -192,7 +186,7 @@ describe('SmtpEmailAdapter', () => {
 
   it('treats a server that is gone as transient', async () => {
     await fake.close();
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(TransientProviderError);
     expect(err.code).to.equal('network');
   });

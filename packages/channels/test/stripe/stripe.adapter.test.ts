@@ -1,12 +1,7 @@
 import { expect } from 'chai';
-import { startFakeStripe, type FakeStripe, rejectionOf } from '@nudge/testing';
-import { PermanentProviderError, ProviderError, StripeAdapter, TransientProviderError } from '@nudge/channels';
-
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await rejectionOf(p);
-  expect(err).to.be.instanceOf(ProviderError);
-  return err as ProviderError;
-}
+import { providerFailure } from '../provider-failure';
+import { startFakeStripe, type FakeStripe } from '@nudge/testing';
+import { PermanentProviderError, StripeAdapter, TransientProviderError } from '@nudge/channels';
 
 const params = {
   amount: 12_500,
@@ -85,28 +80,28 @@ describe('StripeAdapter', () => {
     const other = await adapter.createCheckoutSession(params, { stripeAccount: acct });
     const expired = await adapter.expireCheckoutSession(other.id, { stripeAccount: acct });
     expect(expired).to.include({ status: 'expired', url: null });
-    const missing = await failure(adapter.retrieveCheckoutSession(other.id, { stripeAccount: null }));
+    const missing = await providerFailure(adapter.retrieveCheckoutSession(other.id, { stripeAccount: null }));
     expect(missing).to.be.instanceOf(PermanentProviderError);
     expect(missing.code).to.equal('not_found');
   });
 
   it('maps a 429 to a transient rate_limited error with Retry-After, and 5xx to provider_unavailable', async () => {
     fake.inject({ status: 429, retryAfterSeconds: 3 });
-    const limited = await failure(adapter.createCheckoutSession(params, { stripeAccount: null }));
+    const limited = await providerFailure(adapter.createCheckoutSession(params, { stripeAccount: null }));
     expect(limited).to.be.instanceOf(TransientProviderError);
     expect(limited).to.include({ code: 'rate_limited', retryAfterMs: 3000, providerCode: 'rate_limit' });
     fake.inject(503);
-    const down = await failure(adapter.createCheckoutSession(params, { stripeAccount: null }));
+    const down = await providerFailure(adapter.createCheckoutSession(params, { stripeAccount: null }));
     expect(down).to.include({ transient: true, code: 'provider_unavailable', status: 503 });
   });
 
   it('maps a timeout to a transient timeout and a bad key to auth_failed, never echoing the key', async () => {
     fake.inject('hang');
-    const slow = await failure(adapter.createConnectAccount({ timeoutMs: 100 }));
+    const slow = await providerFailure(adapter.createConnectAccount({ timeoutMs: 100 }));
     expect(slow).to.include({ transient: true, code: 'timeout' });
     const wrong = new StripeAdapter({ secretKey: 'sk_test_obviouslyfakekey123', apiUrl: fake.url });
     try {
-      const denied = await failure(wrong.createConnectAccount());
+      const denied = await providerFailure(wrong.createConnectAccount());
       expect(denied).to.include({ transient: false, code: 'auth_failed', status: 401 });
       expect(denied.message).to.not.contain('sk_test_obviouslyfakekey123');
     } finally {
@@ -116,7 +111,7 @@ describe('StripeAdapter', () => {
 
   it('maps a reused idempotency key with other parameters to a permanent idempotency_conflict', async () => {
     await adapter.createCheckoutSession(params, { stripeAccount: null, idempotencyKey: 'k2' });
-    const err = await failure(
+    const err = await providerFailure(
       adapter.createCheckoutSession({ ...params, amount: 1 }, { stripeAccount: null, idempotencyKey: 'k2' }),
     );
     expect(err).to.include({ transient: false, code: 'idempotency_conflict' });

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
+import { providerFailure } from '../provider-failure';
 import { rejectionOf, startFakeTwilio, type FakeTwilio } from '@nudge/testing';
 import {
   lastErrorOf,
   PermanentProviderError,
-  ProviderError,
   TransientProviderError,
   TwilioMessagingClient,
   TwilioSmsAdapter,
@@ -16,12 +16,6 @@ const message = {
   body: 'Invoice 7 (25 EUR) is due on Friday',
   statusCallback: 'https://nudge.example/webhooks/twilio/status?n=0b6f2c1e-1d2a-4c1b-9a0e-6f0e2f7a9b10',
 };
-
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await rejectionOf(p);
-  expect(err).to.be.instanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 function expectNoSecrets(err: Error, fake: FakeTwilio, to = message.to): void {
   for (const secret of [fake.authToken, to, message.body]) {
@@ -91,7 +85,7 @@ describe('TwilioSmsAdapter', () => {
   describe('permanent failures', () => {
     it('turns 21211 into an undeliverable invalid_recipient, recorded as "invalid_recipient (twilio 21211)"', async () => {
       const to = '+15551230000';
-      const err = await failure(adapter.send({ ...message, to }));
+      const err = await providerFailure(adapter.send({ ...message, to }));
       expect(err).to.be.instanceOf(PermanentProviderError);
       expect(err).to.include({
         provider: 'twilio',
@@ -106,13 +100,13 @@ describe('TwilioSmsAdapter', () => {
     });
 
     it('turns 21614 (not a mobile number) into an undeliverable invalid_recipient', async () => {
-      const err = await failure(adapter.send({ ...message, to: '+15551230002' }));
+      const err = await providerFailure(adapter.send({ ...message, to: '+15551230002' }));
       expect(err).to.be.instanceOf(PermanentProviderError);
       expect(err).to.include({ code: 'invalid_recipient', providerCode: 21614, undeliverable: true });
     });
 
     it('turns 21610 (the recipient replied STOP) into recipient_opted_out, which is not an address error', async () => {
-      const err = await failure(adapter.send({ ...message, to: '+15551230001' }));
+      const err = await providerFailure(adapter.send({ ...message, to: '+15551230001' }));
       expect(err).to.be.instanceOf(PermanentProviderError);
       expect(err).to.include({ code: 'recipient_opted_out', providerCode: 21610, undeliverable: false });
       expect(lastErrorOf(err)).to.equal('recipient_opted_out (twilio 21610)');
@@ -120,7 +114,7 @@ describe('TwilioSmsAdapter', () => {
 
     it('turns any other 400 into invalid_request', async () => {
       fake.inject({ status: 400, body: { code: 21602, message: 'Message body is required.', status: 400 } });
-      const err = await failure(adapter.send(message));
+      const err = await providerFailure(adapter.send(message));
       expect(err).to.be.instanceOf(PermanentProviderError);
       expect(err).to.include({ code: 'invalid_request', providerCode: 21602, status: 400, undeliverable: false });
       expect(err.message).to.contain('Message body is required');
@@ -134,7 +128,7 @@ describe('TwilioSmsAdapter', () => {
         from: FROM,
       });
       try {
-        const err = await failure(wrong.send(message));
+        const err = await providerFailure(wrong.send(message));
         expect(err).to.be.instanceOf(PermanentProviderError);
         expect(err).to.include({ code: 'auth_failed', status: 401, providerCode: 20003 });
         expect(JSON.stringify(err) + err.message).to.not.contain('f'.repeat(32));
@@ -144,7 +138,7 @@ describe('TwilioSmsAdapter', () => {
     });
 
     it('turns an argument the SDK refuses before any request into invalid_request', async () => {
-      const err = await failure(adapter.send({ ...message, to: '' }));
+      const err = await providerFailure(adapter.send({ ...message, to: '' }));
       expect(err).to.be.instanceOf(PermanentProviderError);
       expect(err.code).to.equal('invalid_request');
     });
@@ -153,7 +147,7 @@ describe('TwilioSmsAdapter', () => {
   describe('transient failures', () => {
     it('turns a 429 into rate_limited with its Retry-After', async () => {
       fake.inject({ status: 429, retryAfterSeconds: 7 });
-      const err = await failure(adapter.send(message));
+      const err = await providerFailure(adapter.send(message));
       expect(err).to.be.instanceOf(TransientProviderError);
       expect(err).to.include({ code: 'rate_limited', status: 429, retryAfterMs: 7000, providerCode: 20429 });
       expect(lastErrorOf(err)).to.equal('rate_limited (twilio 20429)');
@@ -163,7 +157,7 @@ describe('TwilioSmsAdapter', () => {
     for (const status of [500, 502, 503]) {
       it(`turns a ${status} into provider_unavailable`, async () => {
         fake.inject(status);
-        const err = await failure(adapter.send(message));
+        const err = await providerFailure(adapter.send(message));
         expect(err).to.be.instanceOf(TransientProviderError);
         expect(err).to.include({ code: 'provider_unavailable', status });
       });
@@ -171,13 +165,13 @@ describe('TwilioSmsAdapter', () => {
 
     it('keeps the Retry-After of a 503', async () => {
       fake.inject({ status: 503, retryAfterSeconds: 30 });
-      const err = await failure(adapter.send(message));
+      const err = await providerFailure(adapter.send(message));
       expect(err).to.include({ code: 'provider_unavailable', retryAfterMs: 30_000 });
     });
 
     it('gives up on a Twilio that never answers, as a timeout', async () => {
       fake.inject('hang');
-      const err = await failure(adapter.send(message));
+      const err = await providerFailure(adapter.send(message));
       expect(err).to.be.instanceOf(TransientProviderError);
       expect(err.code).to.equal('timeout');
       expect(fake.requests[0]!.outcome).to.equal('hang');
@@ -185,7 +179,7 @@ describe('TwilioSmsAdapter', () => {
 
     it('treats a reset connection as a network failure', async () => {
       fake.inject('reset');
-      const err = await failure(adapter.send(message));
+      const err = await providerFailure(adapter.send(message));
       expect(err).to.be.instanceOf(TransientProviderError);
       expect(err.code).to.equal('network');
       expect(lastErrorOf(err)).to.equal('network (twilio ECONNRESET)');
@@ -193,14 +187,14 @@ describe('TwilioSmsAdapter', () => {
 
     it('treats a refused connection as a network failure', async () => {
       await fake.close();
-      const err = await failure(adapter.send(message));
+      const err = await providerFailure(adapter.send(message));
       expect(err).to.be.instanceOf(TransientProviderError);
       expect(err.code).to.equal('network');
     });
 
     it('sends again after a transient failure, on the same adapter', async () => {
       fake.inject(503);
-      await failure(adapter.send(message));
+      await providerFailure(adapter.send(message));
       const result = await adapter.send(message);
       expect(result.messageId).to.equal(fake.messages[0]!.sid);
     });

@@ -1,21 +1,10 @@
 import { expect } from 'chai';
-import { rejectionOf, startFakeTwilio, type FakeTwilio } from '@nudge/testing';
-import {
-  lastErrorOf,
-  PermanentProviderError,
-  ProviderError,
-  TransientProviderError,
-  TwilioWhatsappAdapter,
-} from '@nudge/channels';
+import { providerFailure } from '../provider-failure';
+import { startFakeTwilio, type FakeTwilio } from '@nudge/testing';
+import { lastErrorOf, PermanentProviderError, TransientProviderError, TwilioWhatsappAdapter } from '@nudge/channels';
 
 const FROM = '+15550002222';
 const message = { to: '+15551230042', body: 'Your invoice 7 is due on Friday 🙂' };
-
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await rejectionOf(p);
-  expect(err).to.be.instanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('TwilioWhatsappAdapter', () => {
   let fake: FakeTwilio;
@@ -63,7 +52,7 @@ describe('TwilioWhatsappAdapter', () => {
   });
 
   it('turns 63016 (outside the 24-hour session window) into a permanent template_required', async () => {
-    const err = await failure(adapter.send({ ...message, to: '+15551236301' }));
+    const err = await providerFailure(adapter.send({ ...message, to: '+15551236301' }));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err).to.include({ code: 'template_required', providerCode: 63016, status: 400, undeliverable: false });
     expect(lastErrorOf(err)).to.equal('template_required (twilio 63016)');
@@ -71,39 +60,39 @@ describe('TwilioWhatsappAdapter', () => {
   });
 
   it('turns 21211 into an undeliverable invalid_recipient', async () => {
-    const err = await failure(adapter.send({ ...message, to: '+15551230000' }));
+    const err = await providerFailure(adapter.send({ ...message, to: '+15551230000' }));
     expect(err).to.include({ code: 'invalid_recipient', providerCode: 21211, undeliverable: true });
   });
 
   it('turns 21610 into recipient_opted_out', async () => {
-    const err = await failure(adapter.send({ ...message, to: '+15551230001' }));
+    const err = await providerFailure(adapter.send({ ...message, to: '+15551230001' }));
     expect(err).to.include({ code: 'recipient_opted_out', providerCode: 21610 });
   });
 
   it('turns a 401 into auth_failed', async () => {
     fake.inject(401);
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(PermanentProviderError);
     expect(err).to.include({ code: 'auth_failed', status: 401 });
   });
 
   it('turns a 429 into rate_limited with its Retry-After', async () => {
     fake.inject({ status: 429, retryAfterSeconds: 2 });
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(TransientProviderError);
     expect(err).to.include({ code: 'rate_limited', retryAfterMs: 2000 });
   });
 
   it('turns a 503 into provider_unavailable with its Retry-After', async () => {
     fake.inject({ status: 503, retryAfterSeconds: 4 });
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(TransientProviderError);
     expect(err).to.include({ code: 'provider_unavailable', retryAfterMs: 4000 });
   });
 
   it('treats a 5xx even with a recipient error code as transient', async () => {
     fake.inject({ status: 500, body: { code: 21211, message: 'odd', status: 500 } });
-    const err = await failure(adapter.send(message));
+    const err = await providerFailure(adapter.send(message));
     expect(err).to.be.instanceOf(TransientProviderError);
     expect(err.undeliverable).to.equal(false);
   });
@@ -111,7 +100,7 @@ describe('TwilioWhatsappAdapter', () => {
   it('treats a hang as a timeout and a reset as a network failure', async () => {
     fake.inject('hang');
     fake.inject('reset');
-    expect((await failure(adapter.send(message))).code).to.equal('timeout');
-    expect((await failure(adapter.send(message))).code).to.equal('network');
+    expect((await providerFailure(adapter.send(message))).code).to.equal('timeout');
+    expect((await providerFailure(adapter.send(message))).code).to.equal('network');
   });
 });
