@@ -1,0 +1,51 @@
+// The one HTTP load generator of the benches: autocannon, firing from a worker thread so that a server in the
+// bench's own process keeps the main thread. Every bench that puts HTTP load on a server goes through `loadTest`.
+import autocannon from 'autocannon';
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  seconds: number;
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Fire from a worker thread (default). Off only where the caller already runs off the server's thread. */
+  worker?: boolean;
+}
+
+export interface LoadResult {
+  requests: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  seconds: number;
+}
+
+export async function loadTest(opts: LoadOptions): Promise<LoadResult> {
+  const result = await autocannon({
+    url: opts.url,
+    connections: opts.connections,
+    duration: opts.seconds,
+    method: opts.method ?? 'GET',
+    headers: opts.headers,
+    body: opts.body,
+    workers: opts.worker === false ? undefined : 1,
+  });
+  const r = (n: number) => Math.round(n * 100) / 100;
+  const seconds = result.duration;
+  return {
+    requests: result.requests.total,
+    rps: Math.round(result.requests.total / seconds),
+    p50_ms: r(result.latency.p50),
+    p99_ms: r(result.latency.p99),
+    max_ms: r(result.latency.max),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    seconds: r(seconds),
+  };
+}
