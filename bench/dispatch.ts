@@ -1,17 +1,21 @@
 // Dispatch throughput end to end: N notifications from due reminders (half email through the fake SendGrid, half
 // SMS through the fake Twilio, on platform credentials) — the reminder scan (batched inserts, addBulk), real BullMQ
-// workers with the dispatch skeleton and every status write — next to a no-op BullMQ worker's rate at the same
-// concurrency in the same run (the ceiling). Prints one JSON line: messages per second, its ratio to the ceiling,
-// and p50/p95/p99 lateness (provider received − occurrence), and the SQL statements the scan and the dispatch ran per
-// notification (a knex 'query' counter; the bench's own progress queries are not counted).
-// Usage: npx tsx bench/dispatch.ts [--count=20000] [--concurrency=50]      (at most 50,000)
+// workers with the dispatch skeleton, the reminders' per-client pacing and every status write — next to a no-op
+// BullMQ worker's rate at the same concurrency in the same run (the ceiling). The fakes answer from a worker thread of
+// their own (./dispatch-fakes.ts): in production the providers are other machines. Prints one JSON line: messages
+// per second, its ratio to the ceiling, p50/p95/p99 lateness (provider received − occurrence), and the SQL
+// statements the scan and the dispatch ran per notification (a knex 'query' counter; the bench's own progress queries
+// are not counted), for a burst (every notification due at one instant); then `spread`: the same number again with
+// occurrences spread evenly at --spread-rate a second (the per-process goal), and their lateness.
+// Usage: npx tsx bench/dispatch.ts [--count=20000] [--concurrency=50] [--spread-rate=2000]      (at most 50,000)
+import { Worker as Thread } from 'node:worker_threads';
 import { Queue, Worker } from 'bullmq';
 import winston from 'winston';
 import { getConfig, type Config } from '@nudge/config';
-import { closeDb, importClients } from '@nudge/db';
+import { closeDb, importClients, type Db } from '@nudge/db';
 import { createPlatformEmailAdapter } from '@nudge/channels';
 import { bullPrefix, createRedis, createWorker, Producers, QUEUES, type Worker as NudgeWorker } from '@nudge/queue';
-import { createPrivateDatabase, startFakeSendgrid, startFakeTwilio } from '@nudge/testing';
+import { createPrivateDatabase } from '@nudge/testing';
 import { createAdapterResolver } from '../apps/worker/src/dispatch/adapter-resolver';
 import { createOutcomeBatcher } from '../apps/worker/src/dispatch/outcome-batcher';
 import { dispatchJobsOn } from '../apps/worker/src/dispatch/dispatch-jobs';
@@ -20,18 +24,42 @@ import { backoffStrategy } from '../apps/worker/src/dispatch/retry-policy';
 import { createEmailProcessor } from '../apps/worker/src/processors/email.processor';
 import { createTextMessageProcessor } from '../apps/worker/src/processors/text-message.processor';
 import { runReminderScan } from '../apps/worker/src/reminders/reminder-scan.service';
-import type { TargetPacer } from '../apps/worker/src/dispatch/target-pacer';
+import type { FakesReady } from './dispatch-fakes';
 import { intOption, percentile } from './support';
 
 const COUNT = intOption('count', 20_000, 50_000);
 const CONCURRENCY = intOption('concurrency', 50, 500);
+const SPREAD_RATE = intOption('spread-rate', 2000, 100_000);
 
-/** Every client receives one message: per-client pacing has nothing to pace here, so it is left out. */
-const noPacing: TargetPacer = {
-  acquire: () => Promise.resolve(0),
-  restartInterval: () => Promise.resolve(),
-  hold: () => Promise.resolve(),
-  heldFor: () => Promise.resolve(0),
+/** The fakes on their own thread; `received` answers each send's recipient and time since the last call. */
+async function startFakes(): Promise<FakesReady & { received: () => Promise<[string, number][]>; close: () => void }> {
+  // A thread does not inherit the parent's module hooks: it registers tsx's before it loads the TypeScript.
+  const entry = JSON.stringify(new URL('./dispatch-fakes.ts', import.meta.url).href);
+  const thread = new Thread(`import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); });`, {
+    eval: true,
+  });
+  const ready = await new Promise<FakesReady>((resolve, reject) => {
+    thread.once('message', resolve);
+    thread.once('error', reject);
+  });
+  return {
+    ...ready,
+    received: () =>
+      new Promise((resolve) => {
+        thread.once('message', resolve);
+        thread.postMessage('received');
+      }),
+    close: () => thread.postMessage('close'),
+  };
+}
+
+const lateness = (seconds: number[]) => {
+  const sorted = [...seconds].sort((a, b) => a - b);
+  return {
+    lateness_p50_s: Number(percentile(sorted, 50).toFixed(3)),
+    lateness_p95_s: Number(percentile(sorted, 95).toFixed(3)),
+    lateness_p99_s: Number(percentile(sorted, 99).toFixed(3)),
+  };
 };
 
 async function ceiling(): Promise<number> {
@@ -61,19 +89,32 @@ async function ceiling(): Promise<number> {
   return rate;
 }
 
+/** Waits until `total` notifications exist and none is open; answers how many statements it ran itself. */
+async function untilFinal(db: Db, total: number, since: number): Promise<number> {
+  for (let own = 2; ; own += 2) {
+    const [{ open }] = (await db('notifications').whereIn('status', ['queued', 'sending']).count({ open: '*' })) as [
+      { open: string },
+    ];
+    const [{ all }] = (await db('notifications').count({ all: '*' })) as [{ all: string }];
+    if (Number(all) >= total && Number(open) === 0) return own;
+    if (Date.now() - since > 600_000) throw new Error('dispatch did not finish in 10 minutes');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function main(): Promise<void> {
-  const [sendgrid, twilio] = await Promise.all([startFakeSendgrid(), startFakeTwilio()]);
+  const fakes = await startFakes();
   const privateDb = await createPrivateDatabase('nudge_bench_dispatch');
   const { db } = privateDb;
   const base = getConfig();
   const config: Config = {
     ...base,
     usePlatformCredentials: true,
-    sendgrid: { ...base.sendgrid, apiKey: sendgrid.apiKey, apiUrl: sendgrid.url },
+    sendgrid: { ...base.sendgrid, apiKey: fakes.sendgrid.apiKey, apiUrl: fakes.sendgrid.url },
     twilio: {
-      accountSid: twilio.accountSid,
-      authToken: twilio.authToken,
-      apiUrl: twilio.url,
+      accountSid: fakes.twilio.accountSid,
+      authToken: fakes.twilio.authToken,
+      apiUrl: fakes.twilio.url,
       smsFrom: '+15550000001',
       whatsappFrom: '+15550000002',
     },
@@ -98,34 +139,58 @@ async function main(): Promise<void> {
     );
     for (let i = 0; i < rows.length; i += 2000)
       await db.transaction((trx) => importClients(trx, ws, rows.slice(i, i + 2000), { timezone: 'UTC' }));
-    const occurrence = new Date(Date.now() + 3000);
-    for (const [channel, prefix] of [
-      ['email', 'e'],
-      ['sms', 's'],
-    ] as const) {
-      const [{ id: reminder }] = (await db('reminders')
-        .insert({
-          workspace_id: ws,
-          title: `bench ${channel}`,
-          type: 'notification',
-          message_template: 'Hello {{client.name}}, {{reminder.title}}',
-          channels: [channel],
-          schedule: JSON.stringify({ kind: 'once', send_at: occurrence.toISOString() }),
-          schedule_kind: 'once',
-          send_at: occurrence,
-          next_run_at: occurrence,
-          created_at: new Date(Date.now() - 86_400_000),
-        })
-        .returning('id')) as [{ id: string }];
-      await db.raw(
-        `INSERT INTO reminder_clients (reminder_id, client_id, workspace_id, next_run_at)
-         SELECT ?, id, workspace_id, ? FROM clients WHERE workspace_id = ? AND external_ref LIKE ?`,
-        [reminder, occurrence, ws, `${prefix}%`],
+    /** Which client a recipient is, 0 .. COUNT-1 (email clients first, as made above). */
+    const clientIndex = (to: string): number =>
+      to.includes('@') ? Number(/^e(\d+)@/.exec(to)?.[1]) : Number(to.slice(5)) - 5_000_000;
+
+    /**
+     * One email and one SMS reminder for every client; client i's occurrence is `first` plus `stepMs` × its place
+     * in the arrival order (email and SMS alternate: e0, s0, e1, s1 ...), so stepMs 0 makes a burst.
+     */
+    const addReminders = async (first: Date, stepMs: number) => {
+      for (const [channel, prefix, offset] of [
+        ['email', 'e', 0],
+        ['sms', 's', half],
+      ] as const) {
+        const [{ id: reminder }] = (await db('reminders')
+          .insert({
+            workspace_id: ws,
+            title: `bench ${channel}`,
+            type: 'notification',
+            message_template: 'Hello {{client.name}}, {{reminder.title}}',
+            channels: [channel],
+            schedule: JSON.stringify({ kind: 'once', send_at: first.toISOString() }),
+            schedule_kind: 'once',
+            send_at: first,
+            next_run_at: first,
+            created_at: new Date(Date.now() - 86_400_000),
+          })
+          .returning('id')) as [{ id: string }];
+        await db.raw(
+          `INSERT INTO reminder_clients (reminder_id, client_id, workspace_id, next_run_at)
+           SELECT ?, id, workspace_id,
+                  ?::timestamptz + make_interval(secs => ((substr(external_ref, 2)::int - ?) * 2 + ?) * ?::float8 / 1000.0)
+           FROM clients WHERE workspace_id = ? AND external_ref LIKE ?`,
+          [reminder, first, offset, channel === 'email' ? 0 : 1, stepMs, ws, `${prefix}%`],
+        );
+      }
+      return (i: number) => first.getTime() + stepMs * (i < half ? 2 * i : 2 * (i - half) + 1);
+    };
+    const scan = () =>
+      runReminderScan(
+        {
+          db,
+          jobs: dispatchJobsOn(producers),
+          checkouts: checkoutJobsOn(producers),
+          intervalSeconds: 60,
+          reclaimAfterSeconds: 120,
+          logger,
+        },
+        new Date(),
       );
-    }
 
     const settings = { backoffStrategy: backoffStrategy() };
-    const deps = { db, resolver, pacer: noPacing, outcomes };
+    const deps = { db, resolver, outcomes };
     const processors = {
       [QUEUES.dispatchEmail]: createEmailProcessor(email, deps),
       [QUEUES.dispatchSms]: createTextMessageProcessor('sms', deps),
@@ -139,38 +204,24 @@ async function main(): Promise<void> {
       );
 
     let statements = 0;
-    let ownStatements = 0;
     db.on('query', () => {
       statements += 1;
     });
+
+    // The burst: every notification due at one occurrence. The scan claims due occurrences a little ahead and
+    // delays each job to its occurrence.
+    const occurrence = new Date(Date.now() + 3000);
+    await addReminders(occurrence, 0);
     const started = Date.now();
-    // The scan claims due occurrences a little ahead and delays each job to its occurrence.
-    await runReminderScan(
-      {
-        db,
-        jobs: dispatchJobsOn(producers),
-        checkouts: checkoutJobsOn(producers),
-        intervalSeconds: 60,
-        reclaimAfterSeconds: 120,
-        logger,
-      },
-      new Date(),
-    );
-    for (;;) {
-      ownStatements += 2;
-      const [{ open }] = (await db('notifications').whereIn('status', ['queued', 'sending']).count({ open: '*' })) as [
-        { open: string },
-      ];
-      const [{ all }] = (await db('notifications').count({ all: '*' })) as [{ all: string }];
-      if (Number(all) >= COUNT && Number(open) === 0) break;
-      if (Date.now() - started > 600_000) throw new Error('dispatch did not finish in 10 minutes');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    statements = 0;
+    await scan();
+    const scanMs = Date.now() - started;
+    const own = await untilFinal(db, COUNT, started);
+    const dispatchStatements = statements - own;
     // Measured from the occurrence: the jobs wait for it, and the scan ran before.
     const seconds = (Date.now() - Math.max(started, occurrence.getTime())) / 1000;
-    const received = [...sendgrid.mails.map((m) => m.at), ...twilio.messages.map((m) => m.at)];
-    const lateness = received.map((at) => (at - occurrence.getTime()) / 1000).sort((a, b) => a - b);
-    const dispatchStatements = statements - ownStatements;
+    const received = await fakes.received();
+    const burstLateness = received.map(([, at]) => (at - occurrence.getTime()) / 1000);
     const [{ sent }] = (await db('notifications').where({ status: 'sent' }).count({ sent: '*' })) as [{ sent: string }];
     const [{ retried }] = (await db('notification_attempts').where({ outcome: 'retry' }).count({ retried: '*' })) as [
       { retried: string },
@@ -178,6 +229,16 @@ async function main(): Promise<void> {
     const [{ unknown }] = (await db('notifications')
       .where({ last_error: 'outcome_unknown' })
       .count({ unknown: '*' })) as [{ unknown: string }];
+
+    // The same number again, arriving evenly at SPREAD_RATE a second from a first occurrence after the scan.
+    const first = new Date(Date.now() + 3000 + scanMs);
+    const occurrenceOf = await addReminders(first, 1000 / SPREAD_RATE);
+    const spreadStarted = Date.now();
+    await scan();
+    await untilFinal(db, 2 * COUNT, spreadStarted);
+    const spreadSeconds = (Date.now() - first.getTime()) / 1000;
+    const spreadLateness = (await fakes.received()).map(([to, at]) => (at - occurrenceOf(clientIndex(to))) / 1000);
+
     for (const w of workers.splice(0)) await w.close();
     const noop = await ceiling();
     const rate = COUNT / seconds;
@@ -194,10 +255,16 @@ async function main(): Promise<void> {
         messages_per_second: Math.round(rate),
         noop_ceiling_per_second: Math.round(noop),
         ratio: Number((rate / noop).toFixed(3)),
-        lateness_p50_s: Number(percentile(lateness, 50).toFixed(3)),
-        lateness_p95_s: Number(percentile(lateness, 95).toFixed(3)),
-        lateness_p99_s: Number(percentile(lateness, 99).toFixed(3)),
+        ...lateness(burstLateness),
         sql_statements_per_notification: Number((dispatchStatements / COUNT).toFixed(2)),
+        // Not a burst: occurrences evenly spaced at arrival_per_second; lateness from each one's own occurrence.
+        spread: {
+          arrival_per_second: SPREAD_RATE,
+          arrival_seconds: Number((COUNT / SPREAD_RATE).toFixed(1)),
+          provider_received: spreadLateness.length,
+          seconds_to_last_final: Number(spreadSeconds.toFixed(1)),
+          ...lateness(spreadLateness),
+        },
       })}\n`,
     );
   } finally {
@@ -207,7 +274,7 @@ async function main(): Promise<void> {
     await email.close();
     await producers.close();
     await privateDb.drop();
-    await Promise.allSettled([sendgrid.close(), twilio.close()]);
+    fakes.close();
     await closeDb();
   }
 }
