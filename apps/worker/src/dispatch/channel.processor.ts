@@ -29,7 +29,7 @@ import { isProviderError, type ProviderError } from '@nudge/channels';
 import type { Logger } from '@nudge/logger';
 import { DelayedError, UnrecoverableError, type Job, type NotificationJob } from '@nudge/queue';
 import { DEFAULT_RETRY_POLICY, retryVerdict, type RetryPolicy } from './retry-policy';
-import { paceJob, waitForAccount, type TargetPacer } from './target-pacer';
+import { paceJob, type TargetPacer } from './target-pacer';
 import { directOutcomes, type OutcomeRecorder, type OutcomeWrite } from './outcome-batcher';
 import { OUTCOME_UNKNOWN } from './outcome-unknown';
 
@@ -182,20 +182,35 @@ export async function dispatchNotification<M, N extends NotificationRow = Notifi
     return 'cancelled';
   }
 
-  if (prepared.account) await waitForAccount(job, deps.pacer, prepared.account);
-  await paceJob(job, deps.pacer, prepared.target);
+  await paceJob(job, deps.pacer, prepared.target, prepared.account);
 
   // Attempts are numbered across jobs (a resend is a new attempt, not attempt 1 again); the retry budget is the job's.
   const attempt = n.attempts + 1;
   const jobTry = job.attemptsMade + 1;
   const started = Date.now();
+  // The target's interval restarts once the provider has answered, alongside the outcome's write rather than after
+  // it (a job's latency is its round trips one after another); the job still waits for both.
+  let restarted: Promise<void> | undefined;
+  const restartInterval = () => {
+    if (!restarted) {
+      restarted = deps.pacer.restartInterval(prepared.target);
+      // Awaited in `finally`; until then a failure must not count as unhandled.
+      restarted.catch(() => undefined);
+    }
+    return restarted;
+  };
   try {
     const claim = { workspaceId: n.workspace_id, id: n.id, ...(prepared.content ? { content: prepared.content } : {}) };
     const claimed = deps.claim
       ? await deps.claim(claim)
       : await markNotificationSending(db, n.workspace_id, n.id, prepared.content);
     if (!claimed) return 'already-final';
-    const receipt = await channel.send(prepared.message, n);
+    let receipt: SendReceipt;
+    try {
+      receipt = await channel.send(prepared.message, n);
+    } finally {
+      void restartInterval();
+    }
     const durationMs = Date.now() - started;
     // The provider has it: the write is retried a few times, since a job that fails here leaves the notification
     // `sending`, and the next try can then only end it outcome_unknown.
@@ -227,7 +242,7 @@ export async function dispatchNotification<M, N extends NotificationRow = Notifi
       Date.now() - started,
     );
   } finally {
-    await deps.pacer.restartInterval(prepared.target);
+    await restartInterval();
   }
 }
 

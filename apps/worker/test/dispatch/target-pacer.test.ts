@@ -70,6 +70,16 @@ describe('per-target pacing', function () {
     expect(paced.attemptsMade).to.equal(1);
   });
 
+  it("answers how long the target's account is still held, without taking the target's slot", async () => {
+    const account = 'sms:AC-limited:+15550000001';
+    await pacer.hold(account, 5000);
+    expect(await pacer.acquire('+447700900001', account)).to.be.within(4000, 5000);
+    // The slot was not taken: another account's job for the same target gets it at once.
+    expect(await pacer.acquire('+447700900001', 'sms:AC-other:+15550000001')).to.equal(0);
+    // A busy slot answers its time left, the account being free.
+    expect(await pacer.acquire('+447700900001', 'sms:AC-other:+15550000001')).to.be.within(1, INTERVAL_MS);
+  });
+
   it('keys each target by a hash, so a webhook URL never appears in Redis', async () => {
     await pacer.acquire('https://hooks.example/services/SECRET');
     const keys = await redis.keys(appKey(namespace, '*'));

@@ -12,7 +12,10 @@ export interface TwilioClientOptions {
   apiUrl?: string;
   /** Per-request timeout, also the socket's (10 s). */
   timeoutMs?: number;
-  /** Sockets kept per host (20, the SDK's default). */
+  /**
+   * Sockets per host (100). The SDK's default of 20 would queue a dispatch queue's concurrent sends behind each
+   * other, and a queued request's timeout runs while it waits for a socket.
+   */
   maxSockets?: number;
 }
 
@@ -48,9 +51,10 @@ export class TwilioMessagingClient {
     this.authToken = options.authToken;
     const timeout = options.timeoutMs ?? 10_000;
     // autoRetry stays off: retrying, and when, is the dispatcher's decision (it honours Retry-After).
-    this.base = new twilio.RequestClient({ timeout, keepAlive: true, maxSockets: options.maxSockets });
+    const maxSockets = options.maxSockets ?? 100;
+    this.base = new twilio.RequestClient({ timeout, keepAlive: true, maxSockets, maxTotalSockets: maxSockets });
     // The SDK builds a keep-alive agent for https only; a plain-http API URL (the fake) gets one of ours.
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 20, timeout });
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets, timeout });
     this.base.axios.defaults.httpAgent = this.httpAgent;
     const apiUrl = options.apiUrl?.replace(/\/+$/, '');
     const base = this.base;
