@@ -1,7 +1,7 @@
-// The fake SendGrid and Twilio of bench/dispatch.ts, on a worker thread of their own: the providers are other
-// machines in production, so their HTTP servers must not take the dispatching thread's CPU. The parent asks, by
-// message, for the times at which each send was received (and the fakes then forget them).
-import { parentPort } from 'node:worker_threads';
+// The fake SendGrid and Twilio of bench/dispatch.ts, in a child process of their own: the providers are other
+// machines in production, so their HTTP servers must take neither the dispatching thread's time nor the CPU time the
+// bench counts for the dispatch. The parent asks, by message, for the recipient and time of each send received
+// (and the fakes then forget them).
 import { startFakeSendgrid, startFakeTwilio } from '@nudge/testing';
 
 export interface FakesReady {
@@ -15,10 +15,10 @@ function recipientOf(body: Record<string, unknown>): string {
   return p?.to?.[0]?.email ?? '';
 }
 
-const port = parentPort;
-if (!port) throw new Error('bench/dispatch-fakes.ts runs as a worker thread');
+const send = process.send?.bind(process);
+if (!send) throw new Error('bench/dispatch-fakes.ts runs as a child process with an IPC channel');
 const [sendgrid, twilio] = await Promise.all([startFakeSendgrid(), startFakeTwilio()]);
-port.on('message', (msg: 'received' | 'close') => {
+process.on('message', (msg: 'received' | 'close') => {
   if (msg === 'received') {
     const received = [
       ...sendgrid.mails.map((m) => [recipientOf(m.body), m.at]),
@@ -26,10 +26,10 @@ port.on('message', (msg: 'received' | 'close') => {
     ];
     sendgrid.reset();
     twilio.reset();
-    port.postMessage(received);
-  } else void Promise.allSettled([sendgrid.close(), twilio.close()]).then(() => port.close());
+    send(received);
+  } else void Promise.allSettled([sendgrid.close(), twilio.close()]).then(() => process.exit(0));
 });
-port.postMessage({
+send({
   sendgrid: { url: sendgrid.url, apiKey: sendgrid.apiKey },
   twilio: { url: twilio.url, accountSid: twilio.accountSid, authToken: twilio.authToken },
 } satisfies FakesReady);

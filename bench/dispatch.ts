@@ -1,14 +1,14 @@
 // Dispatch throughput end to end: N notifications from due reminders (half email through the fake SendGrid, half
 // SMS through the fake Twilio, on platform credentials) — the reminder scan (batched inserts, addBulk), real BullMQ
-// workers with the dispatch skeleton, the reminders' per-client pacing and every status write — next to a no-op
-// BullMQ worker's rate at the same concurrency in the same run (the ceiling). The fakes answer from a worker thread of
-// their own (./dispatch-fakes.ts): in production the providers are other machines. Prints one JSON line: messages
+// workers with the dispatch skeleton, the reminders' per-client pacing and every status write, — next to a no-op
+// BullMQ worker's rate at the same concurrency in the same run (the ceiling). The fakes answer from a process of their own
+// (./dispatch-fakes.ts): in production the providers are other machines. Prints one JSON line: messages
 // per second, its ratio to the ceiling, p50/p95/p99 lateness (provider received − occurrence), and the SQL
 // statements the scan and the dispatch ran per notification (a knex 'query' counter; the bench's own progress queries
 // are not counted), for a burst (every notification due at one instant); then `spread`: the same number again with
 // occurrences spread evenly at --spread-rate a second (the per-process goal), and their lateness.
 // Usage: npx tsx bench/dispatch.ts [--count=20000] [--concurrency=50] [--spread-rate=2000]      (at most 50,000)
-import { Worker as Thread } from 'node:worker_threads';
+import { fork } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
 import winston from 'winston';
 import { getConfig, type Config } from '@nudge/config';
@@ -31,25 +31,21 @@ const COUNT = intOption('count', 20_000, 50_000);
 const CONCURRENCY = intOption('concurrency', 50, 500);
 const SPREAD_RATE = intOption('spread-rate', 2000, 100_000);
 
-/** The fakes on their own thread; `received` answers each send's recipient and time since the last call. */
+/** The fakes in their own process; `received` answers each send's recipient and time since the last call. */
 async function startFakes(): Promise<FakesReady & { received: () => Promise<[string, number][]>; close: () => void }> {
-  // A thread does not inherit the parent's module hooks: it registers tsx's before it loads the TypeScript.
-  const entry = JSON.stringify(new URL('./dispatch-fakes.ts', import.meta.url).href);
-  const thread = new Thread(`import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); });`, {
-    eval: true,
-  });
+  const child = fork(new URL('./dispatch-fakes.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
   const ready = await new Promise<FakesReady>((resolve, reject) => {
-    thread.once('message', resolve);
-    thread.once('error', reject);
+    child.once('message', (m) => resolve(m as FakesReady));
+    child.once('error', reject);
   });
   return {
     ...ready,
     received: () =>
       new Promise((resolve) => {
-        thread.once('message', resolve);
-        thread.postMessage('received');
+        child.once('message', (m) => resolve(m as [string, number][]));
+        child.send('received');
       }),
-    close: () => thread.postMessage('close'),
+    close: () => child.send('close'),
   };
 }
 
@@ -214,9 +210,11 @@ async function main(): Promise<void> {
     await addReminders(occurrence, 0);
     const started = Date.now();
     statements = 0;
+    const cpuBefore = process.cpuUsage();
     await scan();
     const scanMs = Date.now() - started;
     const own = await untilFinal(db, COUNT, started);
+    const cpu = process.cpuUsage(cpuBefore);
     const dispatchStatements = statements - own;
     // Measured from the occurrence: the jobs wait for it, and the scan ran before.
     const seconds = (Date.now() - Math.max(started, occurrence.getTime())) / 1000;
@@ -257,6 +255,9 @@ async function main(): Promise<void> {
         ratio: Number((rate / noop).toFixed(3)),
         ...lateness(burstLateness),
         sql_statements_per_notification: Number((dispatchStatements / COUNT).toFixed(2)),
+        // This process's CPU time (every thread; the fakes run elsewhere) from the scan until every notification was
+        // final, per notification: it depends less on the machine's other work than the rates do.
+        cpu_us_per_notification: Math.round((cpu.user + cpu.system) / COUNT),
         // Not a burst: occurrences evenly spaced at arrival_per_second; lateness from each one's own occurrence.
         spread: {
           arrival_per_second: SPREAD_RATE,
