@@ -1,0 +1,46 @@
+// COPY … FROM STDIN (pg-copy-streams) on a transaction's connection: the cheapest way to hand PostgreSQL many rows.
+// The server inserts them without an executor plan or ON CONFLICT check per statement, and the driver sends one text
+// instead of escaping every value into array literals. The rows are written in PostgreSQL's text format.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { translateDbError } from './db-errors';
+
+/** What a COPY column takes here: text (uuids included), a boolean, or null. */
+export type CopyValue = string | boolean | null;
+
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIALS = /[\\\t\n\r]/g;
+const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * One value in COPY's text format: `\N` for null, `t`/`f`, or the text with its backslashes, tabs and line breaks
+ * escaped (so no value can end its row or COPY's data early).
+ */
+export function copyValue(v: CopyValue): string {
+  if (v === null) return '\\N';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  return SPECIAL.test(v) ? v.replace(SPECIALS, (c) => ESCAPES[c] as string) : v;
+}
+
+/**
+ * Sends `lines` (rows in COPY's text format, each ending in a newline) into `table`'s `columns` within the
+ * transaction, and resolves once PostgreSQL has taken them all. A constraint's refusal is translated like any query's.
+ */
+export async function copyRows(
+  trx: Knex.Transaction,
+  table: string,
+  columns: readonly string[],
+  lines: string,
+): Promise<void> {
+  // Within a transaction, knex hands out the transaction's own connection (and releasing it is a no-op).
+  const conn = (await trx.client.acquireConnection()) as pg.ClientBase;
+  const sql = `COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN`;
+  try {
+    await pipeline(Readable.from([lines]), conn.query(copyFrom(sql)));
+  } catch (err) {
+    throw translateDbError(err);
+  }
+}
