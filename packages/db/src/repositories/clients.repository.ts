@@ -247,13 +247,16 @@ const COLUMN_TYPES: Record<WrittenColumn, string> = {
   opt_out_whatsapp: 'boolean',
 };
 
-// Matched rows (whose ids we hold, locked): one statement a batch, one array parameter a column (unnest), upserting by
-// id, so each is updated in place. The statement's text does not grow with the rows. New rows go in by COPY.
-const UPSERT_SQL = `INSERT INTO clients (${WRITTEN_COLUMNS.map((c) => `"${c}"`).join(', ')})
-  SELECT * FROM unnest(${WRITTEN_COLUMNS.map((c) => `?::${COLUMN_TYPES[c]}[]`).join(', ')})
-  ON CONFLICT (id) DO UPDATE SET ${WRITTEN_COLUMNS.filter((c) => c !== 'id' && c !== 'workspace_id')
-    .map((c) => `"${c}" = EXCLUDED."${c}"`)
-    .join(', ')}, updated_at = now()`;
+// Matched rows (whose ids we hold, locked) are COPYed into a temporary table of the written columns, dropped at commit,
+// and moved into their clients a batch at a time by one statement that also empties it.
+const MATCHED_TABLE = 'client_import_matched';
+const CREATE_MATCHED_SQL = `CREATE TEMPORARY TABLE IF NOT EXISTS ${MATCHED_TABLE}
+  (${WRITTEN_COLUMNS.map((c) => `"${c}" ${COLUMN_TYPES[c]}`).join(', ')}) ON COMMIT DROP`;
+const UPDATE_MATCHED_SQL = `WITH batch AS (DELETE FROM ${MATCHED_TABLE} RETURNING *)
+  UPDATE clients c SET ${WRITTEN_COLUMNS.filter((c) => c !== 'id' && c !== 'workspace_id')
+    .map((c) => `"${c}" = batch."${c}"`)
+    .join(', ')}, updated_at = now()
+  FROM batch WHERE c.id = batch.id AND c.workspace_id = ?`;
 
 const importKey = (r: { external_ref?: string | null; email?: string | null }): string | undefined =>
   r.external_ref ? `r:${r.external_ref}` : r.email ? `e:${r.email.toLowerCase()}` : undefined;
@@ -336,11 +339,10 @@ export function startClientImport(
   ready.catch(() => undefined);
 
   const cipher = getFieldCipher();
-  // Rows no client has the key of go in by COPY, as lines of its text format; rows updating a client, whose other
-  // columns they may keep, by upsert statements, a column at a time.
+  // Rows as lines of COPY's text format: those no client has the key of, to insert, and those updating a client.
   let fresh: string[] = [];
-  let columns = WRITTEN_COLUMNS.map(() => [] as unknown[]);
-  let batched = 0;
+  let matched: string[] = [];
+  let matchedTable = false;
   let inserted = 0;
   let total = 0;
 
@@ -351,12 +353,14 @@ export function startClientImport(
     inTurn(() => copyRows(trx, 'clients', WRITTEN_COLUMNS, lines)).catch(() => undefined);
   };
   const sendMatched = () => {
-    if (!batched) return;
-    const params = columns as unknown as Knex.RawBinding[];
-    columns = WRITTEN_COLUMNS.map(() => []);
-    batched = 0;
+    if (!matched.length) return;
+    const lines = matched.join('');
+    matched = [];
     inTurn(async () => {
-      await trx.raw(UPSERT_SQL, params);
+      if (!matchedTable) await trx.raw(CREATE_MATCHED_SQL);
+      matchedTable = true;
+      await copyRows(trx, MATCHED_TABLE, WRITTEN_COLUMNS, lines);
+      await trx.raw(UPDATE_MATCHED_SQL, [workspaceId]);
     }).catch(() => undefined);
   };
   const send = () => {
@@ -390,12 +394,11 @@ export function startClientImport(
         } else value = found ? found[col] : null;
       } else if (col in given) value = given[col];
       else value = found ? found[col] : col === 'timezone' ? defaults.timezone : NEW_ROW_DEFAULTS[col];
-      if (found) (columns[c] as unknown[]).push(value ?? null);
-      else line += (c ? '\t' : '') + copyValue((value ?? null) as CopyValue);
+      line += (c ? '\t' : '') + copyValue((value ?? null) as CopyValue);
     }
     if (found) {
-      batched += 1;
-      if (batched >= STATEMENT_ROWS) sendMatched();
+      matched.push(`${line}\n`);
+      if (matched.length >= STATEMENT_ROWS) sendMatched();
     } else {
       fresh.push(`${line}\n`);
       if (fresh.length >= STATEMENT_ROWS) sendFresh();
