@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { DecryptionError, getFieldCipher, searchHash } from '@nudge/crypto';
 import type { Conn } from '../connection';
-import { copyRows, copyValue, type CopyValue } from '../copy-rows';
+import { CopyLines, copyRows, type CopyValue } from '../copy-rows';
 import { CLIENT_PHONE_COLUMN, CLIENT_WHATSAPP_COLUMN, fieldContext } from '../encrypted-columns';
 import { applyScope, type WorkspaceScope } from '../scope';
 
@@ -340,22 +340,20 @@ export function startClientImport(
 
   const cipher = getFieldCipher();
   // Rows as lines of COPY's text format: those no client has the key of, to insert, and those updating a client.
-  let fresh: string[] = [];
-  let matched: string[] = [];
+  const fresh = new CopyLines();
+  const matched = new CopyLines();
   let matchedTable = false;
   let inserted = 0;
   let total = 0;
 
   const sendFresh = () => {
-    if (!fresh.length) return;
-    const lines = fresh.join('');
-    fresh = [];
+    if (!fresh.count) return;
+    const lines = fresh.take();
     inTurn(() => copyRows(trx, 'clients', WRITTEN_COLUMNS, lines)).catch(() => undefined);
   };
   const sendMatched = () => {
-    if (!matched.length) return;
-    const lines = matched.join('');
-    matched = [];
+    if (!matched.count) return;
+    const lines = matched.take();
     inTurn(async () => {
       if (!matchedTable) await trx.raw(CREATE_MATCHED_SQL);
       matchedTable = true;
@@ -373,7 +371,7 @@ export function startClientImport(
     const id = found ? found.id : randomUUID();
     const given = r as Partial<Record<WrittenColumn, unknown>>;
     let hashed: { value: string; hash: string } | undefined;
-    let line = '';
+    const values: CopyValue[] = [];
     for (let c = 0; c < WRITTEN_COLUMNS.length; c++) {
       const col = WRITTEN_COLUMNS[c] as WrittenColumn;
       let value: unknown;
@@ -394,14 +392,14 @@ export function startClientImport(
         } else value = found ? found[col] : null;
       } else if (col in given) value = given[col];
       else value = found ? found[col] : col === 'timezone' ? defaults.timezone : NEW_ROW_DEFAULTS[col];
-      line += (c ? '\t' : '') + copyValue((value ?? null) as CopyValue);
+      values.push((value ?? null) as CopyValue);
     }
     if (found) {
-      matched.push(`${line}\n`);
-      if (matched.length >= STATEMENT_ROWS) sendMatched();
+      matched.push(values);
+      if (matched.count >= STATEMENT_ROWS) sendMatched();
     } else {
-      fresh.push(`${line}\n`);
-      if (fresh.length >= STATEMENT_ROWS) sendFresh();
+      fresh.push(values);
+      if (fresh.count >= STATEMENT_ROWS) sendFresh();
     }
   };
 
