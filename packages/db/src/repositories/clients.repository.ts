@@ -248,15 +248,16 @@ const COLUMN_TYPES: Record<WrittenColumn, string> = {
 };
 
 // Matched rows (whose ids we hold, locked) are COPYed into a temporary table of the written columns, dropped at commit,
-// and moved into their clients a batch at a time by one statement that also empties it.
+// and moved into their clients a batch at a time. The table is emptied by TRUNCATE after each batch rather than by
+// DELETE: it never holds more than a batch, dead rows included, so the planner's guess of its size (it has no
+// statistics) stays small and the join stays on clients' primary key instead of turning to a scan of the table.
 const MATCHED_TABLE = 'client_import_matched';
 const CREATE_MATCHED_SQL = `CREATE TEMPORARY TABLE IF NOT EXISTS ${MATCHED_TABLE}
   (${WRITTEN_COLUMNS.map((c) => `"${c}" ${COLUMN_TYPES[c]}`).join(', ')}) ON COMMIT DROP`;
-const UPDATE_MATCHED_SQL = `WITH batch AS (DELETE FROM ${MATCHED_TABLE} RETURNING *)
-  UPDATE clients c SET ${WRITTEN_COLUMNS.filter((c) => c !== 'id' && c !== 'workspace_id')
-    .map((c) => `"${c}" = batch."${c}"`)
-    .join(', ')}, updated_at = now()
-  FROM batch WHERE c.id = batch.id AND c.workspace_id = ?`;
+const UPDATE_MATCHED_SQL = `UPDATE clients c SET ${WRITTEN_COLUMNS.filter((c) => c !== 'id' && c !== 'workspace_id')
+  .map((c) => `"${c}" = m."${c}"`)
+  .join(', ')}, updated_at = now()
+  FROM ${MATCHED_TABLE} m WHERE c.id = m.id AND c.workspace_id = ?`;
 
 const importKey = (r: { external_ref?: string | null; email?: string | null }): string | undefined =>
   r.external_ref ? `r:${r.external_ref}` : r.email ? `e:${r.email.toLowerCase()}` : undefined;
@@ -359,6 +360,7 @@ export function startClientImport(
       matchedTable = true;
       await copyRows(trx, MATCHED_TABLE, WRITTEN_COLUMNS, lines);
       await trx.raw(UPDATE_MATCHED_SQL, [workspaceId]);
+      await trx.raw(`TRUNCATE ${MATCHED_TABLE}`);
     }).catch(() => undefined);
   };
   const send = () => {
