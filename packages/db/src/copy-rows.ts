@@ -71,7 +71,7 @@ export async function copyRows(
   lines: Buffer,
 ): Promise<void> {
   // Within a transaction, knex hands out the transaction's own connection (and releasing it is a no-op).
-  const conn = (await trx.client.acquireConnection()) as pg.ClientBase;
+  const conn = (await (trx.client as Knex.Client).acquireConnection()) as pg.ClientBase;
   const sql = `COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN`;
   try {
     await pipeline(Readable.from([lines]), conn.query(copyFrom(sql)));
