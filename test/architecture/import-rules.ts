@@ -85,10 +85,10 @@ export const IMPORT_RULES: readonly ImportRule[] = [
   },
   {
     id: 'only-db-imports-knex',
-    says: 'Only packages/db imports knex or pg.',
+    says: 'Only packages/db imports knex, pg or pg-copy-streams.',
     from: /./,
     except: /^packages\/(?:db|testing)\//,
-    forbids: anyOf(['knex', 'pg']),
+    forbids: anyOf(['knex', 'pg', 'pg-copy-streams']),
   },
   {
     id: 'only-channels-import-sdks',

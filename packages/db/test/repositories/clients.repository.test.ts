@@ -7,6 +7,7 @@ import {
   findClient,
   findClientsByPhoneHash,
   getDb,
+  importClients,
   insertChannelAccount,
   insertClient,
   startClientImport,
@@ -106,6 +107,33 @@ describe('the clients and channel-accounts repositories', () => {
       expect(updated).to.include({ name: 'Imported 7', phone: '+447911100007', whatsapp: '+447911100007' });
       const last = written.find((r: { external_ref: string }) => r.external_ref === `${tag}-2499`) as { id: string };
       expect(await findClient(db, a, last.id)).to.include({ phone: '+447911102499', timezone: 'Europe/London' });
+    });
+
+    it('stores text with tabs, line breaks, backslashes and a literal \\N as given, in new rows and updated ones', async () => {
+      const tag = randomUUID();
+      const awkward = 'a\tb\nc\r\nd \\ e \\N f \\. g\\';
+      const rows = (n: string): ClientImportRow[] => [
+        { name: `Tab\there ${n}`, external_ref: `${tag}-1`, notes: awkward, locale: null },
+        { name: `\\N`, external_ref: `${tag}-2`, notes: `${awkward}\n${n}` },
+      ];
+      const importRows = (rs: ClientImportRow[]) =>
+        db.transaction((trx) => importClients(trx, a, rs, { timezone: 'UTC' }));
+      expect(await importRows(rows('new'))).to.deep.equal({ inserted: 2, updated: 0 });
+      const read = () =>
+        db('clients')
+          .where({ workspace_id: a })
+          .whereLike('external_ref', `${tag}-%`)
+          .orderBy('external_ref')
+          .select('name', 'notes', 'locale');
+      expect(await read()).to.deep.equal([
+        { name: 'Tab\there new', notes: awkward, locale: null },
+        { name: '\\N', notes: `${awkward}\nnew`, locale: null },
+      ]);
+      expect(await importRows(rows('again'))).to.deep.equal({ inserted: 0, updated: 2 });
+      expect(await read()).to.deep.equal([
+        { name: 'Tab\there again', notes: awkward, locale: null },
+        { name: '\\N', notes: `${awkward}\nagain`, locale: null },
+      ]);
     });
 
     it("answers the first failing statement's error and leaves nothing of the import once its transaction ends", async () => {
