@@ -185,12 +185,13 @@ export async function workspaceDashboard(
   workspaceId: string,
   period: DashboardPeriod,
 ): Promise<DashboardSummary> {
-  const [cr, counts, payments, median] = await Promise.all([
-    clientsAndReminders(db, workspaceId, period),
-    notificationCounts(db, workspaceId, period),
-    paymentTallies(db, workspaceId, period),
-    medianSecondsToPayment(db, workspaceId, period),
-  ]);
+  const statements = [clientsAndReminders, notificationCounts, paymentTallies, medianSecondsToPayment] as const;
+  const run = <T>(statement: (db: Conn, workspaceId: string, p: DashboardPeriod) => Promise<T>) =>
+    statement(db, workspaceId, period);
+  // Concurrently on the pool; one after another on a transaction, whose one connection takes a query at a time.
+  const [cr, counts, payments, median] = db.isTransaction
+    ? [await run(statements[0]), await run(statements[1]), await run(statements[2]), await run(statements[3])]
+    : await Promise.all([run(statements[0]), run(statements[1]), run(statements[2]), run(statements[3])]);
   const byStatus = zeros(NOTIFICATION_STATUSES);
   const byChannel = zeros(MESSAGE_CHANNELS);
   let delivered = 0;
