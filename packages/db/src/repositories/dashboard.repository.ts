@@ -84,36 +84,40 @@ async function clientsAndReminders(db: Conn, workspaceId: string, p: DashboardPe
 }
 
 /**
- * The period's reminder notifications by status and channel, the failed ones also by reason, in one statement (one
- * snapshot): the whole UTC days the rollup covers and nothing has changed on since its watermark come from
- * notification_daily_counts; the rest from the live rows through the covering index, range by range: the part of
- * the first day before midnight, the days from the rollup's end (today) to `to`, and each day changed since the
- * watermark. Exact, with no lag (see notification-rollup.repository.ts).
+ * The period's reminder notifications by status and channel, the failed ones also by reason: the whole UTC days the
+ * rollup covers and nothing has changed on since its watermark come from notification_daily_counts; the rest from
+ * the live rows through the covering index, range by range: the part of the first day before midnight, the days from
+ * the rollup's end (today) to `to`, and each day changed since the watermark. Exact, with no lag (see
+ * notification-rollup.repository.ts). The rollup's state is read first, in a statement of its own, so that the
+ * planner sees the ranges (misjudged, they cost the statement a JIT compilation); the counts read after it may come
+ * from a later run, whose every change since is still at or after this older watermark.
  */
 async function notificationCounts(db: Conn, workspaceId: string, p: DashboardPeriod) {
+  const {
+    rows: [b],
+  } = await db.raw<{ rows: [{ first_day: string; until: string; since: Date | null }] }>(
+    `SELECT d.first_day, greatest(d.first_day, least(d.last_day, coalesce(s.covered_until, '-infinity'))) AS until, s.watermark AS since
+       FROM (SELECT ${utcDateSql(":from::timestamptz + interval '1 day' - interval '1 microsecond'")} AS first_day,
+                    ${utcDateSql(':to::timestamptz')} AS last_day) d
+       LEFT JOIN notification_rollup_state s ON true`,
+    { from: p.from, to: p.to },
+  );
   const { rows } = await db.raw<{
     rows: { status: NotificationStatus; channel: string; reason: string | null; n: number }[];
   }>(
-    `WITH b AS (
-       SELECT d.first_day, greatest(d.first_day, least(d.last_day, coalesce(s.covered_until, '-infinity'))) AS until,
-              coalesce(s.watermark, 'infinity') AS since
-         FROM (SELECT ${utcDateSql(":from::timestamptz + interval '1 day' - interval '1 microsecond'")} AS first_day,
-                      ${utcDateSql(':to::timestamptz')} AS last_day) d
-         LEFT JOIN notification_rollup_state s ON true
-     ),
-     changed AS (
-       SELECT DISTINCT ${utcDateSql('n.created_at')} AS day FROM b, notifications n
-        WHERE n.workspace_id = :w AND n.kind = 'reminder' AND n.updated_at >= b.since
-          AND n.created_at >= ${utcMidnightSql('b.first_day')} AND n.created_at < ${utcMidnightSql('b.until')}
+    `WITH changed AS (
+       SELECT DISTINCT ${utcDateSql('n.created_at')} AS day FROM notifications n
+        WHERE n.workspace_id = :w AND n.kind = 'reminder' AND n.updated_at >= :since
+          AND n.created_at >= ${utcMidnightSql(':firstDay::date')} AND n.created_at < ${utcMidnightSql(':until::date')}
      ),
      live AS (
-       SELECT :from::timestamptz AS lo, least(${utcMidnightSql('b.first_day')}, :to::timestamptz) AS hi FROM b
-       UNION ALL SELECT greatest(${utcMidnightSql('b.until')}, :from::timestamptz), :to::timestamptz FROM b
+       SELECT :from::timestamptz AS lo, least(${utcMidnightSql(':firstDay::date')}, :to::timestamptz) AS hi
+       UNION ALL SELECT greatest(${utcMidnightSql(':until::date')}, :from::timestamptz), :to::timestamptz
        UNION ALL SELECT ${utcMidnightSql('day')}, ${utcMidnightSql('day + 1')} FROM changed
      ),
      counted AS (
-       SELECT c.status, c.channel, c.failure_reason AS reason, c.count AS n FROM b, notification_daily_counts c
-        WHERE c.workspace_id = :w AND c.day >= b.first_day AND c.day < b.until
+       SELECT c.status, c.channel, c.failure_reason AS reason, c.count AS n FROM notification_daily_counts c
+        WHERE c.workspace_id = :w AND c.day >= :firstDay::date AND c.day < :until::date
           AND c.day NOT IN (SELECT day FROM changed)
        UNION ALL
        SELECT n.status, n.channel, n.reason, n.n FROM live r CROSS JOIN LATERAL (
@@ -122,7 +126,15 @@ async function notificationCounts(db: Conn, workspaceId: string, p: DashboardPer
           GROUP BY 1, 2, 3) n
      )
      SELECT status, channel, reason, sum(n)::int AS n FROM counted GROUP BY 1, 2, 3`,
-    { w: workspaceId, from: p.from, to: p.to },
+    {
+      w: workspaceId,
+      from: p.from,
+      to: p.to,
+      firstDay: b.first_day,
+      // Before the rollup's first run nothing is covered (until = firstDay) and no day counts as changed.
+      until: b.until,
+      since: b.since ?? 'infinity',
+    },
   );
   return rows;
 }
