@@ -63,31 +63,32 @@ export async function rollUpNotificationCounts(
   // writes notifications to be visible here: Nudge's processes share one database role.
   const {
     rows: [{ watermark }],
-  } = (await db.raw(
+  } = await db.raw<{ rows: [{ watermark: Date }] }>(
     `SELECT min(xact_start) - ${WATERMARK_SLACK} AS watermark FROM pg_stat_activity WHERE datname = current_database()`,
-  )) as { rows: [{ watermark: Date }] };
+  );
   try {
     return await db.transaction(
       async (trx) => {
-        const state = (await trx('notification_rollup_state').forUpdate().first('covered_until', 'watermark')) as
-          { covered_until: string | null; watermark: Date | null } | undefined;
+        const state = await trx('notification_rollup_state')
+          .forUpdate()
+          .first<{ covered_until: string | null; watermark: Date | null } | undefined>('covered_until', 'watermark');
         if (!state) throw new Error('notification_rollup_state has no row: run the migrations');
         const {
           rows: [bounds],
-        } = (await trx.raw(
+        } = await trx.raw<{ rows: [{ today: string; start: string | null }] }>(
           `SELECT ${utcDateSql('now()')} AS today,
                   coalesce(:covered::date, (
                     SELECT min(f.day) FROM workspaces w CROSS JOIN LATERAL (
                       SELECT ${utcDateSql('min(n.created_at)')} AS day FROM notifications n
                        WHERE n.workspace_id = w.id AND n.kind = 'reminder') f)) AS start`,
           { covered: state.covered_until },
-        )) as { rows: [{ today: string; start: string | null }] };
+        );
         const start = bounds.start ?? bounds.today;
         const until = addDays(start, maxDays) < bounds.today ? addDays(start, maxDays) : bounds.today;
         const coveredUntil = until > start ? until : start;
 
         // Changed since the last run on a day already covered, or on a day this run covers for the first time.
-        const { rows: pairs } = (await trx.raw(
+        const { rows: pairs } = await trx.raw<{ rows: Pair[] }>(
           `SELECT w.id AS workspace_id, d.day FROM workspaces w CROSS JOIN LATERAL (
              SELECT ${utcDateSql('n.created_at')} AS day FROM notifications n
               WHERE n.workspace_id = w.id AND n.kind = 'reminder' AND n.updated_at >= :since
@@ -103,7 +104,7 @@ export async function rollUpNotificationCounts(
             start,
             until: coveredUntil,
           },
-        )) as { rows: Pair[] };
+        );
 
         for (let i = 0; i < pairs.length; i += PAIRS_PER_STATEMENT) {
           const chunk = JSON.stringify(pairs.slice(i, i + PAIRS_PER_STATEMENT));

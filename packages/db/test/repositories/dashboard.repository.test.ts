@@ -160,11 +160,11 @@ describe('the dashboard rollup', () => {
 
   /** An old notification of `ws` in `status`, created `daysAgo` days ago. */
   async function oldNotification(status: string, daysAgo: number) {
-    const row = (await db('notifications')
+    const row = await db('notifications')
       .where({ workspace_id: ws, kind: 'reminder', status })
       .where('created_at', '>=', new Date(today - daysAgo * DAY))
       .where('created_at', '<', new Date(today - (daysAgo - 1) * DAY))
-      .first('id')) as { id: string } | undefined;
+      .first<{ id: string } | undefined>('id');
     if (!row) throw new Error(`no ${status} notification ${daysAgo} days ago`);
     return row.id;
   }
@@ -191,9 +191,7 @@ describe('the dashboard rollup', () => {
     });
     await db.migrate.up();
     backfilled = (
-      (await db('payments').where({ workspace_id: earlier }).first('waiting_since')) as {
-        waiting_since: Date | null;
-      }
+      await db('payments').where({ workspace_id: earlier }).first<{ waiting_since: Date | null }>('waiting_since')
     ).waiting_since;
     ws = await insertWorkspace();
     await seed(ws, 1500, 12);
@@ -214,12 +212,12 @@ describe('the dashboard rollup', () => {
     this.timeout(30_000);
     const run = await rollUp();
     expect(run.covered_until).to.equal(new Date(today).toISOString().slice(0, 10));
-    const { rows } = (await db.raw(
+    const { rows } = await db.raw<{ rows: [{ rolled: number; rows: number }] }>(
       `SELECT (SELECT sum(count) FROM notification_daily_counts WHERE workspace_id = :ws)::int AS rolled,
               (SELECT count(*) FROM notifications WHERE workspace_id = :ws AND kind = 'reminder'
                   AND created_at < :today)::int AS rows`,
       { ws, today: new Date(today) },
-    )) as { rows: [{ rolled: number; rows: number }] };
+    );
     expect(rows[0].rolled).to.equal(rows[0].rows);
     await expectLiveAnswers();
     // The whole days do come from the rollup: a count changed there (and rolled back) shows in the answer.
@@ -304,8 +302,7 @@ describe('the dashboard rollup', () => {
         const before = (await lockPaymentById(trx, id))!;
         await writePaymentState(trx, before, { ...paymentStateOf(before), status: 'paid', paidAt });
       });
-      return ((await db('payments').where({ id }).first('waiting_since')) as { waiting_since: Date | null })
-        .waiting_since;
+      return (await db('payments').where({ id }).first<{ waiting_since: Date | null }>('waiting_since')).waiting_since;
     }
 
     it('stores when the wait began as the payment is paid, and reads it with the same answer as the lookup', async () => {
