@@ -119,6 +119,7 @@ describe('a reminders worker killed in the middle of 2,000 sends', () => {
       [QUEUES.reminderScan, 'reminder-scan'],
       [QUEUES.housekeeping, 'housekeeping'],
       [QUEUES.resetOutbox, 'password-reset-outbox'],
+      [QUEUES.dashboardRollup, 'dashboard-rollup'],
     ] as const)
       await producers
         .queue(queue)

@@ -87,6 +87,11 @@ export interface Config {
   reminderScanIntervalSeconds: number;
   reclaimAfterSeconds: number;
   /**
+   * How often the reminders process rolls reminder notifications up per day for the dashboard. The dashboard stays
+   * exact whatever it is; the longer, the more recently changed days it counts from the live rows.
+   */
+  dashboardRollupIntervalSeconds: number;
+  /**
    * A worker's lock on an active job (BullMQ lockDuration, renewed every half of it) and how often workers look for
    * jobs whose lock ran out (stalledInterval): a job a dead worker held runs again within about twice this.
    */
@@ -328,6 +333,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     birthdayScanIntervalSeconds: num('BIRTHDAY_SCAN_INTERVAL_SECONDS'),
     reminderScanIntervalSeconds: num('REMINDER_SCAN_INTERVAL_SECONDS'),
     reclaimAfterSeconds: num('RECLAIM_AFTER_SECONDS'),
+    dashboardRollupIntervalSeconds: num('DASHBOARD_ROLLUP_INTERVAL_SECONDS'),
     workerLockSeconds: num('WORKER_LOCK_SECONDS'),
     reminderSendNowPerMinute: num('REMINDER_SEND_NOW_PER_MINUTE'),
     inviteTtlHours: num('INVITE_TTL_HOURS'),

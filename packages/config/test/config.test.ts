@@ -36,6 +36,7 @@ describe('packages/config', () => {
       expect(c.slackWebhookHosts).to.deep.equal(['hooks.slack.com']);
       expect(c.birthdayScanIntervalSeconds).to.equal(300);
       expect(c.reclaimAfterSeconds).to.equal(120);
+      expect(c.dashboardRollupIntervalSeconds).to.equal(300);
       expect(c.workerLockSeconds).to.equal(30);
       expect(c.inviteTtlHours).to.equal(168);
       expect(c.resetPasswordUrl).to.equal('http://127.0.0.1:8000/reset-password');

@@ -24,4 +24,5 @@ export * from './repositories/stripe-accounts.repository';
 export * from './repositories/payments.repository';
 export * from './repositories/payments-read.repository';
 export * from './repositories/dashboard.repository';
+export * from './repositories/notification-rollup.repository';
 export * from './repositories/notification-metrics.repository';

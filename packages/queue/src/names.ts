@@ -14,6 +14,8 @@ export const QUEUES = {
   housekeeping: 'housekeeping',
   /** reminders: the tick that queues the reset mails the API kept in PostgreSQL while Redis was down. */
   resetOutbox: 'password-reset-outbox',
+  /** reminders: the tick that rolls reminder notifications up per day for the dashboard. */
+  dashboardRollup: 'dashboard-rollup',
   /** billing: Stripe Checkout sessions, Stripe events, the nightly sweep. */
   billingCheckout: 'billing-checkout',
   stripeEvents: 'stripe-events',
@@ -34,6 +36,7 @@ export const PROCESS_QUEUES = {
     QUEUES.dispatchWhatsapp,
     QUEUES.housekeeping,
     QUEUES.resetOutbox,
+    QUEUES.dashboardRollup,
   ],
   billing: [QUEUES.billingCheckout, QUEUES.stripeEvents, QUEUES.stripeSweep, QUEUES.billingReconcile],
 } as const satisfies Record<string, readonly QueueName[]>;

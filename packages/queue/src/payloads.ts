@@ -50,6 +50,7 @@ export interface JobPayloads {
   [QUEUES.dispatchWhatsapp]: MessagingJob;
   [QUEUES.housekeeping]: Record<string, never>;
   [QUEUES.resetOutbox]: Record<string, never>;
+  [QUEUES.dashboardRollup]: Record<string, never>;
   [QUEUES.billingCheckout]: CheckoutJob;
   [QUEUES.stripeEvents]: StripeEventJob;
   [QUEUES.stripeSweep]: Record<string, never>;

@@ -1,10 +1,13 @@
 // The dashboard's numbers for one workspace: a handful of aggregate statements, run concurrently, each answered from
-// the covering indexes of migration 20261201007400 (bench/dashboard.ts measures it on 100,000 notifications).
+// the covering indexes of migrations 20261201007400 and 20261201007500 and, for the notifications, the per-day
+// rollup (bench/dashboard.ts measures it on 100,000 notifications).
 // Clients and reminders are counted as they are now; notifications and payments over a period [from, to) of
 // created_at.
 import type { Conn } from '../connection';
 import { NOTIFICATION_STATUSES, type NotificationStatus } from './notifications.repository';
 import type { ReminderStatus } from './reminders.repository';
+import { failureReasonSql, utcDateSql, utcMidnightSql } from './notification-rollup.repository';
+import { waitingSinceSql } from './payments-reconcile.repository';
 
 /** The channels a reminder notification goes out on. */
 export const MESSAGE_CHANNELS = ['email', 'sms', 'whatsapp'] as const;
@@ -20,7 +23,6 @@ export const REMINDER_STATUSES = [
 const DELIVERY_REPORTING: readonly MessageChannel[] = ['email', 'sms', 'whatsapp'];
 /** The statuses a delivery rate counts: every notification that left, or finally failed to. */
 const DELIVERY_OUTCOMES: readonly NotificationStatus[] = ['sent', 'delivered', 'failed', 'bounced', 'undeliverable'];
-const FAILED: readonly NotificationStatus[] = ['failed', 'bounced', 'undeliverable'];
 export const TOP_FAILURE_REASONS = 5;
 
 /** A count and its sums per currency (upper-case ISO 4217 keys, minor units). */
@@ -51,7 +53,6 @@ export interface DashboardPeriod {
 
 const zeros = <K extends string>(keys: readonly K[]) =>
   Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
-const inList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
 /** Which payments each tally counts (of those created in the period), and which amount it sums. */
 const TALLIES: Record<keyof DashboardSummary['payments'], { when: string; sum: string }> = {
@@ -83,20 +84,57 @@ async function clientsAndReminders(db: Conn, workspaceId: string, p: DashboardPe
 }
 
 /**
- * The period's reminder notifications by status and channel, the failed ones also by reason: one pass over the
- * covering index, so the failure reasons cost no second scan.
+ * The period's reminder notifications by status and channel, the failed ones also by reason: the whole UTC days the
+ * rollup covers and nothing has changed on since its watermark come from notification_daily_counts; the rest from
+ * the live rows through the covering index, range by range: the part of the first day before midnight, the days from
+ * the rollup's end (today) to `to`, and each day changed since the watermark. Exact, with no lag (see
+ * notification-rollup.repository.ts). The rollup's state is read first, in a statement of its own, so that the
+ * planner sees the ranges (misjudged, they cost the statement a JIT compilation); the counts read after it may come
+ * from a later run, whose every change since is still at or after this older watermark.
  */
 async function notificationCounts(db: Conn, workspaceId: string, p: DashboardPeriod) {
+  const {
+    rows: [b],
+  } = await db.raw<{ rows: [{ first_day: string; until: string; since: Date | null }] }>(
+    `SELECT d.first_day, greatest(d.first_day, least(d.last_day, coalesce(s.covered_until, '-infinity'))) AS until, s.watermark AS since
+       FROM (SELECT ${utcDateSql(":from::timestamptz + interval '1 day' - interval '1 microsecond'")} AS first_day,
+                    ${utcDateSql(':to::timestamptz')} AS last_day) d
+       LEFT JOIN notification_rollup_state s ON true`,
+    { from: p.from, to: p.to },
+  );
   const { rows } = await db.raw<{
     rows: { status: NotificationStatus; channel: string; reason: string | null; n: number }[];
   }>(
-    `SELECT status, channel,
-            CASE WHEN status IN (${inList(FAILED)}) THEN coalesce(last_error, 'unknown') END AS reason,
-            count(*)::int AS n
-       FROM notifications
-      WHERE workspace_id = :w AND kind = 'reminder' AND created_at >= :from AND created_at < :to
-      GROUP BY 1, 2, 3`,
-    { w: workspaceId, from: p.from, to: p.to },
+    `WITH changed AS (
+       SELECT DISTINCT ${utcDateSql('n.created_at')} AS day FROM notifications n
+        WHERE n.workspace_id = :w AND n.kind = 'reminder' AND n.updated_at >= :since
+          AND n.created_at >= ${utcMidnightSql(':firstDay::date')} AND n.created_at < ${utcMidnightSql(':until::date')}
+     ),
+     live AS (
+       SELECT :from::timestamptz AS lo, least(${utcMidnightSql(':firstDay::date')}, :to::timestamptz) AS hi
+       UNION ALL SELECT greatest(${utcMidnightSql(':until::date')}, :from::timestamptz), :to::timestamptz
+       UNION ALL SELECT ${utcMidnightSql('day')}, ${utcMidnightSql('day + 1')} FROM changed
+     ),
+     counted AS (
+       SELECT c.status, c.channel, c.failure_reason AS reason, c.count AS n FROM notification_daily_counts c
+        WHERE c.workspace_id = :w AND c.day >= :firstDay::date AND c.day < :until::date
+          AND c.day NOT IN (SELECT day FROM changed)
+       UNION ALL
+       SELECT n.status, n.channel, n.reason, n.n FROM live r CROSS JOIN LATERAL (
+         SELECT n.status, n.channel, ${failureReasonSql('n')} AS reason, count(*) AS n FROM notifications n
+          WHERE n.workspace_id = :w AND n.kind = 'reminder' AND n.created_at >= r.lo AND n.created_at < r.hi
+          GROUP BY 1, 2, 3) n
+     )
+     SELECT status, channel, reason, sum(n)::int AS n FROM counted GROUP BY 1, 2, 3`,
+    {
+      w: workspaceId,
+      from: p.from,
+      to: p.to,
+      firstDay: b.first_day,
+      // Before the rollup's first run nothing is covered (until = firstDay) and no day counts as changed.
+      until: b.until,
+      since: b.since ?? 'infinity',
+    },
   );
   return rows;
 }
@@ -138,18 +176,15 @@ async function paymentTallies(db: Conn, workspaceId: string, p: DashboardPeriod)
 /**
  * The median, in seconds, from the first reminder a client got for a reminder (sent, or queued when it never left)
  * to the payment, over the period's paid payments; a payment with no reminder left counts from its own creation.
+ * The start is stored on the payment when it is paid (waiting_since): read from the covering index, with no probe
+ * per payment. A paid payment written without it (by hand) is looked up as it would have been stored.
  */
 async function medianSecondsToPayment(db: Conn, workspaceId: string, p: DashboardPeriod) {
   const { rows } = await db.raw<{ rows: { median: number | null }[] }>(
     `SELECT percentile_cont(0.5) WITHIN GROUP (
-              ORDER BY greatest(0, extract(epoch FROM p.paid_at - coalesce(f.first_at, p.created_at)))
+              ORDER BY greatest(0, extract(epoch FROM p.paid_at - coalesce(p.waiting_since, ${waitingSinceSql('p', 'p.paid_at')})))
             )::float8 AS median
        FROM payments p
-       LEFT JOIN LATERAL (
-         SELECT min(coalesce(n.sent_at, n.created_at)) AS first_at FROM notifications n
-          WHERE n.reminder_id = p.reminder_id AND n.client_id = p.client_id AND n.kind = 'reminder'
-            AND n.reminder_id IS NOT NULL AND n.created_at <= p.paid_at
-       ) f ON true
       WHERE p.workspace_id = :w AND p.created_at >= :from AND p.created_at < :to AND p.paid_at IS NOT NULL`,
     { w: workspaceId, from: p.from, to: p.to },
   );
@@ -162,12 +197,13 @@ export async function workspaceDashboard(
   workspaceId: string,
   period: DashboardPeriod,
 ): Promise<DashboardSummary> {
-  const [cr, counts, payments, median] = await Promise.all([
-    clientsAndReminders(db, workspaceId, period),
-    notificationCounts(db, workspaceId, period),
-    paymentTallies(db, workspaceId, period),
-    medianSecondsToPayment(db, workspaceId, period),
-  ]);
+  const statements = [clientsAndReminders, notificationCounts, paymentTallies, medianSecondsToPayment] as const;
+  const run = <T>(statement: (db: Conn, workspaceId: string, p: DashboardPeriod) => Promise<T>) =>
+    statement(db, workspaceId, period);
+  // Concurrently on the pool; one after another on a transaction, whose one connection takes a query at a time.
+  const [cr, counts, payments, median] = db.isTransaction
+    ? [await run(statements[0]), await run(statements[1]), await run(statements[2]), await run(statements[3])]
+    : await Promise.all([run(statements[0]), run(statements[1]), run(statements[2]), run(statements[3])]);
   const byStatus = zeros(NOTIFICATION_STATUSES);
   const byChannel = zeros(MESSAGE_CHANNELS);
   let delivered = 0;

@@ -86,9 +86,21 @@ export async function lockPaymentByIntent(trx: Conn, paymentIntentId: string): P
 }
 
 /**
+ * When the wait for payment `p` (a SQL alias) paid at `paidAt` (a SQL expression) began: the first reminder its client
+ * got for its reminder before then (sent, or queued when it never left), else the payment's own creation. What the
+ * dashboard's median counts from; stored as waiting_since when the payment is paid.
+ */
+export const waitingSinceSql = (p: string, paidAt: string) =>
+  `coalesce((SELECT min(coalesce(n.sent_at, n.created_at)) FROM notifications n
+     WHERE n.reminder_id = ${p}.reminder_id AND n.client_id = ${p}.client_id AND n.kind = 'reminder'
+       AND n.reminder_id IS NOT NULL AND n.created_at <= ${paidAt}), ${p}.created_at)`;
+
+/**
  * Writes a payment's new state (and the session id when the row lacks it: a worker that died between creating the
  * session and storing it). When it has just become paid and its workspace wants to hear of payments, the owner's
- * mail becomes due in the same statement. Answers whether that mail is now due.
+ * mail becomes due in the same statement. A new paid_at also stores when the wait for it began (waiting_since), once,
+ * so that the dashboard's median reads it instead of looking for the first reminder of every payment. Answers whether
+ * that mail is now due.
  */
 export async function writePaymentState(
   trx: Conn,
@@ -100,6 +112,9 @@ export async function writePaymentState(
   const { rows } = await trx.raw<{ rows: { notice_due: boolean }[] }>(
     `UPDATE payments p SET status = ?, paid_at = ?, payment_intent_id = ?, refunded_amount = ?,
        checkout_session_id = COALESCE(p.checkout_session_id, ?), updated_at = now(),
+       waiting_since = CASE WHEN ?::timestamptz IS NULL THEN NULL
+         WHEN p.paid_at IS NOT DISTINCT FROM ?::timestamptz AND p.waiting_since IS NOT NULL THEN p.waiting_since
+         ELSE ${waitingSinceSql('p', '?::timestamptz')} END,
        paid_notice_due_at = CASE WHEN ? AND p.paid_notice_due_at IS NULL
          AND (SELECT w.notify_on_payment FROM workspaces w WHERE w.id = p.workspace_id) THEN now()
          ELSE p.paid_notice_due_at END
@@ -111,6 +126,9 @@ export async function writePaymentState(
       next.paymentIntentId,
       next.refundedAmount,
       sessionId ?? null,
+      next.paidAt,
+      next.paidAt,
+      next.paidAt,
       becamePaid,
       before.id,
       becamePaid,
