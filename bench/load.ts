@@ -9,6 +9,10 @@ export interface LoadOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   headers?: Record<string, string>;
   body?: string;
+  /** Requests per second across every connection; unset, as fast as the server answers. A fixed rate makes a probe. */
+  overallRate?: number;
+  /** Seconds before a request counts as a timeout (autocannon's default is 10). */
+  timeoutSeconds?: number;
   /** Fire from a worker thread (default). Off only where the caller already runs off the server's thread. */
   worker?: boolean;
 }
@@ -33,6 +37,9 @@ export async function loadTest(opts: LoadOptions): Promise<LoadResult> {
     method: opts.method ?? 'GET',
     headers: opts.headers,
     body: opts.body,
+    // Only when set: autocannon merges its defaults with Object.assign, which an undefined would overwrite.
+    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+    ...(opts.timeoutSeconds ? { timeout: opts.timeoutSeconds } : {}),
     workers: opts.worker === false ? undefined : 1,
   });
   const r = (n: number) => Math.round(n * 100) / 100;
