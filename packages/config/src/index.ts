@@ -266,7 +266,8 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     searchHashKey: str('SEARCH_HASH_KEY') ?? '',
     accessTokenTtlSeconds: num('ACCESS_TOKEN_TTL_SECONDS'),
     refreshTokenTtlDays: num('REFRESH_TOKEN_TTL_DAYS'),
-    bcryptCost: (v.BCRYPT_COST as number | undefined) ?? (isProduction ? PRODUCTION_BCRYPT_COST : env === 'test' ? 4 : 10),
+    bcryptCost:
+      (v.BCRYPT_COST as number | undefined) ?? (isProduction ? PRODUCTION_BCRYPT_COST : env === 'test' ? 4 : 10),
     admin: {
       email: str('ADMIN_EMAIL') ?? 'admin@example.com',
       password: str('ADMIN_PASSWORD'),
