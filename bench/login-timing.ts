@@ -8,7 +8,7 @@
 //    unloaded p99), and the logins per second of those ten connections against raw bcryptjs compares at the same
 //    cost on as many threads as the password pool has (the ceiling). Both loads come from autocannon (bench/load.ts).
 //
-//   npx tsx bench/login-timing.ts [--samples=40] [--seconds=10]      (at most 500 per kind, 60 s a phase)
+//   npx tsx bench/login-timing.ts [--samples=40] [--seconds=15]      (at most 500 per kind, 60 s a phase)
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -19,7 +19,7 @@ import { startApi, postJson, summary, intOption, printResult, round, BENCH_PASSW
 import { loadTest, type LoadOptions } from './load';
 
 const samples = intOption('samples', 40, 500);
-const seconds = intOption('seconds', 10, 60);
+const seconds = intOption('seconds', 15, 60);
 const WARMUP = 5;
 const LOGINS = 10;
 const P99_TARGET = 3;
