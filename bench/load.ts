@@ -24,6 +24,8 @@ export interface LoadResult {
   p99_ms: number;
   max_ms: number;
   non2xx: number;
+  /** How many answers had each status. */
+  statuses: Record<string, number>;
   errors: number;
   timeouts: number;
   seconds: number;
@@ -51,6 +53,9 @@ export async function loadTest(opts: LoadOptions): Promise<LoadResult> {
     p99_ms: r(result.latency.p99),
     max_ms: r(result.latency.max),
     non2xx: result.non2xx,
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {}).map(([status, stat]) => [status, stat.count ?? 0]),
+    ),
     errors: result.errors,
     timeouts: result.timeouts,
     seconds: r(seconds),

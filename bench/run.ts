@@ -22,7 +22,7 @@ const BENCHES: readonly (readonly [file: string, quick: readonly string[]])[] = 
   ['read-path.ts', ['--seconds=2', '--runs=1']],
   ['birthday-scan.ts', ['--small', '2000', '--large', '20000', '--workspaces', '500', '--due', '20', '--runs', '5']],
   ['hash-pool.ts', ['--hashes', '4']],
-  ['reset-flood.ts', ['--samples=5', '--connections=8']],
+  ['reset-flood.ts', ['--samples=5', '--connections=8', '--seconds=10']],
   ['client-import.ts', ['--rows=2000']],
   ['dispatch.ts', ['--count=500']],
   ['dashboard.ts', ['--notifications=5000', '--calls=20']],
