@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { getDb } from '@nudge/db';
-import { startApi, intOption } from './support';
+import { startApi, intOption, printResult } from './support';
 
 const ROWS = intOption('rows', 100_000, 200_000);
 const CHUNK = 10_000;
@@ -140,34 +140,45 @@ async function main(): Promise<void> {
     const ceilingPgCpu = pgCpuBetween(ceilingPgBefore, await pgBackendCpu(db));
 
     const rate = (s: number) => Math.round(ROWS / s);
-    process.stdout.write(
-      `${JSON.stringify({
-        bench: 'client-import',
-        via: 'POST /clients/import, text/csv, 10,000 rows a request',
-        rows: ROWS,
-        imported: insertPass.imported,
-        failed: insertPass.failed,
-        insert_seconds: Math.round(insertPass.seconds * 100) / 100,
-        insert_rows_per_second: rate(insertPass.seconds),
-        update_rows_per_second: rate(updatePass.seconds),
-        updated: updatePass.updated,
-        ceiling: 'bare knex multi-row INSERT of the same rows, 1,000 a statement, no checks or encryption',
-        ceiling_rows_per_second: rate(ceilingSeconds),
-        insert_vs_ceiling: Math.round((ceilingSeconds / insertPass.seconds) * 100) / 100,
-        target_rows_per_second: 20_000,
-        // CPU time of this process (the API and the bench's client, every thread) per row: what the import costs,
-        // less dependent on the other work the machine is doing than the rates.
-        insert_cpu_us_per_row: insertPass.cpuUsPerRow,
-        update_cpu_us_per_row: updatePass.cpuUsPerRow,
-        // The same for PostgreSQL's backends (10 ms ticks; null when the server is elsewhere). On 2 cores, 20,000
-        // rows a second leaves the two together about 100 µs a row.
-        insert_pg_cpu_us_per_row: insertPass.pgCpuUsPerRow,
-        update_pg_cpu_us_per_row: updatePass.pgCpuUsPerRow,
-        ceiling_pg_cpu_us_per_row: ceilingPgCpu === null ? null : Math.round(ceilingPgCpu / ROWS),
-        cores: os.availableParallelism(),
-        load_average_1m: [Math.round(loadBefore * 10) / 10, Math.round((os.loadavg()[0] ?? 0) * 10) / 10],
-      })}\n`,
-    );
+    const insertRate = rate(insertPass.seconds);
+    const insertVsCeiling = Math.round((ceilingSeconds / insertPass.seconds) * 100) / 100;
+    printResult({
+      bench: 'client-import',
+      via: 'POST /clients/import, text/csv, 10,000 rows a request',
+      rows: ROWS,
+      imported: insertPass.imported,
+      failed: insertPass.failed,
+      insert_seconds: Math.round(insertPass.seconds * 100) / 100,
+      insert_rows_per_second: insertRate,
+      update_rows_per_second: rate(updatePass.seconds),
+      updated: updatePass.updated,
+      ceiling: 'bare knex multi-row INSERT of the same rows, 1,000 a statement, no checks or encryption',
+      ceiling_rows_per_second: rate(ceilingSeconds),
+      insert_vs_ceiling: insertVsCeiling,
+      target_rows_per_second: 20_000,
+      // CPU time of this process (the API and the bench's client, every thread) per row: what the import costs,
+      // less dependent on the other work the machine is doing than the rates.
+      insert_cpu_us_per_row: insertPass.cpuUsPerRow,
+      update_cpu_us_per_row: updatePass.cpuUsPerRow,
+      // The same for PostgreSQL's backends (10 ms ticks; null when the server is elsewhere). On 2 cores, 20,000
+      // rows a second leaves the two together about 100 µs a row.
+      insert_pg_cpu_us_per_row: insertPass.pgCpuUsPerRow,
+      update_pg_cpu_us_per_row: updatePass.pgCpuUsPerRow,
+      ceiling_pg_cpu_us_per_row: ceilingPgCpu === null ? null : Math.round(ceilingPgCpu / ROWS),
+      cores: os.availableParallelism(),
+      load_average_1m: [Math.round(loadBefore * 10) / 10, Math.round((os.loadavg()[0] ?? 0) * 10) / 10],
+      headlines: [
+        {
+          metric: `POST /clients/import, ${ROWS.toLocaleString('en-US')} rows inserted, vs bare INSERT`,
+          value: insertRate,
+          unit: 'rows/s',
+          ceiling: rate(ceilingSeconds),
+          ratio: insertVsCeiling,
+          target: '≥ 20,000 rows/s',
+          meets_target: insertRate >= 20_000,
+        },
+      ],
+    });
   } finally {
     // The clients first, a slice at a time: one cascading delete of 200,000 rows can outlast the statement timeout.
     for (const id of [ws?.id, ceilingWs?.id]) {

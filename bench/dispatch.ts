@@ -25,7 +25,7 @@ import { createEmailProcessor } from '../apps/worker/src/processors/email.proces
 import { createTextMessageProcessor } from '../apps/worker/src/processors/text-message.processor';
 import { runReminderScan } from '../apps/worker/src/reminders/reminder-scan.service';
 import type { FakesReady } from './dispatch-fakes';
-import { intOption, percentile } from './support';
+import { intOption, percentile, printResult } from './support';
 
 const COUNT = intOption('count', 20_000, 50_000);
 const CONCURRENCY = intOption('concurrency', 50, 500);
@@ -240,34 +240,64 @@ async function main(): Promise<void> {
     for (const w of workers.splice(0)) await w.close();
     const noop = await ceiling();
     const rate = COUNT / seconds;
-    process.stdout.write(
-      `${JSON.stringify({
-        bench: 'dispatch',
-        count: COUNT,
-        concurrency: CONCURRENCY,
-        sent: Number(sent),
-        outcome_unknown: Number(unknown),
-        // Transient failures retried (a provider timeout under load may have been received: sent again).
-        retried: Number(retried),
-        provider_received: received.length,
-        messages_per_second: Math.round(rate),
-        noop_ceiling_per_second: Math.round(noop),
-        ratio: Number((rate / noop).toFixed(3)),
-        ...lateness(burstLateness),
-        sql_statements_per_notification: Number((dispatchStatements / COUNT).toFixed(2)),
-        // This process's CPU time (every thread; the fakes run elsewhere) from the scan until every notification was
-        // final, per notification: it depends less on the machine's other work than the rates do.
-        cpu_us_per_notification: Math.round((cpu.user + cpu.system) / COUNT),
-        // Not a burst: occurrences evenly spaced at arrival_per_second; lateness from each one's own occurrence.
-        spread: {
-          arrival_per_second: SPREAD_RATE,
-          arrival_seconds: Number((COUNT / SPREAD_RATE).toFixed(1)),
-          provider_received: spreadLateness.length,
-          seconds_to_last_final: Number(spreadSeconds.toFixed(1)),
-          ...lateness(spreadLateness),
+    const ratio = Number((rate / noop).toFixed(3));
+    const burst = lateness(burstLateness);
+    const spread = lateness(spreadLateness);
+    printResult({
+      bench: 'dispatch',
+      count: COUNT,
+      concurrency: CONCURRENCY,
+      sent: Number(sent),
+      outcome_unknown: Number(unknown),
+      // Transient failures retried (a provider timeout under load may have been received: sent again).
+      retried: Number(retried),
+      provider_received: received.length,
+      messages_per_second: Math.round(rate),
+      noop_ceiling_per_second: Math.round(noop),
+      ratio,
+      ...burst,
+      sql_statements_per_notification: Number((dispatchStatements / COUNT).toFixed(2)),
+      // This process's CPU time (every thread; the fakes run elsewhere) from the scan until every notification was
+      // final, per notification: it depends less on the machine's other work than the rates do.
+      cpu_us_per_notification: Math.round((cpu.user + cpu.system) / COUNT),
+      // Not a burst: occurrences evenly spaced at arrival_per_second; lateness from each one's own occurrence.
+      spread: {
+        arrival_per_second: SPREAD_RATE,
+        arrival_seconds: Number((COUNT / SPREAD_RATE).toFixed(1)),
+        provider_received: spreadLateness.length,
+        seconds_to_last_final: Number(spreadSeconds.toFixed(1)),
+        ...spread,
+      },
+      headlines: [
+        {
+          metric: `${COUNT.toLocaleString('en-US')} notifications dispatched, vs a no-op BullMQ worker`,
+          value: Math.round(rate),
+          unit: 'msg/s',
+          ceiling: Math.round(noop),
+          ratio,
+          target: '≥ 0.10 of the ceiling',
+          meets_target: ratio >= 0.1,
         },
-      })}\n`,
-    );
+        {
+          metric: 'dispatch lateness p95, all due at one instant (provider received − occurrence)',
+          value: burst.lateness_p95_s,
+          unit: 's',
+          ceiling: null,
+          ratio: null,
+          target: '< 5 s',
+          meets_target: burst.lateness_p95_s < 5,
+        },
+        {
+          metric: `dispatch lateness p95, arriving at ${SPREAD_RATE.toLocaleString('en-US')}/s`,
+          value: spread.lateness_p95_s,
+          unit: 's',
+          ceiling: null,
+          ratio: null,
+          target: '< 5 s',
+          meets_target: spread.lateness_p95_s < 5,
+        },
+      ],
+    });
   } finally {
     await Promise.allSettled(workers.map((w) => w.close()));
     await outcomes.close();

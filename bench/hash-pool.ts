@@ -4,6 +4,7 @@
 // Usage: npx tsx bench/hash-pool.ts [--cost 10] [--hashes 20]
 import bcrypt from 'bcryptjs';
 import { closePasswordPool, hashPassword } from '@nudge/crypto';
+import { printResult } from './support';
 
 const arg = (name: string, def: number, max: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,13 +47,23 @@ const pooled = await gapsWhile(() =>
   Promise.all(Array.from({ length: HASHES }, (_, i) => hashPassword(`pooled ${i}`, COST))),
 );
 await closePasswordPool();
-console.log(
-  JSON.stringify({
-    bench: 'hash-pool',
-    cost: COST,
-    hashes: HASHES,
-    inline,
-    pooled,
-    max_stall_pooled_over_inline: Math.round((pooled.max_ms / inline.max_ms) * 1000) / 1000,
-  }),
-);
+const ratio = Math.round((pooled.max_ms / inline.max_ms) * 1000) / 1000;
+printResult({
+  bench: 'hash-pool',
+  cost: COST,
+  hashes: HASHES,
+  inline,
+  pooled,
+  max_stall_pooled_over_inline: ratio,
+  headlines: [
+    {
+      metric: `longest event-loop stall, ${HASHES} hashes at cost ${COST}: pooled vs inline`,
+      value: pooled.max_ms,
+      unit: 'ms',
+      ceiling: inline.max_ms,
+      ratio,
+      target: null,
+      meets_target: null,
+    },
+  ],
+});

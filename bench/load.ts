@@ -9,6 +9,10 @@ export interface LoadOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   headers?: Record<string, string>;
   body?: string;
+  /** Requests per second across every connection; unset, as fast as the server answers. A fixed rate makes a probe. */
+  overallRate?: number;
+  /** Seconds before a request counts as a timeout (autocannon's default is 10). */
+  timeoutSeconds?: number;
   /** Fire from a worker thread (default). Off only where the caller already runs off the server's thread. */
   worker?: boolean;
 }
@@ -20,6 +24,8 @@ export interface LoadResult {
   p99_ms: number;
   max_ms: number;
   non2xx: number;
+  /** How many answers had each status. */
+  statuses: Record<string, number>;
   errors: number;
   timeouts: number;
   seconds: number;
@@ -33,6 +39,9 @@ export async function loadTest(opts: LoadOptions): Promise<LoadResult> {
     method: opts.method ?? 'GET',
     headers: opts.headers,
     body: opts.body,
+    // Only when set: autocannon merges its defaults with Object.assign, which an undefined would overwrite.
+    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+    ...(opts.timeoutSeconds ? { timeout: opts.timeoutSeconds } : {}),
     workers: opts.worker === false ? undefined : 1,
   });
   const r = (n: number) => Math.round(n * 100) / 100;
@@ -44,6 +53,9 @@ export async function loadTest(opts: LoadOptions): Promise<LoadResult> {
     p99_ms: r(result.latency.p99),
     max_ms: r(result.latency.max),
     non2xx: result.non2xx,
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {}).map(([status, stat]) => [status, stat.count ?? 0]),
+    ),
     errors: result.errors,
     timeouts: result.timeouts,
     seconds: r(seconds),

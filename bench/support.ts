@@ -114,3 +114,36 @@ export function intOption(name: string, def: number, max: number): number {
   const n = Number(arg?.slice(name.length + 3));
   return Number.isInteger(n) && n > 0 ? Math.min(n, max) : def;
 }
+
+/**
+ * One row of `npm run bench`'s table: the figure a bench is about, the ceiling it is compared with (measured in the
+ * same run, in the same unit), their ratio, and the target with whether this run met it (null: no target).
+ */
+export interface Headline {
+  metric: string;
+  value: number;
+  unit: string;
+  ceiling: number | null;
+  ratio: number | null;
+  target: string | null;
+  meets_target: boolean | null;
+}
+
+/** This process's peak resident set so far, in MB (maxRSS is in kilobytes). */
+export function peakRssMb(): number {
+  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+}
+
+/**
+ * Prints a bench's one JSON line, with the rows it contributes to the table and its process's peak RSS. `bench/run.ts`
+ * reads `headlines`, `peak_rss_mb` and, for a bench that runs other processes, `process_peak_rss_mb` ({name: MB}).
+ */
+export function printResult(result: { bench: string; headlines: Headline[] } & Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ...result, peak_rss_mb: peakRssMb() })}\n`);
+}
+
+/** Rounds to `digits` decimals: what the JSON lines print. */
+export function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

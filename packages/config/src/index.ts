@@ -127,6 +127,9 @@ export class ConfigError extends Error {
 
 const SECRETS_FILE = path.join('.nudge', 'secrets.env');
 
+/** BCRYPT_COST when unset in production; the login bench measures at this cost. */
+export const PRODUCTION_BCRYPT_COST = 12;
+
 function readEnvFile(file: string): Record<string, string> {
   try {
     return dotenv.parse(fs.readFileSync(file));
@@ -268,7 +271,8 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     searchHashKey: str('SEARCH_HASH_KEY') ?? '',
     accessTokenTtlSeconds: num('ACCESS_TOKEN_TTL_SECONDS'),
     refreshTokenTtlDays: num('REFRESH_TOKEN_TTL_DAYS'),
-    bcryptCost: (v.BCRYPT_COST as number | undefined) ?? (isProduction ? 12 : env === 'test' ? 4 : 10),
+    bcryptCost:
+      (v.BCRYPT_COST as number | undefined) ?? (isProduction ? PRODUCTION_BCRYPT_COST : env === 'test' ? 4 : 10),
     admin: {
       email: str('ADMIN_EMAIL') ?? 'admin@example.com',
       password: str('ADMIN_PASSWORD'),
