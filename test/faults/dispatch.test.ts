@@ -75,7 +75,13 @@ describe('reminder dispatch under faults', function () {
       ...env,
     };
     const start = () => startRemindersWorker(sendgrid, workerEnv, spawned);
-    return { db, start, first: await start() };
+    const first = await start();
+    await waitFor(async () => Number((await db('notifications').count({ n: '*' }))[0]?.n) === count, {
+      timeoutMs: 60_000,
+      everyMs: 200,
+      what: 'the first scan to make every notification',
+    });
+    return { db, start, first };
   }
 
   const expectNoneLost = (v: DispatchVerdict, count: number) => {
