@@ -90,7 +90,8 @@ describe('the API under faults', function () {
     const backAt = Date.now();
     // Full service: every answer 200 for two seconds in a row; the test fails 60 s after PostgreSQL's return.
     const fullSince = (): number | undefined => {
-      const after = load.outcomes.filter((o) => o.start >= backAt);
+      // Answers still arriving after the return count, wherever they started.
+      const after = load.outcomes.filter((o) => o.end >= backAt);
       const lastBad = after.reduce((t, o) => (o.status === 200 ? t : Math.max(t, o.end)), backAt);
       const good = after.filter((o) => o.start > lastBad);
       return good.length > 0 && Date.now() - lastBad >= 2000 ? lastBad : undefined;

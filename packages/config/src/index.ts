@@ -76,7 +76,10 @@ export interface Config {
    * Each dispatch queue's worker concurrency and rate limit (sends per second, 0: none), tries per job, and the first
    * retry's delay (doubled for each later one) when the provider gave no Retry-After.
    */
-  dispatch: { maxAttempts: number; backoffBaseMs: number } & Record<DispatchChannel, { concurrency: number; ratePerSecond: number }>;
+  dispatch: { maxAttempts: number; backoffBaseMs: number } & Record<
+    DispatchChannel,
+    { concurrency: number; ratePerSecond: number }
+  >;
   stripe: {
     secretKey: string | undefined;
     apiUrl: string | undefined;

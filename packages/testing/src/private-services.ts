@@ -35,9 +35,9 @@ export interface PrivateServices {
 
 const quiet = () => undefined;
 
-export async function startPrivateServices({ log = quiet }: { log?: (msg: string) => void } = {}): Promise<
-  PrivateServices
-> {
+export async function startPrivateServices({
+  log = quiet,
+}: { log?: (msg: string) => void } = {}): Promise<PrivateServices> {
   const pg = await startPostgres({ production: false, log });
   const redis = await startRedis({ production: false, log }).catch(async (err: unknown) => {
     await stopPostgres(pg, log);
