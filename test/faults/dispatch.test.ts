@@ -94,7 +94,7 @@ describe('reminder dispatch under faults', function () {
     this.timeout(210_000);
     const COUNT = 5000;
     const { db, start, first } = await dispatchRun(COUNT);
-    await waitFor(() => sendgrid.requests.length >= 1000, { timeoutMs: 90_000, everyMs: 50, what: '1,000 sends' });
+    await waitFor(() => sendgrid.requests.length >= 500, { timeoutMs: 90_000, everyMs: 50, what: '500 sends' });
     first.child.kill('SIGKILL');
     await first.exited;
     const killedAt = Date.now();
@@ -117,9 +117,9 @@ describe('reminder dispatch under faults', function () {
 
   it('loses no notification and sends none twice when Redis (AOF on) restarts during dispatch', async function () {
     this.timeout(150_000);
-    const COUNT = 1500;
+    const COUNT = 800;
     const { db } = await dispatchRun(COUNT);
-    await waitFor(() => sendgrid.requests.length >= 300, { timeoutMs: 60_000, everyMs: 50, what: '300 sends' });
+    await waitFor(() => sendgrid.requests.length >= 200, { timeoutMs: 60_000, everyMs: 50, what: '200 sends' });
     const stoppedAt = Date.now();
     await services.stopRedis();
     const atStop = sendgrid.requests.length;
@@ -137,9 +137,9 @@ describe('reminder dispatch under faults', function () {
 
   it('re-enqueues from PostgreSQL what a Redis emptied by FLUSHALL lost, and loses nothing', async function () {
     this.timeout(150_000);
-    const COUNT = 1500;
+    const COUNT = 800;
     const { db } = await dispatchRun(COUNT);
-    await waitFor(() => sendgrid.requests.length >= 300, { timeoutMs: 60_000, everyMs: 50, what: '300 sends' });
+    await waitFor(() => sendgrid.requests.length >= 200, { timeoutMs: 60_000, everyMs: 50, what: '200 sends' });
     const flushedAt = Date.now();
     await services.redis('FLUSHALL');
     const atFlush = sendgrid.requests.length;
@@ -157,7 +157,7 @@ describe('reminder dispatch under faults', function () {
 
   it('ends every notification final within the tries allowed when the provider answers 30% 5xx and leaves 10% hanging', async function () {
     this.timeout(150_000);
-    const COUNT = 300;
+    const COUNT = 200;
     const ATTEMPTS = 5;
     const { db } = await dispatchRun(COUNT, {
       env: { DISPATCH_MAX_ATTEMPTS: String(ATTEMPTS) },
