@@ -16,11 +16,16 @@ describe('the API under faults', function () {
   let databaseUrl: string;
   const spawned: Spawned[] = [];
   let run = 0;
+  let api: Spawned;
+  let base: string;
+  let auth: Record<string, string>;
 
   before(async function () {
     this.timeout(120_000);
     services = await startPrivateServices();
     databaseUrl = (await services.database('nudge_faults_api')).url;
+    // One API for both tests (the SIGTERM test comes last and ends it): spawning one costs seconds on a busy machine.
+    ({ api, base, auth } = await startApi());
   });
 
   after(async function () {
@@ -78,7 +83,6 @@ describe('the API under faults', function () {
 
   it('answers 503 only while PostgreSQL is down, never crashes, and serves fully again within 60 s of its return', async function () {
     this.timeout(150_000);
-    const { api, base, auth } = await startApi();
     const load = startLoad(base, { clients: 8, paths: ['/ready', '/birthdays/', '/clients/?limit=5'], headers: auth });
     await pause(2000);
     const stoppedAt = Date.now();
@@ -125,7 +129,6 @@ describe('the API under faults', function () {
 
   it('lets the requests in flight finish on SIGTERM, resets none, and exits 0', async function () {
     this.timeout(90_000);
-    const { api, base, auth } = await startApi();
     const load = startLoad(base, {
       clients: 16,
       paths: ['/birthdays/', '/clients/?limit=5', '/ready'],

@@ -83,17 +83,21 @@ export async function stopAll(spawned: Spawned[]): Promise<void> {
   );
 }
 
-/** Notifications still queued or sending. */
-export async function openNotifications(db: Db): Promise<number> {
-  const [{ open }] = (await db('notifications').whereIn('status', ['queued', 'sending']).count({ open: '*' })) as [
-    { open: string },
-  ];
+/** The notifications of one workspace, or of all. */
+const notificationsOf = (db: Db, workspaceId?: string) =>
+  workspaceId ? db('notifications').where({ workspace_id: workspaceId }) : db('notifications');
+
+/** Notifications still queued or sending (of one workspace, or of all). */
+export async function openNotifications(db: Db, workspaceId?: string): Promise<number> {
+  const [{ open }] = (await notificationsOf(db, workspaceId)
+    .whereIn('status', ['queued', 'sending'])
+    .count({ open: '*' })) as [{ open: string }];
   return Number(open);
 }
 
-/** Waits until no notification is queued or sending any more. */
-export async function waitAllFinal(db: Db, timeoutMs: number): Promise<void> {
-  await waitFor(async () => (await openNotifications(db)) === 0, {
+/** Waits until no notification (of one workspace, or of all) is queued or sending any more. */
+export async function waitAllFinal(db: Db, timeoutMs: number, workspaceId?: string): Promise<void> {
+  await waitFor(async () => (await openNotifications(db, workspaceId)) === 0, {
     timeoutMs,
     everyMs: 500,
     what: 'every notification to end final',
@@ -118,17 +122,19 @@ export interface DispatchVerdict {
   requests: Map<string, number>;
 }
 
-export async function dispatchVerdict(db: Db, sendgrid: FakeSendgrid): Promise<DispatchVerdict> {
-  const rows = await db<NotificationRow>('notifications').select('id', 'status', 'last_error');
+/** The verdict on the notifications of one workspace, or of all. */
+export async function dispatchVerdict(db: Db, sendgrid: FakeSendgrid, workspaceId?: string): Promise<DispatchVerdict> {
+  const rows = (await notificationsOf(db, workspaceId).select('id', 'status', 'last_error')) as DispatchVerdict['rows'];
   const accepted = new Map<string, number>();
   for (const m of sendgrid.mails) {
     const id = notificationOf(m.body);
     if (id) accepted.set(id, (accepted.get(id) ?? 0) + 1);
   }
+  const ours = new Set(rows.map((n) => n.id));
   const requests = new Map<string, number>();
   for (const r of sendgrid.requests) {
     const id = notificationOf(r.body);
-    if (id) requests.set(id, (requests.get(id) ?? 0) + 1);
+    if (id && ours.has(id)) requests.set(id, (requests.get(id) ?? 0) + 1);
   }
   const isOpen = (n: { status: string }) => n.status === 'queued' || n.status === 'sending';
   const sentRows = rows.filter((n) => n.status === 'sent');
@@ -139,7 +145,7 @@ export async function dispatchVerdict(db: Db, sendgrid: FakeSendgrid): Promise<D
     outcomeUnknown: unknown.length,
     failed: rows.filter((n) => !isOpen(n) && n.status !== 'sent' && n.last_error !== 'outcome_unknown').length,
     lost: rows.filter(isOpen).length + sentRows.filter((n) => !accepted.get(n.id)).length,
-    duplicates: [...accepted.values()].filter((n) => n > 1).length,
+    duplicates: rows.filter((n) => (accepted.get(n.id) ?? 0) > 1).length,
     requests,
   };
 }
