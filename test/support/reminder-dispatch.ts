@@ -1,14 +1,15 @@
 // What the suites that dispatch many reminder emails through a real `reminders` process share (the crash test of
 // test/e2e and the fault suite): a due one-off reminder for `count` clients, the process spawned as the Procfile runs
 // it against the fake SendGrid, and the verdict once every notification is final: lost, sent twice, outcome_unknown.
+import { randomBytes } from 'node:crypto';
 import type { Db, NotificationRow } from '@nudge/db';
 import { spawnTs, waitFor, type FakeSendgrid, type Spawned } from '@nudge/testing';
 
 /** One workspace, `count` clients and one email reminder due a second ago for all of them. */
 export async function seedDueReminder(db: Db, count: number): Promise<{ workspaceId: string; reminderId: string }> {
-  const [{ id: workspaceId }] = (await db('workspaces').insert({ name: 'dispatch-run' }).returning('id')) as [
-    { id: string },
-  ];
+  const [{ id: workspaceId }] = (await db('workspaces')
+    .insert({ name: `dispatch-run-${randomBytes(4).toString('hex')}` })
+    .returning('id')) as [{ id: string }];
   await db.batchInsert(
     'clients',
     Array.from({ length: count }, (_, i) => ({
