@@ -626,7 +626,15 @@ export async function startPostgres({ production = false, log = defaultLog } = {
       fs.rmSync(dir, { recursive: true, force: true });
       throw new Error(`initdb failed:\n${tail(init.stderr || init.stdout)}`);
     }
-    const pg = { host: '127.0.0.1', port, dir, data, asUser, bins, url: `postgres://postgres@127.0.0.1:${port}/postgres` };
+    const pg = {
+      host: '127.0.0.1',
+      port,
+      dir,
+      data,
+      asUser,
+      bins,
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    };
     const logFile = path.join(dir, 'log');
     const start = await pgCtlStart(pg);
     if (start.code === 0) return pg;

@@ -86,7 +86,9 @@ export async function stopAll(spawned: Spawned[]): Promise<void> {
 
 /** The notifications of one workspace, or of all. */
 const notificationsOf = (db: Db, workspaceId?: string) =>
-  workspaceId ? db('notifications').where({ workspace_id: workspaceId }) : db('notifications');
+  workspaceId
+    ? db<NotificationRow>('notifications').where({ workspace_id: workspaceId })
+    : db<NotificationRow>('notifications');
 
 /** Notifications still queued or sending (of one workspace, or of all). */
 export async function openNotifications(db: Db, workspaceId?: string): Promise<number> {
@@ -125,7 +127,7 @@ export interface DispatchVerdict {
 
 /** The verdict on the notifications of one workspace, or of all. */
 export async function dispatchVerdict(db: Db, sendgrid: FakeSendgrid, workspaceId?: string): Promise<DispatchVerdict> {
-  const rows = (await notificationsOf(db, workspaceId).select('id', 'status', 'last_error')) as DispatchVerdict['rows'];
+  const rows: DispatchVerdict['rows'] = await notificationsOf(db, workspaceId).select('id', 'status', 'last_error');
   const accepted = new Map<string, number>();
   for (const m of sendgrid.mails) {
     const id = notificationOf(m.body);
