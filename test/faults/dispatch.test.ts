@@ -171,7 +171,8 @@ describe('reminder dispatch under faults', function () {
     const most = Math.max(0, ...v.requests.values());
     const tries = await db.raw<{ rows: { n: number }[] }>(
       `SELECT coalesce(max(c), 0)::int AS n FROM (
-         SELECT count(*) AS c FROM notification_attempts WHERE workspace_id = ? GROUP BY notification_id) a`,
+         SELECT count(*) AS c FROM notification_attempts a JOIN notifications n ON n.id = a.notification_id
+         WHERE n.workspace_id = ? GROUP BY a.notification_id) t`,
       [ws],
     );
     const attemptRows = tries.rows[0]?.n ?? 0;
