@@ -1,4 +1,4 @@
-// Types of the parts of services.mjs that TypeScript code imports (packages/testing's private services).
+// Types of the parts of services.mjs that TypeScript code imports (test/support/private-services.ts).
 export interface PrivatePostgres {
   host: string;
   port: number;

@@ -2,7 +2,8 @@
 // while its PostgreSQL restarts, and while it is told to stop. On a PostgreSQL and a redis-server of the suite's own.
 // Each test prints its figures on one `[fault]` line.
 import { expect } from 'chai';
-import { freePort, spawnTs, startPrivateServices, waitFor, type PrivateServices, type Spawned } from '@nudge/testing';
+import { freePort, spawnTs, waitFor, type Spawned } from '@nudge/testing';
+import { startPrivateServices, type PrivateServices } from '../support/private-services';
 import { startLoad, wasReset, type Outcome } from '../support/http-load';
 
 const PASSWORD = 'correct-horse-battery';

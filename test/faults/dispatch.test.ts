@@ -6,14 +6,8 @@
 // on one `[fault]` line.
 import { expect } from 'chai';
 import type { Db } from '@nudge/db';
-import {
-  startFakeSendgrid,
-  startPrivateServices,
-  waitFor,
-  type FakeSendgrid,
-  type PrivateServices,
-  type Spawned,
-} from '@nudge/testing';
+import { startFakeSendgrid, waitFor, type FakeSendgrid, type Spawned } from '@nudge/testing';
+import { startPrivateServices, type PrivateServices } from '../support/private-services';
 import {
   dispatchVerdict,
   openNotifications,

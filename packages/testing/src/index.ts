@@ -5,4 +5,3 @@ export * from './ports';
 export * from './private-database';
 export * from './pausable-proxy';
 export * from './memory-logger';
-export * from './private-services';

@@ -11,7 +11,7 @@ import {
   stopPostgres,
   stopRedis,
   withDatabase,
-} from '../../../scripts/services.mjs';
+} from '../../scripts/services.mjs';
 
 export interface PrivateServices {
   /** `postgres://…/postgres` of the private server: pick a database with `database()`. */
