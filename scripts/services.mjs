@@ -584,7 +584,21 @@ function makePrivateDir(root, kind, port) {
   return dir;
 }
 
-async function startPostgres({ production, log }) {
+// Durability settings are off: this cluster is thrown away when we stop, and tests run much faster.
+function pgCtlStart(pg) {
+  const options = `-p ${pg.port} -k ${pg.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const logFile = path.join(pg.dir, 'log');
+  return run(pg.bins.pg_ctl, ['-D', pg.data, '-o', options, '-l', logFile, '-w', '-t', '60', 'start'], {
+    asUser: pg.asUser,
+    timeout: 90000,
+  });
+}
+
+/**
+ * Starts a private PostgreSQL (initdb in a new folder, on a free port). Answers the instance that stopPostgres and
+ * resumePostgres take.
+ */
+export async function startPostgres({ production = false, log = defaultLog } = {}) {
   const bins = await requireBinary('PostgreSQL (initdb, pg_ctl)', 'postgresql', findPostgresBinaries, {
     production,
     log,
@@ -612,24 +626,18 @@ async function startPostgres({ production, log }) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw new Error(`initdb failed:\n${tail(init.stderr || init.stdout)}`);
     }
-    // Durability settings are off: this cluster is thrown away when we stop, and tests run much faster.
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-    const logFile = path.join(dir, 'log');
-    const start = await run(bins.pg_ctl, ['-D', data, '-o', options, '-l', logFile, '-w', '-t', '60', 'start'], {
+    const pg = {
+      host: '127.0.0.1',
+      port,
+      dir,
+      data,
       asUser,
-      timeout: 90000,
-    });
-    if (start.code === 0) {
-      return {
-        host: '127.0.0.1',
-        port,
-        dir,
-        data,
-        asUser,
-        bins,
-        url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-      };
-    }
+      bins,
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    };
+    const logFile = path.join(dir, 'log');
+    const start = await pgCtlStart(pg);
+    if (start.code === 0) return pg;
     let serverLog = '';
     try {
       serverLog = fs.readFileSync(logFile, 'utf8');
@@ -644,22 +652,65 @@ async function startPostgres({ production, log }) {
   throw lastError;
 }
 
-async function stopPostgres(pg, log) {
-  log(`stopping the private PostgreSQL on port ${pg.port}`);
-  const stop = await run(pg.bins.pg_ctl, ['-D', pg.data, '-m', 'fast', '-w', '-t', '8', 'stop'], {
+/**
+ * Stops a private PostgreSQL (`mode` fast, falling back to immediate; or immediate at once, as a crash would) and
+ * removes its folder, unless `keep` (the fault suite starts it again with resumePostgres).
+ */
+export async function stopPostgres(pg, log = defaultLog, { mode = 'fast', keep = false } = {}) {
+  log(`stopping the private PostgreSQL on port ${pg.port} (${mode})`);
+  const stop = await run(pg.bins.pg_ctl, ['-D', pg.data, '-m', mode, '-w', '-t', '8', 'stop'], {
     asUser: pg.asUser,
     timeout: 12000,
   });
-  if (stop.code !== 0) {
+  if (stop.code !== 0 && mode !== 'immediate') {
     await run(pg.bins.pg_ctl, ['-D', pg.data, '-m', 'immediate', '-w', '-t', '5', 'stop'], {
       asUser: pg.asUser,
       timeout: 8000,
     });
   }
-  fs.rmSync(pg.dir, { recursive: true, force: true });
+  if (!keep) fs.rmSync(pg.dir, { recursive: true, force: true });
 }
 
-async function startRedis({ production, log }) {
+/** Starts a private PostgreSQL stopped with `keep` again, on its port and with its data. */
+export async function resumePostgres(pg, log = defaultLog) {
+  log(`starting the private PostgreSQL on port ${pg.port} again`);
+  const start = await pgCtlStart(pg);
+  if (start.code !== 0) throw new Error(`pg_ctl start failed:\n${tail(start.stderr || start.stdout)}`);
+}
+
+/** Runs redis-server, daemonised, for an instance; answers whether it then answers PING. */
+async function redisServerStart(redis) {
+  const args = [
+    '--port',
+    String(redis.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    redis.dir,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'yes',
+    '--pidfile',
+    redis.pidfile,
+    '--logfile',
+    redis.logfile,
+  ];
+  const start = await run(redis.bin, args, { timeout: 30000 });
+  const up =
+    start.code === 0 && (await waitUntil(async () => (await probeRedis(redis.url)).ok, { timeout: 10000, every: 100 }));
+  return { up, start };
+}
+
+/**
+ * Starts a private redis-server (AOF on, noeviction) in a new folder on a free port. Answers the instance that
+ * stopRedis and resumeRedis take.
+ */
+export async function startRedis({ production = false, log = defaultLog } = {}) {
   const bin = await requireBinary('redis-server', 'redis-server', findRedisServer, { production, log });
   const root = await privateRoot();
   let lastError;
@@ -669,31 +720,9 @@ async function startRedis({ production, log }) {
     const pidfile = path.join(dir, 'redis.pid');
     const logfile = path.join(dir, 'redis.log');
     log(`starting a private Redis on 127.0.0.1:${port} in ${dir}`);
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--maxmemory-policy',
-      'noeviction',
-      '--daemonize',
-      'yes',
-      '--pidfile',
-      pidfile,
-      '--logfile',
-      logfile,
-    ];
-    const start = await run(bin, args, { timeout: 30000 });
-    const url = `redis://127.0.0.1:${port}`;
-    if (start.code === 0 && (await waitUntil(async () => (await probeRedis(url)).ok, { timeout: 10000, every: 100 }))) {
-      return { host: '127.0.0.1', port, dir, pidfile, url };
-    }
+    const redis = { host: '127.0.0.1', port, dir, pidfile, logfile, bin, url: `redis://127.0.0.1:${port}` };
+    const { up, start } = await redisServerStart(redis);
+    if (up) return redis;
     let serverLog = '';
     try {
       serverLog = fs.readFileSync(logfile, 'utf8');
@@ -709,7 +738,11 @@ async function startRedis({ production, log }) {
   throw lastError;
 }
 
-async function stopRedis(redis, log) {
+/**
+ * Stops a private Redis (SHUTDOWN, which flushes the append-only file; SIGKILL if it lingers) and removes its folder,
+ * unless `keep` (the fault suite starts it again with resumeRedis, from its AOF).
+ */
+export async function stopRedis(redis, log = defaultLog, { keep = false } = {}) {
   log(`stopping the private Redis on port ${redis.port}`);
   const pid = readPid(redis.pidfile);
   try {
@@ -727,7 +760,14 @@ async function stopRedis(redis, log) {
     process.kill(pid, 'SIGKILL');
     gone = await waitUntil(() => !pidAlive(pid), { timeout: 3000 });
   }
-  fs.rmSync(redis.dir, { recursive: true, force: true });
+  if (!keep) fs.rmSync(redis.dir, { recursive: true, force: true });
+}
+
+/** Starts a private Redis stopped with `keep` again, on its port, loading its append-only file. */
+export async function resumeRedis(redis, log = defaultLog) {
+  log(`starting the private Redis on port ${redis.port} again`);
+  const { up, start } = await redisServerStart(redis);
+  if (!up) throw new Error(`redis-server did not start again:\n${tail(start.stderr || start.stdout)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

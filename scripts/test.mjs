@@ -26,6 +26,10 @@ const MOCHA = path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
 const REPORTER = path.join(ROOT, 'scripts', 'mocha-summary-reporter.cjs');
 // Every suite, when .mocharc.json does not say (mocha expands the globs itself).
 const DEFAULT_SPECS = ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'];
+// The fault suite restarts servers of its own for minutes: it runs only when named (`npm run test:faults`), never
+// as part of every suite or of a glob such as test/**/*.test.ts.
+const FAULTS = 'test/faults/';
+const faultsIgnored = (args) => (args.some((a) => a.includes(FAULTS)) ? [] : ['--ignore', `${FAULTS}**`]);
 
 const log = (msg) => process.stdout.write(`[test] ${msg}\n`);
 const warn = (msg) => process.stderr.write(`[test] ${msg}\n`);
@@ -93,7 +97,8 @@ function namesSpecs(args) {
 }
 
 /**
- * The spec arguments for mocha. With no spec named on the command line, every suite: the config file's `spec`, or
+ * The spec arguments for mocha, with test/faults ignored unless an argument names it. With no spec named on the
+ * command line, every suite: the config file's `spec`, or
  * DEFAULT_SPECS when it has none. With specs named, only those: mocha would add them to the config file's `spec`,
  * so it then gets a copy of .mocharc.json without `spec`.
  */
@@ -101,12 +106,12 @@ function specArgs(args, tmpDir) {
   const rcFile = path.join(ROOT, '.mocharc.json');
   const rc = fs.existsSync(rcFile) ? JSON.parse(fs.readFileSync(rcFile, 'utf8')) : {};
   const rcHasSpec = rc.spec !== undefined && rc.spec.length !== 0;
-  if (!namesSpecs(args)) return rcHasSpec ? [] : DEFAULT_SPECS;
-  if (!rcHasSpec || args.includes('--config') || args.includes('--no-config')) return [];
+  if (!namesSpecs(args)) return [...(rcHasSpec ? [] : DEFAULT_SPECS), ...faultsIgnored(args)];
+  if (!rcHasSpec || args.includes('--config') || args.includes('--no-config')) return faultsIgnored(args);
   delete rc.spec;
   const copy = path.join(tmpDir, 'mocharc.json');
   fs.writeFileSync(copy, JSON.stringify(rc));
-  return ['--config', copy];
+  return ['--config', copy, ...faultsIgnored(args)];
 }
 
 async function dropStaleDatabases(databaseUrl) {

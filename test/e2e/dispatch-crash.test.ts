@@ -6,20 +6,25 @@
 // the process reads every workspace.
 import { expect } from 'chai';
 import winston from 'winston';
-import type { NotificationRow } from '@nudge/db';
 import { Producers, QUEUES } from '@nudge/queue';
 import {
   createPrivateDatabase,
-  spawnTs,
   startFakeSendgrid,
-  waitFor,
   type FakeSendgrid,
   type PrivateDatabase,
   type Spawned,
+  waitFor,
 } from '@nudge/testing';
 import { checkoutJobsOn } from '../../apps/worker/src/billing/checkout-jobs';
 import { dispatchJobsOn } from '../../apps/worker/src/dispatch/dispatch-jobs';
 import { runReminderScan } from '../../apps/worker/src/reminders/reminder-scan.service';
+import {
+  dispatchVerdict,
+  seedDueReminder,
+  startRemindersWorker,
+  stopAll,
+  waitAllFinal,
+} from '../support/reminder-dispatch';
 
 const COUNT = 2000;
 /** Sends the fake has seen when the worker is killed: well into the run, far from its end. */
@@ -30,69 +35,14 @@ describe('a reminders worker killed in the middle of 2,000 sends', () => {
   let sendgrid: FakeSendgrid;
   const producers = new Producers();
   const spawned: Spawned[] = [];
-
-  const startWorker = async (): Promise<Spawned> => {
-    const worker = spawnTs('apps/worker/src/processes/reminders.ts', {
-      ...process.env,
-      DATABASE_URL: priv.url,
-      USE_PLATFORM_CREDENTIALS: 'true',
-      SENDGRID_API_KEY: sendgrid.apiKey,
-      SENDGRID_API_URL: sendgrid.url,
-      DISPATCH_EMAIL_CONCURRENCY: '50',
-      // A killed worker's jobs are taken up again within seconds rather than a minute.
-      WORKER_LOCK_SECONDS: '3',
-      LOG_LEVEL: 'info',
-    });
-    spawned.push(worker);
-    await waitFor(() => worker.output().includes('reminders worker consuming'), {
-      timeoutMs: 60_000,
-      what: 'the reminders process',
-    });
-    return worker;
-  };
-
-  /** The notification each request to the fake was for (its custom_args), faulted or not. */
-  const seen = () =>
-    sendgrid.requests.map(
-      (r) => ((r.body as { custom_args?: { notification_id?: string } }).custom_args ?? {}).notification_id,
-    );
+  const startWorker = () => startRemindersWorker(sendgrid, { DATABASE_URL: priv.url }, spawned);
 
   before(async function () {
     this.timeout(60_000);
     priv = await createPrivateDatabase('nudge_e2e_crash');
     sendgrid = await startFakeSendgrid();
     const { db } = priv;
-    const [{ id: ws }] = (await db('workspaces').insert({ name: 'crash-test' }).returning('id')) as [{ id: string }];
-    await db.batchInsert(
-      'clients',
-      Array.from({ length: COUNT }, (_, i) => ({
-        workspace_id: ws,
-        name: `Client ${i}`,
-        email: `client-${i}@example.com`,
-        timezone: 'UTC',
-      })),
-      1000,
-    );
-    const due = new Date(Date.now() - 1000);
-    const [{ id: reminder }] = (await db('reminders')
-      .insert({
-        workspace_id: ws,
-        title: 'Quarterly VAT return',
-        type: 'deadline',
-        message_template: 'Dear {{client.name}}, {{reminder.title}} is due.',
-        channels: ['email'],
-        schedule: JSON.stringify({ kind: 'once', send_at: due.toISOString() }),
-        schedule_kind: 'once',
-        send_at: due,
-        next_run_at: due,
-        created_at: new Date(Date.now() - 86_400_000),
-      })
-      .returning('id')) as [{ id: string }];
-    await db.raw(
-      `INSERT INTO reminder_clients (reminder_id, client_id, workspace_id, next_run_at)
-       SELECT ?, id, workspace_id, ? FROM clients WHERE workspace_id = ?`,
-      [reminder, due, ws],
-    );
+    await seedDueReminder(db, COUNT);
     // The scan claims the occurrences and enqueues 2,000 dispatch-email jobs before any worker runs.
     const scanned = await runReminderScan(
       {
@@ -110,10 +60,7 @@ describe('a reminders worker killed in the middle of 2,000 sends', () => {
 
   after(async function () {
     this.timeout(30_000);
-    for (const w of spawned) {
-      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
-      await w.exited;
-    }
+    await stopAll(spawned);
     // The process registered its schedulers in this run's Redis namespace; no other suite should get their ticks.
     for (const [queue, id] of [
       [QUEUES.reminderScan, 'reminder-scan'],
@@ -143,36 +90,21 @@ describe('a reminders worker killed in the middle of 2,000 sends', () => {
     expect(atKill, 'the kill came after the last send').to.be.below(COUNT);
 
     await startWorker();
-    await waitFor(
-      async () => {
-        const [{ open }] = (await priv
-          .db('notifications')
-          .whereIn('status', ['queued', 'sending'])
-          .count({ open: '*' })) as [{ open: string }];
-        return Number(open) === 0;
-      },
-      { timeoutMs: 120_000, everyMs: 500, what: 'every notification to end final' },
-    );
-    const rows = await priv.db<NotificationRow>('notifications').select('id', 'status', 'last_error');
-    expect(rows).to.have.length(COUNT);
-
-    const times = new Map<string, number>();
-    for (const id of seen()) if (id) times.set(id, (times.get(id) ?? 0) + 1);
-    const twice = [...times].filter(([, n]) => n > 1);
+    await waitAllFinal(priv.db, 120_000);
+    const verdict = await dispatchVerdict(priv.db, sendgrid);
+    expect(verdict.rows).to.have.length(COUNT);
+    // No fault at the provider: every request was accepted, so one seen twice was sent twice.
+    const twice = [...verdict.requests].filter(([, n]) => n > 1);
     expect(twice, 'notifications the provider saw more than once').to.deep.equal([]);
-
-    const unknown = rows.filter((n) => n.last_error === 'outcome_unknown');
-    const sent = rows.filter((n) => n.status === 'sent');
     // A notification recorded sent reached the provider; one the provider never saw can only be outcome_unknown.
-    for (const n of sent) expect(times.get(n.id), `sent ${n.id}`).to.equal(1);
-    const others = rows.filter((n) => n.status !== 'sent' && n.last_error !== 'outcome_unknown');
-    expect(others.map((n) => [n.status, n.last_error])).to.deep.equal([]);
+    expect(verdict.lost, 'notifications not final, or sent without reaching the provider').to.equal(0);
+    expect(verdict.failed, 'notifications failed for another reason').to.equal(0);
     const attempts = await priv.db('notification_attempts').where({ outcome: 'unknown' }).count({ n: '*' });
-    expect(Number((attempts[0] as { n: string }).n)).to.equal(unknown.length);
+    expect(Number((attempts[0] as { n: string }).n)).to.equal(verdict.outcomeUnknown);
 
     console.log(
-      `      killed after ${atKill} of ${COUNT} sends: ${sent.length} sent, ${unknown.length} outcome_unknown, ` +
-        `${times.size} seen by the provider, none twice (${Math.round((Date.now() - started) / 1000)} s)`,
+      `      killed after ${atKill} of ${COUNT} sends: ${verdict.sent} sent, ${verdict.outcomeUnknown} outcome_unknown, ` +
+        `${verdict.requests.size} seen by the provider, none twice (${Math.round((Date.now() - started) / 1000)} s)`,
     );
   });
 });

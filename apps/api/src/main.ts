@@ -1,5 +1,6 @@
 // The web process: builds the app from real connections, listens on PORT, and shuts down in order on SIGTERM.
 import http from 'node:http';
+import net from 'node:net';
 import { loadConfigOrExit } from '@nudge/config';
 import { getLogger, setLogRole } from '@nudge/logger';
 import { getDb, closeDb } from '@nudge/db';
@@ -34,15 +35,35 @@ server.listen(config.port, () => {
   logger.info(`API listening on ${config.publicBaseUrl} (docs at /docs)`);
 });
 
+/** How long keep-alive connections get, after the signal, to send a last request before idle ones are closed. */
+const IDLE_GRACE_MS = 2000;
 let stopping = false;
+// Answers still to be written when the signal comes, so that they can close their connection too.
+const unanswered = new Set<http.ServerResponse>();
+server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+  if (stopping) res.setHeader('Connection', 'close');
+  unanswered.add(res);
+  res.on('close', () => unanswered.delete(res));
+});
+
+/**
+ * Stops without cutting a request: no new connection is accepted; every answer from now on closes its connection
+ * (a keep-alive client then opens a new one elsewhere); a connection idle after the grace is closed. Closing idle
+ * keep-alive connections at once (as http.Server.close does) would reset a request a client is sending on one at
+ * that very moment, and waiting for them without Connection: close would never end under load.
+ */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info(`${signal} received, closing`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
+  for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
+  const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+  const grace = new Promise<void>((resolve) => setTimeout(resolve, IDLE_GRACE_MS).unref());
+  await Promise.race([closed, grace]);
   server.closeIdleConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closed;
   await Promise.allSettled([producers.close(), closeDb(), redis.quit(), closePasswordPool()]);
   process.exit(0);
 }

@@ -122,6 +122,42 @@ export function instrumentWorker<W extends Worker>(
   return worker;
 }
 
+const registerScheduler = (s: SchedulerBinding) =>
+  upsertScheduler(s.queue, s.id, 'everyMs' in s ? { everyMs: s.everyMs } : { pattern: s.pattern, tz: s.tz }, s.data);
+
+/** How often watchSchedulers looks: as often as the most frequent interval scheduler ticks, within 1 s to 1 min. */
+export function schedulerWatchMs(schedulers: SchedulerBinding[]): number {
+  const intervals = schedulers.flatMap((s) => ('everyMs' in s ? [s.everyMs] : []));
+  return Math.max(1000, Math.min(60_000, ...intervals));
+}
+
+/**
+ * Registers again any scheduler of the process that Redis no longer has. Redis emptied (FLUSHALL, or a restore
+ * without its data) takes the schedulers with the jobs, and no connection drops to tell the workers; without the
+ * reminder scan's tick the reconciler that re-enqueues lost notifications from PostgreSQL would never run again.
+ */
+export function watchSchedulers(
+  schedulers: SchedulerBinding[],
+  { producers, logger }: { producers: Producers; logger: Logger },
+): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void (async () => {
+      for (const s of schedulers) {
+        if (await producers.queue(s.queue).getJobScheduler(s.id)) continue;
+        logger.warn(`scheduler ${s.id} is missing from Redis: registering it again`, { queue: s.queue });
+        await registerScheduler(s);
+      }
+    })()
+      .catch((err: unknown) => logger.warn('could not check the schedulers', { err }))
+      .finally(() => (running = false));
+  }, schedulerWatchMs(schedulers));
+  timer.unref();
+  return timer;
+}
+
 export async function startProcess(def: ProcessDefinition): Promise<{ workers: Worker[]; stop: () => Promise<void> }> {
   const config = loadConfigOrExit();
   setLogRole(def.name);
@@ -145,13 +181,8 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
     });
     return instrumentWorker(w, b.queue, { logger, redis: metricsRedis });
   });
-  for (const s of def.schedulers ?? [])
-    await upsertScheduler(
-      s.queue,
-      s.id,
-      'everyMs' in s ? { everyMs: s.everyMs } : { pattern: s.pattern, tz: s.tz },
-      s.data,
-    );
+  for (const s of def.schedulers ?? []) await registerScheduler(s);
+  const schedulerWatch = watchSchedulers(def.schedulers ?? [], { producers, logger });
   const metricsPort = config.metricsPorts[def.name];
   const metricsServer: http.Server | undefined =
     metricsPort === undefined
@@ -171,6 +202,7 @@ export async function startProcess(def: ProcessDefinition): Promise<{ workers: W
     stopping ??= (async () => {
       logger.info(`${def.name} worker closing; letting active jobs finish`);
       metricsServer?.close();
+      clearInterval(schedulerWatch);
       await Promise.allSettled(workers.map((w) => w.close()));
       // Before the pool closes: onClose may still write (a batch of outcomes flushed on shutdown).
       await Promise.allSettled([(async () => def.onClose?.())()]);

@@ -4,9 +4,15 @@ import Transport from 'winston-transport';
 import net from 'node:net';
 import { Queue } from 'bullmq';
 import { getConfig } from '@nudge/config';
-import { QUEUES, QueueMonitor, createRedis, createWorker } from '@nudge/queue';
+import { Producers, QUEUES, QueueMonitor, createRedis, createWorker } from '@nudge/queue';
 import { freePort, memoryLogger, spawnTs, waitFor } from '@nudge/testing';
-import { EvictingRedisError, instrumentWorker, warnUnlessNoEviction } from '../src/runtime';
+import {
+  EvictingRedisError,
+  instrumentWorker,
+  schedulerWatchMs,
+  warnUnlessNoEviction,
+  watchSchedulers,
+} from '../src/runtime';
 import { startMetricsServer } from '../src/metrics-server';
 
 class Memory extends Transport {
@@ -97,6 +103,40 @@ describe('worker runtime', () => {
         await q.close();
         await worker.close();
         redis.disconnect();
+      }
+    });
+  });
+
+  describe('watchSchedulers', () => {
+    it('looks as often as the most frequent interval scheduler ticks, within 1 s to 1 min', () => {
+      const every = (everyMs: number) => ({ queue: QUEUES.housekeeping, id: 'h', data: {}, everyMs });
+      expect(schedulerWatchMs([every(2000), every(86_400_000)])).to.equal(2000);
+      expect(schedulerWatchMs([every(10)])).to.equal(1000);
+      expect(schedulerWatchMs([{ queue: QUEUES.housekeeping, id: 'h', data: {}, pattern: '0 3 * * *' }])).to.equal(
+        60_000,
+      );
+    });
+
+    it('registers again a scheduler Redis lost (FLUSHALL), and logs it', async function () {
+      this.timeout(20_000);
+      const producers = new Producers();
+      const mem = new Memory();
+      const logger = winston.createLogger({ transports: [mem] });
+      const id = `watch-test-${Date.now()}`;
+      const queue = producers.queue(QUEUES.housekeeping);
+      const timer = watchSchedulers([{ queue: QUEUES.housekeeping, id, data: {}, everyMs: 1000 }], {
+        producers,
+        logger,
+      });
+      try {
+        await waitFor(() => queue.getJobScheduler(id), { timeoutMs: 10_000, what: 'the scheduler registered again' });
+        expect(mem.lines.some((l) => l.level === 'warn' && l.message.includes(`scheduler ${id} is missing`))).to.equal(
+          true,
+        );
+      } finally {
+        clearInterval(timer);
+        await queue.removeJobScheduler(id);
+        await producers.close();
       }
     });
   });

@@ -61,6 +61,8 @@ export interface Config {
   slackTimeoutMs: number;
   sendgrid: { apiKey: string | undefined; apiUrl: string | undefined; webhookPublicKey: string | undefined };
   emailFrom: string;
+  /** Per-request timeout of the platform email (SendGrid, SMTP). */
+  emailTimeoutMs: number;
   smtpUrl: string | undefined;
   twilio: {
     accountSid: string | undefined;
@@ -70,8 +72,14 @@ export interface Config {
     whatsappFrom: string | undefined;
   };
   usePlatformCredentials: boolean;
-  /** Each dispatch queue's worker concurrency and rate limit (sends per second, 0: none), and tries per job. */
-  dispatch: { maxAttempts: number } & Record<DispatchChannel, { concurrency: number; ratePerSecond: number }>;
+  /**
+   * Each dispatch queue's worker concurrency and rate limit (sends per second, 0: none), tries per job, and the first
+   * retry's delay (doubled for each later one) when the provider gave no Retry-After.
+   */
+  dispatch: { maxAttempts: number; backoffBaseMs: number } & Record<
+    DispatchChannel,
+    { concurrency: number; ratePerSecond: number }
+  >;
   stripe: {
     secretKey: string | undefined;
     apiUrl: string | undefined;
@@ -304,6 +312,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
       webhookPublicKey: str('SENDGRID_WEBHOOK_PUBLIC_KEY'),
     },
     emailFrom: str('EMAIL_FROM') ?? 'noreply@nudge.local',
+    emailTimeoutMs: num('EMAIL_TIMEOUT_MS'),
     smtpUrl: str('SMTP_URL'),
     twilio: {
       accountSid: str('TWILIO_ACCOUNT_SID'),
@@ -315,6 +324,7 @@ export function loadConfig(source: RawEnv = process.env, rootDir: string = proce
     usePlatformCredentials: v.USE_PLATFORM_CREDENTIALS as boolean,
     dispatch: {
       maxAttempts: num('DISPATCH_MAX_ATTEMPTS'),
+      backoffBaseMs: num('DISPATCH_BACKOFF_BASE_MS'),
       ...(Object.fromEntries(
         DISPATCH_CHANNELS.map((c) => [
           c,

@@ -140,6 +140,13 @@ describe('packages/config', () => {
       expect(c.dispatch.maxAttempts).to.equal(2);
     });
 
+    it('reads the dispatch backoff and the email timeout, which the fault suite shortens', () => {
+      const defaults = loadConfig(base, noFiles);
+      expect([defaults.dispatch.backoffBaseMs, defaults.emailTimeoutMs]).to.deep.equal([1000, 10000]);
+      const c = loadConfig({ ...base, DISPATCH_BACKOFF_BASE_MS: '50', EMAIL_TIMEOUT_MS: '800' }, noFiles);
+      expect([c.dispatch.backoffBaseMs, c.emailTimeoutMs]).to.deep.equal([50, 800]);
+    });
+
     it('refuses in production a bcrypt cost below 10 and a public or reset URL that is not https', () => {
       const prod = {
         ...base,

@@ -79,6 +79,7 @@ export function isDbUnavailable(err: unknown): boolean {
   if (err.name === 'KnexTimeoutError') return true;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_SOCKET_CODES.has(code))) return true;
-  // pg reports a connection that ended or timed out while connecting with these messages and no code.
-  return /^(Connection terminated|timeout expired|Connection terminated due to connection timeout)/.test(err.message);
+  // pg reports a connection that ended or timed out while connecting with these messages and no code; Knex puts the
+  // query before pg's message ("select … - Connection terminated unexpectedly"), as when PostgreSQL restarts.
+  return /(?:^| - )(?:Connection terminated|timeout expired)/.test(err.message);
 }

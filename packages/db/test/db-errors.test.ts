@@ -9,6 +9,7 @@ import {
   getDb,
   insertUser,
   insertWorkspace,
+  isDbUnavailable,
   translateDbError,
 } from '@nudge/db';
 
@@ -69,5 +70,14 @@ describe('packages/db errors', () => {
     expect(err).to.have.property('code', '42P01');
     const plain = new Error('not a database error');
     expect(translateDbError(plain)).to.equal(plain);
+  });
+});
+
+describe('isDbUnavailable', () => {
+  it("knows pg's lost connection by its message, bare or after the query Knex puts before it", () => {
+    expect(isDbUnavailable(new Error('Connection terminated unexpectedly'))).to.equal(true);
+    const wrapped = 'select * from "clients" where "workspace_id" = $1 limit $2 - Connection terminated unexpectedly';
+    expect(isDbUnavailable(new Error(wrapped))).to.equal(true);
+    expect(isDbUnavailable(new Error('select 1 - syntax error at or near "selec"'))).to.equal(false);
   });
 });

@@ -19,15 +19,17 @@ import { dashboardRollupProcessor } from '../processors/dashboard-rollup.process
 import { reminderScanProcessor } from '../processors/reminder-scan.processor';
 import { createTextMessageProcessor } from '../processors/text-message.processor';
 import { createAdapterResolver } from '../dispatch/adapter-resolver';
-import { backoffStrategy } from '../dispatch/retry-policy';
+import { DEFAULT_RETRY_POLICY, backoffStrategy } from '../dispatch/retry-policy';
 import { createOutcomeBatcher } from '../dispatch/outcome-batcher';
 
 const config = loadConfigOrExit();
-const email = createPlatformEmailAdapter(config);
+const email = createPlatformEmailAdapter(config, { timeoutMs: config.emailTimeoutMs });
 const resolver = createAdapterResolver({ db: getDb(), config, platformEmail: email });
 const outcomes = createOutcomeBatcher(getDb());
 const dispatch = { resolver, outcomes };
-const settings = { backoffStrategy: backoffStrategy() };
+const settings = {
+  backoffStrategy: backoffStrategy({ ...DEFAULT_RETRY_POLICY, baseDelayMs: config.dispatch.backoffBaseMs }),
+};
 
 /** A dispatch queue's worker options from config: its concurrency, and its rate limit when one is set. */
 function dispatchLimits(channel: 'email' | 'sms' | 'whatsapp'): Pick<QueueBinding, 'concurrency' | 'limiter'> {

@@ -13,8 +13,32 @@ export type Fault =
   | 'reset'
   | { status: number; retryAfterSeconds?: number; body?: unknown; headers?: Record<string, string> };
 
-/** A fault, or `ok` for the fake's normal behaviour. */
-export type FakeMode = Fault | 'ok';
+/**
+ * A standing mode that draws each request's fault by share, the rest answered normally: `{ mix: [[500, 0.3],
+ * ['hang', 0.1]] }` faults about 30% with a 500 and leaves 10% hanging (the fault suite's flaky provider).
+ */
+export interface FaultMix {
+  mix: Array<[Fault, number]>;
+  /** A number in [0, 1) per request (Math.random). */
+  random?: () => number;
+}
+
+/** A fault, a mix of faults, or `ok` for the fake's normal behaviour. */
+export type FakeMode = Fault | FaultMix | 'ok';
+
+function isMix(mode: FakeMode): mode is FaultMix {
+  return typeof mode === 'object' && 'mix' in mode;
+}
+
+/** The fault a mix draws for one request, or undefined for a normal answer. */
+function draw({ mix, random = Math.random }: FaultMix): Fault | undefined {
+  let r = random();
+  for (const [fault, share] of mix) {
+    if (r < share) return fault;
+    r -= share;
+  }
+  return undefined;
+}
 
 export interface FakeRequest {
   method: string;
@@ -65,7 +89,7 @@ export interface HandlerContext {
   raw: string;
   body: unknown;
   /** The fault that applies to this request, if any; the handler turns a numeric one into a provider-shaped reply. */
-  fault: Exclude<FakeMode, 'ok'> | undefined;
+  fault: Fault | undefined;
 }
 
 /** Fault routing key: handlers that scope faults (Slack per path) return a key; undefined means global only. */
@@ -96,7 +120,7 @@ export class FaultPlan {
   }
 
   /** Takes the fault for one request: a queued one for its scope or a global one first, then the standing mode. */
-  take(scope: string | undefined): Exclude<FakeMode, 'ok'> | undefined {
+  take(scope: string | undefined): Fault | undefined {
     const i = this.queued.findIndex((q) => q.scope === undefined || q.scope === scope);
     if (i >= 0) {
       const q = this.queued[i]!;
@@ -104,7 +128,8 @@ export class FaultPlan {
       return q.fault;
     }
     const mode = (scope !== undefined ? this.modes.get(scope) : undefined) ?? this.modes.get(undefined) ?? 'ok';
-    return mode === 'ok' ? undefined : mode;
+    if (mode === 'ok') return undefined;
+    return isMix(mode) ? draw(mode) : mode;
   }
 }
 
