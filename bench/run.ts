@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BENCHES = [
   'login-timing.ts',
-  'jwt-verify.ts',
+  'read-path.ts',
   'birthday-scan.ts',
   'hash-pool.ts',
   'reset-flood.ts',
