@@ -7,11 +7,7 @@
 // copy is reloaded from PostgreSQL (every unexpired denied jti, every recently revoked family); until then, reads go
 // to PostgreSQL.
 import type { Db } from '@nudge/db';
-import {
-  denyAccessToken,
-  listLiveDeniedTokens,
-  listRecentlyRevokedFamilies,
-} from '@nudge/db';
+import { denyAccessToken, listLiveDeniedTokens, listRecentlyRevokedFamilies } from '@nudge/db';
 import { appKey, type Redis, type RedisCircuit } from '@nudge/queue';
 
 const RELOAD_BATCH = 1000;
