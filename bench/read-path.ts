@@ -142,7 +142,7 @@ async function startStack(): Promise<Stack> {
 }
 
 /** A second web process, the stack's own bundle, under `node --cpu-prof`; stopping it writes the profile. */
-async function startProfiledWeb(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startProfiledWeb(dir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logFile = path.join(os.tmpdir(), `read-path-web-${stamp}.log`);
@@ -157,6 +157,7 @@ async function startProfiledWeb(dir: string): Promise<{ url: string; stop: () =>
   await waitForHealth(url, () => exited, logFile);
   return {
     url,
+    pid: child.pid as number,
     stop: async () => {
       if (!exited) child.kill('SIGTERM');
       await gone;
@@ -269,11 +270,45 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-function summarise(results: LoadResult[]) {
+/** A process's CPU time so far (user + system), in µs, from /proc (Linux); NaN elsewhere. */
+function cpuMicros(pid: number): number {
+  try {
+    // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * (1e6 / CLOCK_TICKS);
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** The stack's web process: the child of npm start running the web bundle. */
+function webPidOf(startPid: number): number {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.split(') ')[1]?.split(' ')[1]);
+      if (ppid === startPid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('dist/web.js'))
+        return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return NaN;
+}
+
+interface Measured extends LoadResult {
+  /** The server process's CPU time per request answered, in µs. */
+  cpu_us: number;
+}
+
+function summarise(results: Measured[]) {
   return {
     rps: Math.round(median(results.map((r) => r.rps))),
     p50_ms: median(results.map((r) => r.p50_ms)),
     p99_ms: median(results.map((r) => r.p99_ms)),
+    server_cpu_us_per_request: Math.round(median(results.map((r) => r.cpu_us))),
     rps_runs: results.map((r) => r.rps),
   };
 }
@@ -299,7 +334,7 @@ async function dropEverything(): Promise<void> {
 }
 
 const load1m = () => Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
-async function startCeiling(): Promise<{ url: string; close: () => Promise<void> }> {
+async function startCeiling(): Promise<{ url: string; pid: number; close: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-ceiling'], {
     cwd: root,
     env: {
@@ -322,6 +357,7 @@ async function startCeiling(): Promise<{ url: string; close: () => Promise<void>
   });
   return {
     url,
+    pid: child.pid as number,
     close: async () => {
       child.kill('SIGTERM');
       await gone;
@@ -356,22 +392,29 @@ try {
     clients: `${api}/clients/?limit=50`,
     ceiling: ceiling.url,
   };
-  const once = async (url: string, duration: number): Promise<LoadResult> => {
-    const r = await loadTest({ url, connections, seconds: duration, headers });
-    if (r.non2xx || r.errors || r.timeouts)
-      throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors, ${r.timeouts} timeouts`);
-    return r;
+  const servers = {
+    birthdays: profiled?.pid ?? webPidOf(stack.child.pid as number),
+    clients: profiled?.pid ?? webPidOf(stack.child.pid as number),
+    ceiling: ceiling.pid,
   };
-  for (const url of Object.values(targets)) await once(url, WARMUP_SECONDS);
+  const once = async (name: keyof typeof targets, duration: number): Promise<Measured> => {
+    const cpuBefore = cpuMicros(servers[name]);
+    const r = await loadTest({ url: targets[name], connections, seconds: duration, headers });
+    const cpu = cpuMicros(servers[name]) - cpuBefore;
+    if (r.non2xx || r.errors || r.timeouts)
+      throw new Error(`${targets[name]}: ${r.non2xx} non-2xx answers, ${r.errors} errors, ${r.timeouts} timeouts`);
+    return { ...r, cpu_us: cpu / r.requests };
+  };
+  for (const name of Object.keys(targets) as (keyof typeof targets)[]) await once(name, WARMUP_SECONDS);
   const loadBefore = load1m();
-  const measured: Record<keyof typeof targets, LoadResult[]> = { birthdays: [], clients: [], ceiling: [] };
+  const measured: Record<keyof typeof targets, Measured[]> = { birthdays: [], clients: [], ceiling: [] };
   for (let i = 0; i < runs; i++)
-    for (const [name, url] of Object.entries(targets) as [keyof typeof targets, string][])
-      measured[name].push(await once(url, seconds));
+    for (const name of Object.keys(targets) as (keyof typeof targets)[]) measured[name].push(await once(name, seconds));
   const birthdays = summarise(measured.birthdays);
   const clients = summarise(measured.clients);
   const bare = summarise(measured.ceiling);
   const ratio = (x: number) => Math.round((x / bare.rps) * 1000) / 1000;
+  const cpuRatio = (x: number) => Math.round((bare.server_cpu_us_per_request / x) * 1000) / 1000;
   console.log(
     JSON.stringify({
       bench: 'read-path',
@@ -379,8 +422,12 @@ try {
       runs,
       connections,
       load_average_1m: [loadBefore, load1m()],
-      birthdays: { ...birthdays, ratio: ratio(birthdays.rps) },
-      clients: { ...clients, ratio: ratio(clients.rps) },
+      birthdays: {
+        ...birthdays,
+        ratio: ratio(birthdays.rps),
+        cpu_ratio: cpuRatio(birthdays.server_cpu_us_per_request),
+      },
+      clients: { ...clients, ratio: ratio(clients.rps), cpu_ratio: cpuRatio(clients.server_cpu_us_per_request) },
       ceiling: bare,
       meets_target: ratio(birthdays.rps) >= 0.8 && birthdays.p99_ms < 50,
       verify_only: {
