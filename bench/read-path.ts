@@ -235,7 +235,7 @@ async function serveCeiling(databaseUrl: string, jwtSecret: string) {
   );
   const app = express();
   app.disable('x-powered-by');
-  app.get('/me', auth.authenticate('jwt', { session: false }), (req, res) => {
+  app.get('/me', auth.authenticate('jwt', { session: false }) as express.RequestHandler, (req, res) => {
     const u = req.user as { id: string; email: string; workspace_id: string | null; role: string };
     res.json({ id: u.id, email: u.email, workspace_id: u.workspace_id, role: u.role });
   });
@@ -245,7 +245,7 @@ async function serveCeiling(databaseUrl: string, jwtSecret: string) {
     close: async () => {
       await server.close();
       // Requests autocannon gave up on at the end of a run may still wait for a connection: let them finish.
-      const pool = db.client.pool as { numPendingAcquires(): number; numUsed(): number };
+      const pool = (db.client as { pool: { numPendingAcquires(): number; numUsed(): number } }).pool;
       for (let i = 0; i < 100 && pool.numPendingAcquires() + pool.numUsed() > 0; i++)
         await new Promise((r) => setTimeout(r, 50));
       await db.destroy();
