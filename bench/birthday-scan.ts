@@ -13,14 +13,13 @@
 //
 // Usage: npx tsx bench/birthday-scan.ts [--small 10000] [--large 1000000] [--workspaces 10000] [--due 100] [--runs 25]
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import winston from 'winston';
 import { findBirthdayCandidates, setWorkspaceSlackWebhook, closeDb, type Db } from '@nudge/db';
 import { candidateBirthMds, localDateAt } from '@nudge/domain';
 import { Producers } from '@nudge/queue';
 import { createPrivateDatabase, spawnTs, startFakeSlack, waitFor } from '@nudge/testing';
 import { runBirthdayScan, slackJobsOn } from '../apps/worker/src/birthdays/birthday-scan.service';
-import { printResult, round } from './support';
+import { peakRssOfPid, printResult, round } from './support';
 
 const arg = (name: string, def: number, max: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -222,8 +221,7 @@ try {
       what: 'every due workspace posted',
     });
     postSeconds = (performance.now() - started) / 1000 - startSeconds;
-    const status = fs.readFileSync(`/proc/${worker.child.pid}/status`, 'utf8');
-    workerRssMb = round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024, 1);
+    workerRssMb = peakRssOfPid(worker.child.pid as number);
   } finally {
     worker.child.kill('SIGTERM');
     await worker.exited;

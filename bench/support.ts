@@ -1,5 +1,6 @@
 // What the benches share: the real API on the configured database and Redis, listening on 127.0.0.1, with a bench
 // user, a silent logger (log I/O is not what is measured) and its own rate-limit namespace with limits out of reach.
+import fs from 'node:fs';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -132,6 +133,16 @@ export interface Headline {
 /** This process's peak resident set so far, in MB (maxRSS is in kilobytes). */
 export function peakRssMb(): number {
   return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+}
+
+/** Another process's peak resident set so far (VmHWM), in MB; NaN when it is gone or /proc is not there. */
+export function peakRssOfPid(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024, 1);
+  } catch {
+    return NaN;
+  }
 }
 
 /**

@@ -33,6 +33,30 @@ interface Entry<T> {
   data: T;
 }
 
+interface Freshness<T> {
+  stampFor: (tz: string) => string;
+  load: () => Promise<{ tz: string; data: T }>;
+}
+
+const DATA_FIELD = '"data":';
+
+/**
+ * An entry's stamp and tz, and its data as the stored JSON text. Entries are stored as JSON.stringify of an Entry
+ * built with tz and stamp (both strings, or absent) before data, so the text is `{"tz":…,"stamp":…,"data":…}`:
+ * the first `"data":` outside a string is data's key, and a string cannot hold it unescaped. Only the short head
+ * is parsed. Null for text of any other shape (a miss).
+ */
+function splitEntry(raw: string): { stamp?: string; tz?: string; dataJson: string } | null {
+  const at = raw.indexOf(DATA_FIELD);
+  if (at < 1 || !raw.endsWith('}')) return null;
+  const head = raw.slice(0, at);
+  const dataJson = raw.slice(at + DATA_FIELD.length, -1);
+  if (head === '{') return { dataJson };
+  if (!head.endsWith(',')) return null;
+  const { stamp, tz } = JSON.parse(`${head.slice(0, -1)}}`) as { stamp?: string; tz?: string };
+  return { stamp, tz, dataJson };
+}
+
 export class ListingCache {
   constructor(
     private readonly redis: Redis,
@@ -85,24 +109,47 @@ export class ListingCache {
     kind: ListingKind,
     scopeKey: string,
     load: () => Promise<T>,
-    freshness?: { stampFor: (tz: string) => string; load: () => Promise<{ tz: string; data: T }> },
+    freshness?: Freshness<T>,
   ): Promise<T> {
+    const got = await this.fetch(kind, scopeKey, load, freshness);
+    return 'data' in got ? got.data : (JSON.parse(got.json) as T);
+  }
+
+  /**
+   * The listing as JSON text, for an answer that sends it as it is: a hit is a slice of the stored entry, never
+   * parsed and serialised again.
+   */
+  async getOrLoadJson<T>(
+    kind: ListingKind,
+    scopeKey: string,
+    load: () => Promise<T>,
+    freshness?: Freshness<T>,
+  ): Promise<string> {
+    const got = await this.fetch(kind, scopeKey, load, freshness);
+    return 'json' in got ? got.json : JSON.stringify(got.data);
+  }
+
+  private async fetch<T>(
+    kind: ListingKind,
+    scopeKey: string,
+    load: () => Promise<T>,
+    freshness?: Freshness<T>,
+  ): Promise<{ json: string } | { data: T }> {
     const key = this.key(kind, scopeKey);
     const generations = [this.kindGeneration(kind), this.scopeGeneration(kind, scopeKey)] as const;
-    const cached = await this.read<{ hit: T } | { seen: [string, string] } | null>(
+    const cached = await this.read<{ json: string } | { seen: [string, string] } | null>(
       `listing cache unavailable, reading ${kind} from PostgreSQL`,
       async () => {
         const [raw, kindGen, scopeGen] = await this.redis.mget(key, ...generations);
-        if (raw) {
-          const entry = JSON.parse(raw) as Entry<T>;
-          if (!freshness || (entry.tz && entry.stamp === freshness.stampFor(entry.tz))) return { hit: entry.data };
-        }
+        const entry = raw ? splitEntry(raw) : null;
+        if (entry && (!freshness || (entry.tz && entry.stamp === freshness.stampFor(entry.tz))))
+          return { json: entry.dataJson };
         return { seen: [kindGen ?? '0', scopeGen ?? '0'] };
       },
       () => null,
     );
-    if (cached === null) return freshness ? (await freshness.load()).data : load();
-    if ('hit' in cached) return cached.hit;
+    if (cached === null) return { data: freshness ? (await freshness.load()).data : await load() };
+    if ('json' in cached) return cached;
     const { seen } = cached;
     let entry: Entry<T>;
     if (freshness) {
@@ -115,7 +162,7 @@ export class ListingCache {
     await this.write(`listing cache unavailable, ${kind} not cached`, () =>
       this.redis.eval(STORE_IF_CURRENT, 3, key, ...generations, JSON.stringify(entry), this.ttlSeconds, ...seen),
     );
-    return entry.data;
+    return { data: entry.data };
   }
 
   /** Deletes the listings of the given workspaces and the platform-wide one. */

@@ -1,6 +1,7 @@
 // Bearer authentication with passport-jwt. Every protected request checks the signature (HS256 only), audience,
-// expiry and token type, then that the user is active, the token version is current, and neither the jti nor its
-// refresh family (sid) is denied.
+// expiry and token type, then that neither the jti nor its refresh family (sid) is denied, and that the user is
+// active and the token version current: the user row comes from the principal cache, checked against Redis on
+// every request (principal-cache.ts).
 //
 // Under /admin only, the same access token may also come from the admin-session cookie (admin-session.ts), because a
 // browser cannot send a Bearer header when it navigates to the queue dashboard. It goes through the very same checks,
@@ -9,25 +10,22 @@ import type { RequestHandler } from 'express';
 import passport from 'passport';
 import { Strategy as JwtStrategy, ExtractJwt, type VerifiedCallback } from 'passport-jwt';
 import type { KeyObject } from 'node:crypto';
-import { findUserById, type Db } from '@nudge/db';
 import { ACCESS_AUDIENCE, isAccessClaims } from './access-tokens';
-import type { TokenDenylist } from './denylist';
+import type { PrincipalCache } from './principal-cache';
 import type { Principal } from './principal';
 import { adminSessionToken } from './admin-session';
 import { Forbidden, Unauthorized } from '../errors/domain-errors';
 
 export function createAuthenticator(
-  db: Db,
   key: KeyObject,
-  denylist: TokenDenylist,
+  principals: PrincipalCache,
 ): { user: RequestHandler; superuser: RequestHandler; adminUser: RequestHandler } {
   const auth = new passport.Passport();
   const verify = (payload: unknown, done: VerifiedCallback) => {
     void (async () => {
       if (!isAccessClaims(payload)) return done(null, false);
-      const user = await findUserById(db, payload.sub);
+      const user = await principals.resolve(payload);
       if (!user?.is_active || user.token_version !== payload.tv) return done(null, false);
-      if (await denylist.isDenied(payload.jti, payload.sid)) return done(null, false);
       const principal: Principal = { user, claims: payload };
       return done(null, principal);
     })().catch((err: unknown) => done(err, false));

@@ -1,18 +1,13 @@
 // Revoked access tokens. PostgreSQL is the truth; Redis holds a fast copy of each denied jti until the token
 // expires, and of each revoked refresh family (the `sid` claim) for as long as an access token of it can live.
-// One MGET asks about both. When Redis cannot answer, or the circuit is not closed, PostgreSQL does: a token is
-// never let through unchecked.
+// The principal cache (principal-cache.ts) asks about both in the one MGET it makes per request. When Redis cannot
+// answer, or the circuit is not closed, PostgreSQL does: a token is never let through unchecked.
 //
 // A denial written while Redis was away exists only in PostgreSQL. So before the circuit closes after an outage, the
 // copy is reloaded from PostgreSQL (every unexpired denied jti, every recently revoked family); until then, reads go
 // to PostgreSQL.
 import type { Db } from '@nudge/db';
-import {
-  denyAccessToken,
-  isAccessTokenOrFamilyDenied,
-  listLiveDeniedTokens,
-  listRecentlyRevokedFamilies,
-} from '@nudge/db';
+import { denyAccessToken, listLiveDeniedTokens, listRecentlyRevokedFamilies } from '@nudge/db';
 import { appKey, type Redis, type RedisCircuit } from '@nudge/queue';
 
 const RELOAD_BATCH = 1000;
@@ -30,11 +25,11 @@ export class TokenDenylist {
     circuit.beforeClosing('denylist', () => this.reload());
   }
 
-  private static jtiKey(jti: string): string {
+  static jtiKey(jti: string): string {
     return appKey('denied', jti);
   }
 
-  private static familyKey(familyId: string): string {
+  static familyKey(familyId: string): string {
     return appKey('denied-family', familyId);
   }
 
@@ -58,17 +53,6 @@ export class TokenDenylist {
       for (const id of ids) tx.set(TokenDenylist.familyKey(id), '1', 'EX', this.accessTtlSeconds);
       return tx.exec();
     });
-  }
-
-  async isDenied(jti: string, familyId: string): Promise<boolean> {
-    return this.circuit.read(
-      'denylist',
-      async () => {
-        const [byJti, byFamily] = await this.redis.mget(TokenDenylist.jtiKey(jti), TokenDenylist.familyKey(familyId));
-        return byJti !== null || byFamily !== null;
-      },
-      () => isAccessTokenOrFamilyDenied(this.db, jti, familyId),
-    );
   }
 
   /** Copies PostgreSQL's denials into Redis; a failure leaves the circuit open (and reads on PostgreSQL). */

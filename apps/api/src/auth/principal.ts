@@ -3,7 +3,8 @@ import { ALL_WORKSPACES, type UserRow, type WorkspaceScope } from '@nudge/db';
 import type { AccessClaims } from './access-tokens';
 
 export interface Principal {
-  user: UserRow;
+  /** Shared with other requests through the principal cache: never to be changed. */
+  user: Readonly<UserRow>;
   claims: AccessClaims;
 }
 

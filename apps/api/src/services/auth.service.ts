@@ -1,5 +1,6 @@
 // Registration, login, refresh rotation, logout and password reset: the account flows, a service like any other.
 // Handlers call these and only answer; auth/ holds only what authenticates a request.
+import type { PrincipalCache } from '../auth/principal-cache';
 import crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Config } from '@nudge/config';
@@ -65,6 +66,7 @@ export class AuthService {
       logger: Logger;
       key: KeyObject;
       denylist: TokenDenylist;
+      principals: PrincipalCache;
       passwords: Passwords;
       producers: Producers;
       audit: AuditLog;
@@ -252,6 +254,7 @@ export class AuthService {
       return id;
     });
     if (!userId) throw new BadRequest('RESET_PASSWORD_BAD_TOKEN');
+    await this.deps.principals.forget([userId]);
     const workspaceId = (await findUserById(db, userId))?.workspace_id ?? null;
     await this.deps.cache.invalidate('users', [workspaceId]);
     await audit.event('password_reset', { userId, workspaceId, targetType: 'user', targetId: userId });

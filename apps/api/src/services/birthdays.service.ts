@@ -73,16 +73,17 @@ export class BirthdaysService {
   }
 
   /** The caller's workspace, by next occurrence from its local today. The cache entry is stamped with that day. */
-  async listOwn(p: Principal): Promise<BirthdayOut[]> {
+  /** The caller's workspace's birthdays as JSON text: a cache hit is sent as stored, not parsed and re-serialised. */
+  async listOwnJson(p: Principal): Promise<string> {
     const ws = p.user.workspace_id;
-    if (!ws) return [];
+    if (!ws) return '[]';
     const load = async () => {
       const { tz, rule } = await this.workspaceCalendar(ws);
       const today = localDateAt(new Date(), tz) as string;
       const rows = (await listBirthdays(this.deps.db, ws)).sort(byNext(today, rule));
       return { tz, data: rows.map(serializeBirthday) };
     };
-    return this.deps.cache.getOrLoad('birthdays', ws, async () => (await load()).data, {
+    return this.deps.cache.getOrLoadJson('birthdays', ws, async () => (await load()).data, {
       stampFor: (tz) => localDateAt(new Date(), tz) ?? '',
       load,
     });

@@ -4,6 +4,7 @@ import type { Config } from '@nudge/config';
 import type { AppDeps } from '../deps';
 import { signingKey } from '../auth/access-tokens';
 import { TokenDenylist } from '../auth/denylist';
+import { PrincipalCache } from '../auth/principal-cache';
 import { createAuthenticator } from '../auth/authenticate';
 import { createPasswords } from '../auth/passwords';
 import { AuditLog } from './audit';
@@ -64,14 +65,27 @@ export function createServices(deps: AppDeps): Services {
   const circuit = circuitFor(redis);
   const cache = new ListingCache(redis, logger, undefined, circuit);
   const denylist = new TokenDenylist(db, circuit, config.accessTokenTtlSeconds);
+  const principals = new PrincipalCache(db, circuit);
   const limits = new AuthRateLimits(circuit.gated('rate_limits'), config, logger, audit);
-  const users = new UsersService({ db, config, passwords, cache, audit, limits });
+  const users = new UsersService({ db, config, passwords, cache, principals, audit, limits });
   return {
     config,
     limits,
-    auth: new AuthService({ db, config, logger, key, denylist, passwords, producers, audit, cache, limits }),
+    auth: new AuthService({
+      db,
+      config,
+      logger,
+      key,
+      denylist,
+      principals,
+      passwords,
+      producers,
+      audit,
+      cache,
+      limits,
+    }),
     users,
-    workspaces: new WorkspacesService({ db, config, cache, audit }),
+    workspaces: new WorkspacesService({ db, config, cache, principals, audit }),
     birthdays: new BirthdaysService({ db, cache, users }),
     reminders: new RemindersService({ db, config }),
     health: new HealthService({ db, redis }),
@@ -87,6 +101,6 @@ export function createServices(deps: AppDeps): Services {
     stripeConnect: new StripeConnectService({ db, config, logger, audit }),
     payments: new PaymentsService({ db, producers, logger, audit }),
     dashboard: new DashboardService({ db }),
-    guards: createAuthenticator(db, key, denylist),
+    guards: createAuthenticator(key, principals),
   };
 }

@@ -1,4 +1,5 @@
 // Users: the caller's own profile, listings, and the permission rules for changing someone else.
+import type { PrincipalCache } from '../auth/principal-cache';
 import {
   type Db,
   type Trx,
@@ -71,6 +72,7 @@ export class UsersService {
       config: Config;
       passwords: Passwords;
       cache: ListingCache;
+      principals: PrincipalCache;
       audit: AuditLog;
       limits: AuthRateLimits;
     },
@@ -177,6 +179,7 @@ export class UsersService {
     await this.deps.db.transaction(async (trx) => {
       await deleteUserById(trx, target.id);
     });
+    await this.deps.principals.forget([target.id]);
     await this.deps.cache.invalidate(['users', 'birthdays'], [target.workspace_id]);
     await this.deps.audit.event('user_deleted', {
       userId: p.user.id,
@@ -254,6 +257,7 @@ export class UsersService {
       if (err instanceof UniqueViolation) throw new BadRequest('UPDATE_USER_EMAIL_ALREADY_EXISTS');
       throw err;
     }
+    await this.deps.principals.forget([target.id]);
     await cache.invalidate(['users', 'birthdays'], [target.workspace_id, updated.workspace_id]);
     return updated;
   }

@@ -1,4 +1,5 @@
 // Workspaces: the tenants. The platform admin manages all; a workspace's owners and admins manage their own.
+import type { PrincipalCache } from '../auth/principal-cache';
 import crypto from 'node:crypto';
 import type { Config } from '@nudge/config';
 import {
@@ -33,7 +34,9 @@ import type { AuditLog } from './audit';
 export type WorkspaceInput = WorkspacePatch & { slack_webhook?: string | null };
 
 export class WorkspacesService {
-  constructor(private readonly deps: { db: Db; config: Config; cache: ListingCache; audit: AuditLog }) {}
+  constructor(
+    private readonly deps: { db: Db; config: Config; cache: ListingCache; principals: PrincipalCache; audit: AuditLog },
+  ) {}
 
   async list(p: Principal): Promise<WorkspaceView[]> {
     const { db, cache } = this.deps;
@@ -105,6 +108,8 @@ export class WorkspacesService {
       await detachWorkspaceMembers(trx, id);
       await deleteWorkspaceById(trx, id);
     });
+    // Its members lost their workspace and role, and no list of them is left to name.
+    await this.deps.principals.forgetAll();
     await cache.invalidate(['workspaces', 'users', 'birthdays'], [id]);
     await this.deps.audit.event('workspace_deleted', {
       userId: p.user.id,

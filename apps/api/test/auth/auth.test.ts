@@ -8,7 +8,7 @@ import { createApp } from '../../src/index';
 import { createPasswords } from '../../src/auth/passwords';
 import { createRedis } from '@nudge/queue';
 import { hashPassword, verifyPassword } from '@nudge/crypto';
-import { testApp, testDeps, signUp, login, unique, PASSWORD, team } from '../helpers';
+import { testApp, testDeps, signUp, login, unique, PASSWORD, team, superuser } from '../helpers';
 
 const app = () => testApp();
 
@@ -306,9 +306,12 @@ describe('access tokens', () => {
     }
   });
 
+  // Through the API, which announces the change to every replica's principal cache (principal-cache.test.ts); a
+  // change made in PostgreSQL alone reaches a cached principal only when its copy expires.
   it('die when the user is deactivated', async () => {
     const s = await signUp(app());
-    await testDeps().db('users').where({ id: s.user.id }).update({ is_active: false });
+    const root = await superuser(app());
+    await request(app()).patch(`/users/${s.user.id}`).set(root.auth).send({ is_active: false }).expect(200);
     await request(app()).get('/users/me').set(s.auth).expect(401);
   });
 });

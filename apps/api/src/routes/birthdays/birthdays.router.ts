@@ -22,7 +22,7 @@ export function birthdaysRoutes({ birthdays }: Services): RouteSpec[] {
       access: 'user',
       responses: { 200: { description: 'Birthdays', schema: birthdayList } },
       handler: async (req, res) => {
-        res.json(await birthdays.listOwn(principalOf(req)));
+        res.type('json').send(await birthdays.listOwnJson(principalOf(req)));
       },
     },
     {
