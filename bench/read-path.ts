@@ -69,6 +69,8 @@ interface Stack {
 function stackEnv(port: number): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
+    // Passed on, so that a run can try V8 or allocator settings on the stack's processes.
+    NODE_OPTIONS: process.env.NODE_OPTIONS,
     HOME: process.env.HOME,
     ENV: 'development',
     PORT: String(port),
