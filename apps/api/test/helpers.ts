@@ -1,7 +1,7 @@
 // Real dependencies for API tests: the test database and Redis that `npm test` prepared, nothing mocked.
 import { getConfig } from '@nudge/config';
 import { getLogger } from '@nudge/logger';
-import { getDb, type ClientFields } from '@nudge/db';
+import { getDb } from '@nudge/db';
 import { Producers, createRedis } from '@nudge/queue';
 import type { Express } from 'express';
 import { createApp, type AppDeps } from '../src/index';
@@ -131,24 +131,4 @@ export async function superuser(app: Express): Promise<Session & { row: UserRow 
     date_of_birth: '1980-01-01',
   });
   return { ...(await login(app, email)), row };
-}
-
-/** A client's every field, reachable on no channel unless `over` gives an address. */
-export function clientFields(over: Partial<ClientFields> = {}): ClientFields {
-  return {
-    name: 'Pat',
-    email: null,
-    phone: null,
-    whatsapp: null,
-    preferred_channel: null,
-    timezone: 'UTC',
-    locale: null,
-    notes: null,
-    external_ref: null,
-    is_active: true,
-    opt_out_email: false,
-    opt_out_sms: false,
-    opt_out_whatsapp: false,
-    ...over,
-  };
 }

@@ -5,3 +5,4 @@ export * from './ports';
 export * from './private-database';
 export * from './pausable-proxy';
 export * from './memory-logger';
+export * from './client-fields';

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { unsubscribeToken } from '@nudge/crypto';
 import { getDb, insertClient, type NotificationRow } from '@nudge/db';
-import { clientFields, testApp } from '../helpers';
+import { clientFields } from '@nudge/testing';
+import { testApp } from '../helpers';
 
 describe('/unsubscribe/{token}', () => {
   const db = getDb();

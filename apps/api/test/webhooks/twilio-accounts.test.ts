@@ -9,7 +9,8 @@ import { getConfig, type Config } from '@nudge/config';
 import { getDb, insertChannelAccount, insertClient, type NotificationRow } from '@nudge/db';
 import { twilioSignature } from '@nudge/testing';
 import { createApp } from '../../src/index';
-import { clientFields, testDeps } from '../helpers';
+import { clientFields } from '@nudge/testing';
+import { testDeps } from '../helpers';
 
 const PUBLIC = 'https://nudge.test';
 const hex = (bytes: number) => crypto.randomBytes(bytes).toString('hex');

@@ -7,7 +7,8 @@ import { getConfig, type Config } from '@nudge/config';
 import { getDb, insertClient, type NotificationRow } from '@nudge/db';
 import { createSendgridWebhookSigner, twilioSignature } from '@nudge/testing';
 import { createApp } from '../../src/index';
-import { clientFields, testDeps } from '../helpers';
+import { clientFields } from '@nudge/testing';
+import { testDeps } from '../helpers';
 
 const PUBLIC = 'https://nudge.test';
 const SID = `AC${'1'.repeat(32)}`;

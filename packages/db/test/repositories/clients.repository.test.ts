@@ -12,6 +12,7 @@ import {
   insertClient,
   startClientImport,
 } from '@nudge/db';
+import { clientFields } from '@nudge/testing';
 
 describe('the clients and channel-accounts repositories', () => {
   const db = getDb();
@@ -25,21 +26,7 @@ describe('the clients and channel-accounts repositories', () => {
   after(async () => db('workspaces').whereIn('id', [a, b]).delete());
 
   const client = (workspaceId: string, phone: string | null, whatsapp: string | null) =>
-    insertClient(db, workspaceId, {
-      name: 'C',
-      email: null,
-      phone,
-      whatsapp,
-      preferred_channel: null,
-      timezone: 'UTC',
-      locale: null,
-      notes: null,
-      external_ref: null,
-      is_active: true,
-      opt_out_email: false,
-      opt_out_sms: false,
-      opt_out_whatsapp: false,
-    });
+    insertClient(db, workspaceId, clientFields({ name: 'C', phone, whatsapp }));
 
   describe('findClientsByPhoneHash', () => {
     it('finds the clients with a number on the channel asked, by its keyed hash, within the scope', async () => {
