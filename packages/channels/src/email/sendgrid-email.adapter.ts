@@ -1,8 +1,10 @@
-// Email through SendGrid's v3 Mail Send API with the official SDK, over keep-alive agents the adapter owns (one
-// adapter is reused for every message of its account, and closed with it).
-import http from 'node:http';
-import https from 'node:https';
+// Email through SendGrid's v3 Mail Send API with the official SDK, over keep-alive connections the adapter owns
+// (one adapter is reused for every message of its account, and closed with it). The SDK builds the request and the
+// error; undici carries it (../net/provider-http.ts), through a client the MailService is given with setClient.
+import { Client } from '@sendgrid/client';
+import { Response, ResponseError } from '@sendgrid/helpers/classes';
 import { MailService } from '@sendgrid/mail';
+import { ProviderHttp } from '../net/provider-http';
 import {
   PermanentProviderError,
   providerErrorFromNetwork,
@@ -23,8 +25,36 @@ export interface SendgridEmailAdapterOptions {
   timeoutMs?: number;
 }
 
-// The SDK's typings leave out the client that MailService carries; its type is the one setClient takes.
-type SendgridClient = Parameters<MailService['setClient']>[0];
+type SendgridRequest = Parameters<Client['request']>[0];
+
+/** The SDK's client with its request sent through undici: the headers, URL and body are the SDK's own. */
+class UndiciSendgridClient extends Client {
+  constructor(private readonly http: ProviderHttp) {
+    super();
+  }
+
+  override async request(data: SendgridRequest): ReturnType<Client['request']> {
+    // createRequest's result keeps axios's names (baseURL, data, params), which its typings leave out.
+    const req = this.createRequest(data) as SendgridRequest & { baseURL?: string; data?: unknown; params?: object };
+    const base = (req.baseURL ?? '').replace(/\/+$/, '');
+    const query = req.params ? new URLSearchParams(req.params as Record<string, string>).toString() : '';
+    const res = await this.http.request({
+      url: `${base}/${(req.url ?? '').replace(/^\/+/, '')}${query ? `?${query}` : ''}`,
+      method: req.method ?? 'GET',
+      headers: (req.headers ?? {}) as Record<string, string>,
+      ...(req.data !== undefined ? { body: JSON.stringify(req.data) } : {}),
+    });
+    let body: unknown = res.text;
+    try {
+      body = res.text ? (JSON.parse(res.text) as unknown) : '';
+    } catch {
+      // Not JSON (a proxy's error page): kept as text.
+    }
+    if (res.status >= 400)
+      throw new ResponseError({ status: res.status, statusText: '', data: body, headers: res.headers } as never);
+    return [new Response(res.status, body, res.headers) as never, body];
+  }
+}
 
 interface SendgridResponseError {
   code: number;
@@ -42,24 +72,17 @@ export class SendgridEmailAdapter implements EmailAdapter {
   private readonly mail: MailService;
   private readonly apiKey: string;
   private readonly from: string;
-  private readonly agents: Array<http.Agent | https.Agent>;
+  private readonly http: ProviderHttp;
 
   constructor(options: SendgridEmailAdapterOptions) {
     this.apiKey = options.apiKey;
     this.from = options.from;
     // Our own instance, not the SDK's shared default, so a workspace's key and the platform's never mix.
     this.mail = new MailService();
+    this.http = new ProviderHttp({ timeoutMs: options.timeoutMs ?? 10_000 });
+    const client = new UndiciSendgridClient(this.http);
+    this.mail.setClient(client);
     this.mail.setApiKey(options.apiKey);
-    this.mail.setTimeout(options.timeoutMs ?? 10_000);
-    const client = (this.mail as unknown as { client: SendgridClient }).client;
-    const httpAgent = new http.Agent({ keepAlive: true });
-    const httpsAgent = new https.Agent({ keepAlive: true });
-    this.agents = [httpAgent, httpsAgent];
-    client.setDefaultRequest('httpAgent' as never, httpAgent as never);
-    client.setDefaultRequest('httpsAgent' as never, httpsAgent as never);
-    // Mail Send answers 202 or an error, never a redirect: without axios's redirect-following wrapper
-    // (follow-redirects) each send costs less CPU.
-    client.setDefaultRequest('maxRedirects' as never, 0 as never);
     // After setApiKey, which resets the base URL to the region's.
     if (options.apiUrl)
       client.setDefaultRequest('baseUrl', options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`);
@@ -87,8 +110,7 @@ export class SendgridEmailAdapter implements EmailAdapter {
   }
 
   close(): Promise<void> {
-    for (const agent of this.agents) agent.destroy();
-    return Promise.resolve();
+    return this.http.close();
   }
 
   private toProviderError(err: unknown, message: EmailMessage): ProviderError {

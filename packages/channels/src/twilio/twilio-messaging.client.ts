@@ -1,8 +1,9 @@
-// The one Twilio Programmable Messaging sender behind the SMS and WhatsApp adapters: the official SDK, pointed at
-// TWILIO_API_URL through its httpClient option (setting `client.httpClient` later has no effect), with keep-alive
-// agents this object owns and closes, and Twilio's answers turned into provider errors with Retry-After kept.
-import http from 'node:http';
+// The one Twilio Programmable Messaging sender behind the SMS and WhatsApp adapters: the official SDK, whose
+// requests go through its httpClient option (setting `client.httpClient` later has no effect) to undici
+// (../net/provider-http.ts) over keep-alive connections this object owns and closes, pointed at TWILIO_API_URL when
+// set, and Twilio's answers turned into provider errors with Retry-After kept.
 import twilio from 'twilio';
+import { ProviderHttp } from '../net/provider-http';
 import { twilioProviderError, TwilioHttpFailure } from './twilio-errors';
 
 export interface TwilioClientOptions {
@@ -12,10 +13,7 @@ export interface TwilioClientOptions {
   apiUrl?: string;
   /** Per-request timeout, also the socket's (10 s). */
   timeoutMs?: number;
-  /**
-   * Sockets per host (100). The SDK's default of 20 would queue a dispatch queue's concurrent sends behind each
-   * other, and a queued request's timeout runs while it waits for a socket.
-   */
+  /** Connections per host (100): a dispatch queue's concurrent sends must not queue behind each other. */
   maxSockets?: number;
 }
 
@@ -35,38 +33,54 @@ export interface TwilioSent {
 type RequestClient = InstanceType<typeof twilio.RequestClient>;
 type RequestOptions = Parameters<RequestClient['request']>[0];
 
+/** Form or query fields as Twilio sends them: a list repeats its key (`MediaUrl=a&MediaUrl=b`). */
+function encodeFields(fields: object): string {
+  const out = new URLSearchParams();
+  for (const [key, value] of Object.entries(fields))
+    if (value !== undefined && value !== null)
+      for (const v of Array.isArray(value) ? (value as unknown[]) : [value]) out.append(key, String(v));
+  return out.toString();
+}
+
 // api.twilio.com, or a regional/edge host the SDK derives from it (api.sydney.au1.twilio.com).
 const TWILIO_API = /^https:\/\/api(?:\.[a-z0-9-]+)*\.twilio\.com(?=[/:?]|$)/;
 
 export class TwilioMessagingClient {
   readonly accountSid: string;
   private readonly authToken: string;
-  private readonly base: RequestClient;
-  private readonly httpAgent: http.Agent;
+  private readonly http: ProviderHttp;
   private readonly client: ReturnType<typeof twilio>;
   private closed = false;
 
   constructor(options: TwilioClientOptions) {
     this.accountSid = options.accountSid;
     this.authToken = options.authToken;
-    const timeout = options.timeoutMs ?? 10_000;
-    // autoRetry stays off: retrying, and when, is the dispatcher's decision (it honours Retry-After).
-    const maxSockets = options.maxSockets ?? 100;
-    this.base = new twilio.RequestClient({ timeout, keepAlive: true, maxSockets, maxTotalSockets: maxSockets });
-    // The SDK builds a keep-alive agent for https only; a plain-http API URL (the fake) gets one of ours.
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets, timeout });
-    this.base.axios.defaults.httpAgent = this.httpAgent;
+    this.http = new ProviderHttp({ timeoutMs: options.timeoutMs ?? 10_000, connections: options.maxSockets ?? 100 });
     const apiUrl = options.apiUrl?.replace(/\/+$/, '');
-    const base = this.base;
+    const http = this.http;
+    // What the SDK's RequestClient does with a request, on undici: Basic auth from the SDK's credentials, the
+    // fields form-encoded, the answer's body handed back as text (the SDK parses it).
     const httpClient = {
       async request(o: RequestOptions) {
-        const res = await base.request(apiUrl ? { ...o, uri: o.uri.replace(TWILIO_API, apiUrl) } : o);
+        const headers: Record<string, string> = { ...(o.headers) };
+        if (o.username && o.password)
+          headers.Authorization = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
+        else if (o.authStrategy) headers.Authorization = await o.authStrategy.getAuthString();
+        const query = o.params ? encodeFields(o.params) : '';
+        const uri = apiUrl ? o.uri.replace(TWILIO_API, apiUrl) : o.uri;
+        const form = headers['Content-Type'] === 'application/x-www-form-urlencoded';
+        const res = await http.request({
+          url: query ? `${uri}${uri.includes('?') ? '&' : '?'}${query}` : uri,
+          method: o.method.toUpperCase(),
+          headers,
+          ...(o.data ? { body: form ? encodeFields(o.data) : JSON.stringify(o.data) } : {}),
+        });
         // The SDK's own exception drops the headers, and with them Retry-After.
-        if (res.statusCode >= 400)
-          throw new TwilioHttpFailure(res.statusCode, res.body, (res.headers ?? {}) as Record<string, unknown>);
-        return res;
+        if (res.status >= 400) throw new TwilioHttpFailure(res.status, res.text, res.headers);
+        return { statusCode: res.status, body: res.text, headers: res.headers };
       },
     };
+    // autoRetry stays off: retrying, and when, is the dispatcher's decision (it honours Retry-After).
     this.client = twilio(options.accountSid, options.authToken, {
       httpClient: httpClient as unknown as RequestClient,
       autoRetry: false,
@@ -97,9 +111,6 @@ export class TwilioMessagingClient {
   /** Ends the kept-alive sockets; later sends are refused. */
   close(): Promise<void> {
     this.closed = true;
-    this.httpAgent.destroy();
-    const httpsAgent = this.base.axios.defaults.httpsAgent as { destroy?: () => void } | undefined;
-    httpsAgent?.destroy?.();
-    return Promise.resolve();
+    return this.http.close();
   }
 }

@@ -84,10 +84,10 @@ describe('SendgridEmailAdapter', () => {
     expect(fake.mails[1]!.body.from).to.deep.equal({ email: 'billing@firm.test', name: 'Firm  Bcc: x' });
   });
 
-  it('reuses one kept-alive connection for consecutive sends', async () => {
-    await adapter.send(message);
-    await adapter.send(message);
-    expect(fake.requests[1]!.remotePort).to.equal(fake.requests[0]!.remotePort);
+  it('keeps its connections alive: four consecutive sends open two at most', async () => {
+    // undici's pool may hand the next request a second connection while the first is still settling its answer.
+    for (let i = 0; i < 4; i += 1) await adapter.send(message);
+    expect(new Set(fake.requests.map((r) => r.remotePort)).size).to.be.at.most(2);
     await adapter.close();
   });
 
