@@ -110,8 +110,11 @@ export async function markCheckoutsEnqueued(
     `UPDATE payments p
         SET checkout_enqueue_count = GREATEST(p.checkout_enqueue_count, v.enqueue_count), updated_at = now()
        FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, enqueue_count int)
-      WHERE p.id = v.id AND p.workspace_id = v.workspace_id`,
-    [JSON.stringify(rows.map((r) => ({ id: r.id, workspace_id: r.workspaceId, enqueue_count: r.enqueueCount })))],
+      WHERE p.id = v.id AND p.workspace_id = v.workspace_id AND p.id = ANY(?::uuid[])`,
+    [
+      JSON.stringify(rows.map((r) => ({ id: r.id, workspace_id: r.workspaceId, enqueue_count: r.enqueueCount }))),
+      rows.map((r) => r.id),
+    ],
   );
 }
 

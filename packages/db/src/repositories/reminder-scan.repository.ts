@@ -209,8 +209,8 @@ export async function advanceAssignments(db: Conn, advances: readonly Assignment
             occurrence_count = rc.occurrence_count + v.occurrences
        FROM jsonb_to_recordset(?::jsonb)
             AS v(reminder_id uuid, client_id uuid, next_run_at timestamptz, last_occurrence_at timestamptz, occurrences int)
-      WHERE rc.reminder_id = v.reminder_id AND rc.client_id = v.client_id`,
-    [JSON.stringify(rows)],
+      WHERE rc.reminder_id = v.reminder_id AND rc.client_id = v.client_id AND rc.client_id = ANY(?::uuid[])`,
+    [JSON.stringify(rows), [...new Set(rows.map((r) => r.client_id))]],
   );
 }
 
