@@ -60,7 +60,11 @@ export interface CreatedLogger extends winston.Logger {
 }
 
 export function createLogger(role: string, config: Config = getConfig()): CreatedLogger {
+  // winston runs the logger's formats on every line before its transports compare levels: without this first step, a
+  // debug line at level warn was still redacted and stamped, and the API logs two such lines for every request.
+  const atLevel = winston.format((info) => (logger.isLevelEnabled(info.level) ? info : false));
   const base = winston.format.combine(
+    atLevel(),
     winston.format.errors({ stack: true }),
     addContext(),
     redactFormat(),

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, spawnTs, waitFor } from '@nudge/testing';
-import { redact, redactString } from '@nudge/logger';
+import { getConfig } from '@nudge/config';
+import { createLogger, redact, redactString } from '@nudge/logger';
 
 const SECRETS = {
   bearer: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXZhbHVl',
@@ -71,6 +72,33 @@ describe('packages/logger', () => {
     it('redacts key=value and "key": "value" pairs inside messages', () => {
       expect(redactString(`reset?token=${SECRETS.refresh}&x=1`)).to.not.contain(SECRETS.refresh);
       expect(redactString(`{"password": "${SECRETS.password}"}`)).to.not.contain(SECRETS.password);
+    });
+  });
+
+  describe('createLogger', () => {
+    // A field that counts how often the logger's formats (redaction walks every field) read it.
+    const watched = () => {
+      const seen = { reads: 0 };
+      const meta = {
+        detail: {
+          get note() {
+            seen.reads += 1;
+            return 'x';
+          },
+        },
+      };
+      return { seen, meta };
+    };
+
+    it('does not format a line below its level: a debug line at level warn is never redacted', () => {
+      const logger = createLogger('test', { ...getConfig(), logLevel: 'warn' });
+      const below = watched();
+      logger.debug('request detail', below.meta);
+      const at = watched();
+      logger.warn('something odd', at.meta);
+      logger.close();
+      expect(below.seen.reads).to.equal(0);
+      expect(at.seen.reads).to.be.greaterThan(0);
     });
   });
 
