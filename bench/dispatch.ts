@@ -1,8 +1,9 @@
 // Dispatch throughput end to end: N notifications from due reminders (half email through the fake SendGrid, half
 // SMS through the fake Twilio, on platform credentials) — the reminder scan (batched inserts, addBulk), real BullMQ
 // workers with the dispatch skeleton, the reminders' per-client pacing and every status write, — next to a no-op
-// BullMQ worker's rate at the same concurrency in the same run (the ceiling: the median of three runs). The fakes answer from a process of their own
-// (./dispatch-fakes.ts): in production the providers are other machines. Prints one JSON line: messages
+// BullMQ worker's rate at the same concurrency in the same run (the ceiling: the median of three runs). The fakes
+// answer from a process of their own (./dispatch-fakes.ts): in production the providers are other machines. Prints
+// one JSON line: messages
 // per second, its ratio to the ceiling, p50/p95/p99 lateness (provider received − occurrence), and the SQL
 // statements the scan and the dispatch ran per notification (a knex 'query' counter; the bench's own progress queries
 // are not counted), for a burst (every notification due at one instant); then `spread`: the same number again with
