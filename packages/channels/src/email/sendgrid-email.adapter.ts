@@ -2,9 +2,12 @@
 // (one adapter is reused for every message of its account, and closed with it). The SDK builds the request and the
 // error; undici carries it (../net/provider-http.ts), through a client the MailService is given with setClient.
 import { Client } from '@sendgrid/client';
-import { Response, ResponseError } from '@sendgrid/helpers/classes';
+import { classes } from '@sendgrid/helpers';
 import { MailService } from '@sendgrid/mail';
 import { ProviderHttp } from '../net/provider-http';
+
+// From the package's root: Node's ESM loader refuses the directory import `@sendgrid/helpers/classes` in the bundle.
+const { Response, ResponseError } = classes;
 import {
   PermanentProviderError,
   providerErrorFromNetwork,
