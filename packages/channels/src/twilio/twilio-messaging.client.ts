@@ -62,7 +62,7 @@ export class TwilioMessagingClient {
     // fields form-encoded, the answer's body handed back as text (the SDK parses it).
     const httpClient = {
       async request(o: RequestOptions) {
-        const headers: Record<string, string> = { ...(o.headers) };
+        const headers: Record<string, string> = { ...o.headers };
         if (o.username && o.password)
           headers.Authorization = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
         else if (o.authStrategy) headers.Authorization = await o.authStrategy.getAuthString();
