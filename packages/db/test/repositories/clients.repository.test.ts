@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ALL_WORKSPACES,
   type ClientImportRow,
+  clientImportKey,
   findActiveChannelAccount,
   findClient,
   findClientsByPhoneHash,
@@ -96,6 +97,34 @@ describe('the clients and channel-accounts repositories', () => {
       expect(await findClient(db, a, last.id)).to.include({ phone: '+447911102499', timezone: 'Europe/London' });
     });
 
+    it('streams new rows written in many small slices into COPYs, and updates the matched row among them', async () => {
+      const tag = randomUUID();
+      const existing = await client(a, null, null);
+      await db('clients')
+        .where({ id: existing.id })
+        .update({ external_ref: `${tag}-4000` });
+      const rows = rowsOf(tag, 6000);
+      const result = await db.transaction(async (trx) => {
+        const keys = rows.map((r) => clientImportKey(r) as string);
+        const importer = startClientImport(trx, a, keys, { timezone: 'UTC' });
+        for (let i = 0; i < rows.length; i += 250) await importer.write(rows.slice(i, i + 250));
+        return importer.finish();
+      });
+      expect(result).to.deep.equal({ inserted: 5999, updated: 1 });
+      const written: { id: string; external_ref: string }[] = await db('clients')
+        .where({ workspace_id: a })
+        .whereLike('external_ref', `${tag}-%`)
+        .select('id', 'external_ref');
+      expect(written).to.have.length(6000);
+      const byRef = new Map(written.map((r) => [r.external_ref, r.id]));
+      expect(byRef.get(`${tag}-4000`)).to.equal(existing.id);
+      for (const i of [0, 2499, 2500, 4000, 5999])
+        expect(await findClient(db, a, byRef.get(`${tag}-${i}`) as string)).to.include({
+          name: `Imported ${i}`,
+          phone: `+4479111${String(i).padStart(5, '0')}`,
+        });
+    });
+
     it('stores text with tabs, line breaks, backslashes and a literal \\N as given, in new rows and updated ones', async () => {
       const tag = randomUUID();
       const awkward = 'a\tb\nc\r\nd \\ e \\N f \\. g\\';
@@ -123,16 +152,37 @@ describe('the clients and channel-accounts repositories', () => {
       ]);
     });
 
+    it('answers the error of a row refused in a COPY that later slices were still streaming into', async () => {
+      const tag = randomUUID();
+      const rows = rowsOf(tag, 2000);
+      rows[100] = { ...rows[100], name: 'Bad', preferred_channel: 'pigeon' as 'sms' };
+      const failed = await db
+        .transaction(async (trx) => {
+          const keys = rows.map((r) => clientImportKey(r) as string);
+          const importer = startClientImport(trx, a, keys, { timezone: 'UTC' });
+          for (let i = 0; i < rows.length; i += 250) {
+            await importer.write(rows.slice(i, i + 250)).catch(() => undefined);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          await importer.finish();
+        })
+        .catch((err: unknown) => err);
+      expect((failed as { message: string }).message).to.match(/clients_preferred_channel_check/);
+      expect(await db('clients').where({ workspace_id: a }).whereLike('external_ref', `${tag}%`)).to.deep.equal([]);
+    });
+
     it("answers the first failing statement's error and leaves nothing of the import once its transaction ends", async () => {
       const tag = randomUUID();
       const rows = rowsOf(tag, 1500);
-      // Refused by the table's check, in the second statement: the first has run by then.
+      // Refused by the table's check, in the second COPY (the second slice's unexpected keys are looked up between
+      // the two): the first has run by then.
       rows[1200] = { ...rows[1200], name: 'Bad', preferred_channel: 'pigeon' as 'sms' };
       let writeAfter: unknown;
       const failed = await db
         .transaction(async (trx) => {
           const importer = startClientImport(trx, a, [], { timezone: 'UTC' });
-          await importer.write(rows);
+          await importer.write(rows.slice(0, 1000));
+          await importer.write(rows.slice(1000));
           await importer.finish().catch(async (err: unknown) => {
             writeAfter = await importer.write(rowsOf(`${tag}-more`, 1)).catch((e: unknown) => e);
             throw err;
