@@ -23,7 +23,7 @@ import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors/domai
 import { decodeCursor, encodeCursor, type Page } from '../http/pagination';
 import { NoWorkspace } from './birthdays.service';
 import { type ClientInput, toFields } from './client-fields';
-import { csvRows, type ImportFailure, ImportRowChecker, type ImportRows, jsonRows } from './client-import-rows';
+import { csvRows, type ImportFailure, ImportRowChecker, jsonRows } from './client-import-rows';
 
 export type { ClientInput } from './client-fields';
 
@@ -48,19 +48,6 @@ export interface ImportResult {
 // fell behind, so that half its work was left for after the last row was checked. A quarter of a statement's rows
 // keeps it fed.
 const IMPORT_SLICE = 250;
-
-/** The key each row will likely have (clientImportKey of its raw external_ref or email), looked up in advance. */
-function expectedKeys({ items }: ImportRows): string[] {
-  const keys: string[] = [];
-  for (const item of items) {
-    if (!item || typeof item !== 'object') continue;
-    const { external_ref: ref, email } = item as { external_ref?: unknown; email?: unknown };
-    const r = typeof ref === 'string' ? ref.trim() : '';
-    if (r) keys.push(`r:${r}`);
-    else if (typeof email === 'string' && email.trim()) keys.push(`e:${email.trim().toLowerCase()}`);
-  }
-  return keys;
-}
 
 function conflictOf(err: unknown): unknown {
   if (!(err instanceof UniqueViolation)) return err;
@@ -177,7 +164,7 @@ export class ClientsService {
     let result = { inserted: 0, updated: 0 };
     try {
       result = await this.deps.db.transaction(async (trx) => {
-        const importer = startClientImport(trx, ws.id, expectedKeys(rows), { timezone: ws.timezone });
+        const importer = startClientImport(trx, ws.id, checker.expectedKeys(), { timezone: ws.timezone });
         for (let from = 0; from < checker.length; from += IMPORT_SLICE) {
           await importer.write(checker.check(from, from + IMPORT_SLICE));
           await nextTurn();
