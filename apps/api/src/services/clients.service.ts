@@ -165,9 +165,14 @@ export class ClientsService {
     try {
       result = await this.deps.db.transaction(async (trx) => {
         const importer = startClientImport(trx, ws.id, checker.expectedKeys(), { timezone: ws.timezone });
-        for (let from = 0; from < checker.length; from += IMPORT_SLICE) {
-          await importer.write(checker.check(from, from + IMPORT_SLICE));
-          await nextTurn();
+        try {
+          for (let from = 0; from < checker.length; from += IMPORT_SLICE) {
+            await importer.write(checker.check(from, from + IMPORT_SLICE));
+            await nextTurn();
+          }
+        } catch (err) {
+          importer.abort();
+          throw err;
         }
         const written = await importer.finish();
         if (opts.dryRun) throw new DryRunDone(written);

@@ -286,6 +286,11 @@ export interface ClientImporter {
   write(rows: ClientImportRow[]): Promise<void>;
   /** Sends what is left and waits for every statement; throws the first error any of them had. */
   finish(): Promise<ClientImportResult>;
+  /**
+   * Gives the import up (the caller's transaction is failing): an open COPY is cancelled, which a rollback would
+   * otherwise wait behind for ever.
+   */
+  abort(): void;
 }
 
 /**
@@ -467,6 +472,11 @@ export function startClientImport(
       await tail;
       if (failure) throw failure.err;
       return { inserted, updated: total - inserted };
+    },
+    abort() {
+      failure ??= { err: new Error('import abandoned') };
+      copying?.lines.destroy(new Error('import abandoned'));
+      copying = undefined;
     },
   };
 }

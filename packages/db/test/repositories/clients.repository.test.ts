@@ -171,6 +171,30 @@ describe('the clients and channel-accounts repositories', () => {
       expect(await db('clients').where({ workspace_id: a }).whereLike('external_ref', `${tag}%`)).to.deep.equal([]);
     });
 
+    it('lets a transaction given up between slices roll back at once, its open COPY cancelled', async () => {
+      const tag = randomUUID();
+      const rows = rowsOf(tag, 1000);
+      const gaveUp = new Error('the caller failed between slices');
+      const failed = await db
+        .transaction(async (trx) => {
+          const importer = startClientImport(
+            trx,
+            a,
+            rows.map((r) => clientImportKey(r) as string),
+            { timezone: 'UTC' },
+          );
+          for (let i = 0; i < 500; i += 250) {
+            await importer.write(rows.slice(i, i + 250));
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          importer.abort();
+          throw gaveUp;
+        })
+        .catch((err: unknown) => err);
+      expect(failed).to.equal(gaveUp);
+      expect(await db('clients').where({ workspace_id: a }).whereLike('external_ref', `${tag}%`)).to.deep.equal([]);
+    });
+
     it("answers the first failing statement's error and leaves nothing of the import once its transaction ends", async () => {
       const tag = randomUUID();
       const rows = rowsOf(tag, 1500);
