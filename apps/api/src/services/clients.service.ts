@@ -165,16 +165,17 @@ export class ClientsService {
     try {
       result = await this.deps.db.transaction(async (trx) => {
         const importer = startClientImport(trx, ws.id, checker.expectedKeys(), { timezone: ws.timezone });
+        let written: { inserted: number; updated: number };
         try {
           for (let from = 0; from < checker.length; from += IMPORT_SLICE) {
             await importer.write(checker.check(from, from + IMPORT_SLICE));
             await nextTurn();
           }
+          written = await importer.finish();
         } catch (err) {
           importer.abort();
           throw err;
         }
-        const written = await importer.finish();
         if (opts.dryRun) throw new DryRunDone(written);
         return written;
       });

@@ -504,6 +504,11 @@ export async function importClients(
     rows.flatMap((r) => importKey(r) ?? []),
     defaults,
   );
-  await importer.write(rows);
-  return importer.finish();
+  try {
+    await importer.write(rows);
+    return await importer.finish();
+  } catch (err) {
+    importer.abort();
+    throw err;
+  }
 }
