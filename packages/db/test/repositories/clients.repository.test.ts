@@ -97,28 +97,32 @@ describe('the clients and channel-accounts repositories', () => {
       expect(await findClient(db, a, last.id)).to.include({ phone: '+447911102499', timezone: 'Europe/London' });
     });
 
-    it('streams new rows written in many small slices into COPYs, and updates the matched row among them', async () => {
+    it('streams new rows written in many small slices into COPYs, and updates the matched rows among them', async () => {
       const tag = randomUUID();
-      const existing = await client(a, null, null);
-      await db('clients')
-        .where({ id: existing.id })
-        .update({ external_ref: `${tag}-4000` });
       const rows = rowsOf(tag, 6000);
+      // Every fifth row already exists, under another name: 1,200 updates, so that an upsert statement goes out
+      // between the COPYs.
+      const earlier = rows.filter((_, i) => i % 5 === 0).map((r) => ({ ...r, name: 'Earlier' }));
+      await db.transaction((trx) => importClients(trx, a, earlier, { timezone: 'UTC' }));
+      const before: { id: string; external_ref: string }[] = await db('clients')
+        .where({ workspace_id: a })
+        .whereLike('external_ref', `${tag}-%`)
+        .select('id', 'external_ref');
       const result = await db.transaction(async (trx) => {
         const keys = rows.map((r) => clientImportKey(r) as string);
         const importer = startClientImport(trx, a, keys, { timezone: 'UTC' });
         for (let i = 0; i < rows.length; i += 250) await importer.write(rows.slice(i, i + 250));
         return importer.finish();
       });
-      expect(result).to.deep.equal({ inserted: 5999, updated: 1 });
+      expect(result).to.deep.equal({ inserted: 4800, updated: 1200 });
       const written: { id: string; external_ref: string }[] = await db('clients')
         .where({ workspace_id: a })
         .whereLike('external_ref', `${tag}-%`)
         .select('id', 'external_ref');
       expect(written).to.have.length(6000);
       const byRef = new Map(written.map((r) => [r.external_ref, r.id]));
-      expect(byRef.get(`${tag}-4000`)).to.equal(existing.id);
-      for (const i of [0, 2499, 2500, 4000, 5999])
+      for (const r of before) expect(byRef.get(r.external_ref)).to.equal(r.id);
+      for (const i of [0, 1, 2499, 2500, 4000, 4001, 5999])
         expect(await findClient(db, a, byRef.get(`${tag}-${i}`) as string)).to.include({
           name: `Imported ${i}`,
           phone: `+4479111${String(i).padStart(5, '0')}`,
