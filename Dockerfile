@@ -10,13 +10,15 @@
 # Node 24 LTS: Node 20 reached its end of life in April 2026.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Only the package manifests (root and every workspace), so that the `npm ci` layers below are rebuilt when a
-# manifest or the lockfile changes, not on every source edit.
+# Only the package manifests (root and every workspace) and patches/ (what `npm ci`'s postinstall, patch-package,
+# applies to node_modules), so that the `npm ci` layers below are rebuilt when one of them changes, not on every
+# source edit.
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
 COPY . .
 RUN mkdir -p /manifests \
  && cp package.json package-lock.json /manifests/ \
+ && cp -r patches /manifests/ \
  && for f in apps/*/package.json packages/*/package.json; do \
       mkdir -p "/manifests/$(dirname "$f")" && cp "$f" "/manifests/$f"; \
     done
@@ -46,6 +48,9 @@ WORKDIR /app
 # links pointing somewhere.
 COPY --from=manifests /manifests/ ./
 COPY --from=prod-deps /app/node_modules ./node_modules
+# prod-deps runs no install scripts, so its copies of the packages patches/ changes are unpatched: the build stage's
+# (patched by npm ci's postinstall) replace them.
+COPY --from=build /app/node_modules/libphonenumber-js ./node_modules/libphonenumber-js
 COPY --from=build /app/dist ./dist
 COPY Procfile ./
 COPY scripts/healthcheck.mjs ./scripts/healthcheck.mjs

@@ -71,8 +71,10 @@ export class FieldCipher {
     const nonce = nextNonce();
     const cipher = crypto.createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(associatedData(ctx));
-    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return `${this.activeKey}:${Buffer.concat([nonce, body, cipher.getAuthTag()]).toString('base64')}`;
+    const body = cipher.update(plain, 'utf8');
+    // GCM's final gives no more ciphertext (it computes the tag), but it is kept in case: one concatenation either way.
+    const rest = cipher.final();
+    return `${this.activeKey}:${Buffer.concat([nonce, body, rest, cipher.getAuthTag()]).toString('base64')}`;
   }
 
   decrypt(value: string, ctx: FieldContext): string {

@@ -61,20 +61,21 @@ export class CopyLines {
 }
 
 /**
- * Sends `lines` (rows in COPY's text format, as CopyLines makes them) into `table`'s `columns` within the
- * transaction, and resolves once PostgreSQL has taken them all. A constraint's refusal is translated like any query's.
+ * Sends `lines` (rows in COPY's text format, as CopyLines makes them, in as many chunks as come until the stream
+ * ends) into `table`'s `columns` within the transaction, and resolves once PostgreSQL has taken them all. A
+ * constraint's refusal is translated like any query's.
  */
 export async function copyRows(
   trx: Knex.Transaction,
   table: string,
   columns: readonly string[],
-  lines: Buffer,
+  lines: Readable,
 ): Promise<void> {
   // Within a transaction, knex hands out the transaction's own connection (and releasing it is a no-op).
   const conn = (await (trx.client as Knex.Client).acquireConnection()) as pg.ClientBase;
   const sql = `COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN`;
   try {
-    await pipeline(Readable.from([lines]), conn.query(copyFrom(sql)));
+    await pipeline(lines, conn.query(copyFrom(sql)));
   } catch (err) {
     throw translateDbError(err);
   }

@@ -39,12 +39,22 @@ export interface ImportFailure {
 }
 
 /**
- * An import's rows as read: CSV records (column → trimmed cell, '' for an empty one) or JSON elements, and the number
- * of the first one (in CSV the header is row 1).
+ * A CSV file's columns, from its header: each column's name, and the cell it is read from (the last of that name, as
+ * when a record was an object of its cells).
+ */
+export interface CsvColumns {
+  names: readonly string[];
+  cells: readonly number[];
+}
+
+/**
+ * An import's rows as read: CSV records (each an array of trimmed cells, '' for an empty one, read by `columns`) or
+ * JSON elements, and the number of the first one (in CSV the header is row 1).
  */
 export interface ImportRows {
   items: unknown[];
-  csv: boolean;
+  /** CSV's columns; absent for JSON. */
+  columns?: CsvColumns;
   firstRow: number;
 }
 
@@ -57,50 +67,70 @@ function tooManyRows(): ValidationFailed {
 /** JSON: the first element is row 1. */
 export function jsonRows(items: unknown[]): ImportRows {
   if (items.length > MAX_IMPORT_ROWS) throw tooManyRows();
-  return { items, csv: false, firstRow: 1 };
+  return { items, firstRow: 1 };
 }
 
-/** CSV: the header is row 1, so the first record is row 2. An empty cell gives no value (an update keeps it). */
+/** The columns of a header, or the failure naming each unknown column (and a missing name). */
+export function csvColumns(header: readonly string[]): CsvColumns {
+  const names = header.map((h) => h.trim().toLowerCase());
+  const unknown = names.filter((n) => !(CSV_COLUMNS as readonly string[]).includes(n));
+  if (unknown.length || !names.includes('name'))
+    throw new ValidationFailed([
+      ...unknown.map((n) => ({
+        loc: ['body', n],
+        msg: `"${n}" is not a client column (${CSV_COLUMNS.join(', ')})`,
+        type: 'object.unknown',
+      })),
+      ...(names.includes('name')
+        ? []
+        : [{ loc: ['body', 'name'], msg: 'the header has no "name" column', type: 'any.required' }]),
+    ]);
+  const distinct = [...new Set(names)];
+  return { names: distinct, cells: distinct.map((n) => names.lastIndexOf(n)) };
+}
+
+const CSV_OPTIONS = { bom: true, skip_empty_lines: true, trim: true } as const;
+
+/**
+ * CSV: the header is row 1, so the first record is row 2. An empty cell gives no value (an update keeps it). Records
+ * are read as arrays (as objects, csv-parse's own cost was half as much again), after the header alone is read and
+ * checked, so that a bad header is answered before anything later in the file.
+ */
 export function csvRows(text: string): ImportRows {
-  let records: Record<string, string>[];
+  const data = Buffer.from(text);
   try {
-    records = parseCsv(text, {
-      bom: true,
-      columns: (header: string[]) => {
-        const names = header.map((h) => h.trim().toLowerCase());
-        const unknown = names.filter((n) => !(CSV_COLUMNS as readonly string[]).includes(n));
-        if (unknown.length || !names.includes('name'))
-          throw new ValidationFailed([
-            ...unknown.map((n) => ({
-              loc: ['body', n],
-              msg: `"${n}" is not a client column (${CSV_COLUMNS.join(', ')})`,
-              type: 'object.unknown',
-            })),
-            ...(names.includes('name')
-              ? []
-              : [{ loc: ['body', 'name'], msg: 'the header has no "name" column', type: 'any.required' }]),
-          ]);
-        return names;
-      },
-      skip_empty_lines: true,
-      trim: true,
-      to: MAX_IMPORT_ROWS + 1,
-    });
+    const [header] = parseCsv(data, { ...CSV_OPTIONS, to: 1 });
+    if (!header) return { items: [], columns: { names: [], cells: [] }, firstRow: 2 };
+    const columns = csvColumns(header);
+    // The header is a record here: one more than the rows allowed, then the header left out.
+    const records = parseCsv(data, { ...CSV_OPTIONS, to: MAX_IMPORT_ROWS + 2 });
+    if (records.length > MAX_IMPORT_ROWS + 1) throw tooManyRows();
+    return { items: records.slice(1), columns, firstRow: 2 };
   } catch (err) {
     if (err instanceof ValidationFailed) throw err;
     throw new ValidationFailed([
-      { loc: ['body'], msg: `not readable as CSV: ${(err as Error).message}`, type: 'csv.invalid' },
+      {
+        loc: ['body'],
+        msg: `not readable as CSV: ${csvMessage(err as Error & { code?: string })}`,
+        type: 'csv.invalid',
+      },
     ]);
   }
-  if (records.length > MAX_IMPORT_ROWS) throw tooManyRows();
-  return { items: records, csv: true, firstRow: 2 };
 }
 
+// A record of another length than the header is answered as when the header named csv-parse's columns.
+const csvMessage = (err: Error & { code?: string }): string =>
+  err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH'
+    ? err.message.replace(/^Invalid Record Length: expect (\d+),/, 'Invalid Record Length: columns length is $1,')
+    : err.message;
+
 /** A CSV record as joi reads it: empty cells left out, the opt_out_* columns gathered into `opt_out`. */
-function csvInput(rec: Record<string, string>): Record<string, unknown> {
+function csvInput(rec: readonly string[], { names, cells }: CsvColumns): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   const optOut: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rec)) {
+  for (let c = 0; c < names.length; c++) {
+    const k = names[c] as string;
+    const v = rec[cells[c] as number] as string;
     if (v === '') continue;
     if (k.startsWith('opt_out_')) optOut[k.slice('opt_out_'.length)] = v;
     else input[k] = v;
@@ -215,10 +245,11 @@ const CSV_OPT_OUT: Readonly<Record<string, keyof typeof OPT_OUT_COLUMNS>> = {
 type Fields = Record<string, unknown>;
 
 /** A CSV record's columns to write, or undefined when joi must judge it. */
-function fastCsvRow(rec: Record<string, string>): Fields | undefined {
+function fastCsvRow(rec: readonly string[], { names, cells }: CsvColumns): Fields | undefined {
   const out: Fields = {};
-  for (const key in rec) {
-    const v = rec[key];
+  for (let c = 0; c < names.length; c++) {
+    const key = names[c] as string;
+    const v = rec[cells[c] as number] as string;
     if (v === '') continue;
     const part = CSV_OPT_OUT[key];
     const value = part ? fastFlag(v) : fastField(key, v);
@@ -257,13 +288,13 @@ function fastJsonRow(item: unknown): Fields | undefined {
  * A row's columns to write when the fast check accepts it (exactly what joi's value gives), else undefined. Exported
  * for the test that holds it to joi's answers.
  */
-export function fastImportRow(item: unknown, csv: boolean): ClientImportRow | undefined {
-  return (csv ? fastCsvRow(item as Record<string, string>) : fastJsonRow(item)) as ClientImportRow | undefined;
+export function fastImportRow(item: unknown, columns: CsvColumns | undefined): ClientImportRow | undefined {
+  return (columns ? fastCsvRow(item as string[], columns) : fastJsonRow(item)) as ClientImportRow | undefined;
 }
 
 /** A row's columns as joi answers them, or the failure naming each field joi refused. */
-function joiRow(item: unknown, row: number, csv: boolean): ClientImportRow | ImportFailure {
-  const input = csv ? csvInput(item as Record<string, string>) : item;
+function joiRow(item: unknown, row: number, columns: CsvColumns | undefined): ClientImportRow | ImportFailure {
+  const input = columns ? csvInput(item as string[], columns) : item;
   if (!input || typeof input !== 'object' || Array.isArray(input))
     return { row, errors: [{ field: '', msg: 'a row must be an object of client fields' }] };
   const { value, error } = importRowSchema.validate(input, ROW_OPTIONS) as {
@@ -271,7 +302,7 @@ function joiRow(item: unknown, row: number, csv: boolean): ClientImportRow | Imp
     error?: Joi.ValidationError;
   };
   if (!error) return toFields(value) as ClientImportRow;
-  const field = (path: (string | number)[]) => path.join(csv ? '_' : '.');
+  const field = (path: (string | number)[]) => path.join(columns ? '_' : '.');
   return { row, errors: error.details.map((d) => ({ field: field(d.path), msg: d.message })) };
 }
 
@@ -289,13 +320,38 @@ export class ImportRowChecker {
     return this.rows.items.length;
   }
 
+  /**
+   * The key each row will likely have (clientImportKey of its raw external_ref or email), to look up before the rows
+   * are checked.
+   */
+  expectedKeys(): string[] {
+    const { items, columns } = this.rows;
+    const cell = (name: string) => (columns ? columns.cells[columns.names.indexOf(name)] : undefined);
+    const refCell = cell('external_ref');
+    const emailCell = cell('email');
+    const keys: string[] = [];
+    for (const item of items) {
+      if (!item || typeof item !== 'object') continue;
+      let ref: unknown;
+      let email: unknown;
+      if (columns) {
+        ref = refCell === undefined ? undefined : (item as string[])[refCell];
+        email = emailCell === undefined ? undefined : (item as string[])[emailCell];
+      } else ({ external_ref: ref, email } = item as { external_ref?: unknown; email?: unknown });
+      const r = typeof ref === 'string' ? ref.trim() : '';
+      if (r) keys.push(`r:${r}`);
+      else if (typeof email === 'string' && email.trim()) keys.push(`e:${email.trim().toLowerCase()}`);
+    }
+    return keys;
+  }
+
   /** The valid rows among items [from, to), as the columns to write. */
   check(from: number, to: number): ClientImportRow[] {
-    const { items, csv, firstRow } = this.rows;
+    const { items, columns, firstRow } = this.rows;
     const valid: ClientImportRow[] = [];
     for (let i = from; i < to && i < items.length; i++) {
       const row = i + firstRow;
-      const checked = fastImportRow(items[i], csv) ?? joiRow(items[i], row, csv);
+      const checked = fastImportRow(items[i], columns) ?? joiRow(items[i], row, columns);
       if ('errors' in checked) {
         this.failures.push(checked);
         continue;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ALL_WORKSPACES,
   type ClientImportRow,
+  clientImportKey,
   findActiveChannelAccount,
   findClient,
   findClientsByPhoneHash,
@@ -96,6 +97,38 @@ describe('the clients and channel-accounts repositories', () => {
       expect(await findClient(db, a, last.id)).to.include({ phone: '+447911102499', timezone: 'Europe/London' });
     });
 
+    it('streams new rows written in many small slices into COPYs, and updates the matched rows among them', async () => {
+      const tag = randomUUID();
+      const rows = rowsOf(tag, 6000);
+      // Every fifth row already exists, under another name: 1,200 updates, so that an upsert statement goes out
+      // between the COPYs.
+      const earlier = rows.filter((_, i) => i % 5 === 0).map((r) => ({ ...r, name: 'Earlier' }));
+      await db.transaction((trx) => importClients(trx, a, earlier, { timezone: 'UTC' }));
+      const before: { id: string; external_ref: string }[] = await db('clients')
+        .where({ workspace_id: a })
+        .whereLike('external_ref', `${tag}-%`)
+        .select('id', 'external_ref');
+      const result = await db.transaction(async (trx) => {
+        const keys = rows.map((r) => clientImportKey(r) as string);
+        const importer = startClientImport(trx, a, keys, { timezone: 'UTC' });
+        for (let i = 0; i < rows.length; i += 250) await importer.write(rows.slice(i, i + 250));
+        return importer.finish();
+      });
+      expect(result).to.deep.equal({ inserted: 4800, updated: 1200 });
+      const written: { id: string; external_ref: string }[] = await db('clients')
+        .where({ workspace_id: a })
+        .whereLike('external_ref', `${tag}-%`)
+        .select('id', 'external_ref');
+      expect(written).to.have.length(6000);
+      const byRef = new Map(written.map((r) => [r.external_ref, r.id]));
+      for (const r of before) expect(byRef.get(r.external_ref)).to.equal(r.id);
+      for (const i of [0, 1, 2499, 2500, 4000, 4001, 5999])
+        expect(await findClient(db, a, byRef.get(`${tag}-${i}`) as string)).to.include({
+          name: `Imported ${i}`,
+          phone: `+4479111${String(i).padStart(5, '0')}`,
+        });
+    });
+
     it('stores text with tabs, line breaks, backslashes and a literal \\N as given, in new rows and updated ones', async () => {
       const tag = randomUUID();
       const awkward = 'a\tb\nc\r\nd \\ e \\N f \\. g\\';
@@ -123,16 +156,61 @@ describe('the clients and channel-accounts repositories', () => {
       ]);
     });
 
+    it('answers the error of a row refused in a COPY that later slices were still streaming into', async () => {
+      const tag = randomUUID();
+      const rows = rowsOf(tag, 2000);
+      rows[100] = { ...rows[100], name: 'Bad', preferred_channel: 'pigeon' as 'sms' };
+      const failed = await db
+        .transaction(async (trx) => {
+          const keys = rows.map((r) => clientImportKey(r) as string);
+          const importer = startClientImport(trx, a, keys, { timezone: 'UTC' });
+          for (let i = 0; i < rows.length; i += 250) {
+            await importer.write(rows.slice(i, i + 250)).catch(() => undefined);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          await importer.finish();
+        })
+        .catch((err: unknown) => err);
+      expect((failed as { message: string }).message).to.match(/clients_preferred_channel_check/);
+      expect(await db('clients').where({ workspace_id: a }).whereLike('external_ref', `${tag}%`)).to.deep.equal([]);
+    });
+
+    it('lets a transaction given up between slices roll back at once, its open COPY cancelled', async () => {
+      const tag = randomUUID();
+      const rows = rowsOf(tag, 1000);
+      const gaveUp = new Error('the caller failed between slices');
+      const failed = await db
+        .transaction(async (trx) => {
+          const importer = startClientImport(
+            trx,
+            a,
+            rows.map((r) => clientImportKey(r) as string),
+            { timezone: 'UTC' },
+          );
+          for (let i = 0; i < 500; i += 250) {
+            await importer.write(rows.slice(i, i + 250));
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          importer.abort();
+          throw gaveUp;
+        })
+        .catch((err: unknown) => err);
+      expect(failed).to.equal(gaveUp);
+      expect(await db('clients').where({ workspace_id: a }).whereLike('external_ref', `${tag}%`)).to.deep.equal([]);
+    });
+
     it("answers the first failing statement's error and leaves nothing of the import once its transaction ends", async () => {
       const tag = randomUUID();
       const rows = rowsOf(tag, 1500);
-      // Refused by the table's check, in the second statement: the first has run by then.
+      // Refused by the table's check, in the second COPY (the second slice's unexpected keys are looked up between
+      // the two): the first has run by then.
       rows[1200] = { ...rows[1200], name: 'Bad', preferred_channel: 'pigeon' as 'sms' };
       let writeAfter: unknown;
       const failed = await db
         .transaction(async (trx) => {
           const importer = startClientImport(trx, a, [], { timezone: 'UTC' });
-          await importer.write(rows);
+          await importer.write(rows.slice(0, 1000));
+          await importer.write(rows.slice(1000));
           await importer.finish().catch(async (err: unknown) => {
             writeAfter = await importer.write(rowsOf(`${tag}-more`, 1)).catch((e: unknown) => e);
             throw err;

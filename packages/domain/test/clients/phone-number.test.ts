@@ -20,6 +20,29 @@ describe('phone numbers', () => {
     });
   });
 
+  describe("libphonenumber-js as installed (patches/libphonenumber-js+*.patch, applied by npm's postinstall)", () => {
+    it("compiles each of its metadata's patterns once, not again for every number checked", () => {
+      const numbers = Array.from({ length: 20 }, (_, i) => `+44 7911 2${String(i).padStart(5, '0')}`);
+      normalisePhone('+44 7911 300000');
+      // matchesEntirely's expressions are the only ones anchored at both ends; the library builds others per number.
+      const anchored: string[] = [];
+      const Original = globalThis.RegExp;
+      globalThis.RegExp = new Proxy(Original, {
+        construct(target, args: [string | RegExp, string?]) {
+          const source = String(args[0]);
+          if (source.startsWith('^(?:') && source.endsWith(')$')) anchored.push(source);
+          return Reflect.construct<[string | RegExp, string?], RegExp>(target, args);
+        },
+      });
+      try {
+        for (const n of numbers) expect(normalisePhone(n)).to.have.property('e164');
+      } finally {
+        globalThis.RegExp = Original;
+      }
+      expect(anchored).to.deep.equal([]);
+    });
+  });
+
   describe('maskPhone', () => {
     it('shows the country code and the last three digits, with six dots whatever the length', () => {
       expect(maskPhone('+447911123789')).to.equal('+44••••••789');
