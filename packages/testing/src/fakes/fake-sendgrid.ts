@@ -146,7 +146,8 @@ export async function startFakeSendgrid(opts: { apiKey?: string } = {}): Promise
       return { status: 400, body: errors('Bad Request', null, 'The request body must be JSON.') };
     const invalid = validate(body as Record<string, unknown>);
     if (invalid) return invalid;
-    const messageId = crypto.randomBytes(16).toString('base64url');
+    // From randomUUID's cached pool, as the fake Twilio's SIDs (fake-twilio.ts says why).
+    const messageId = Buffer.from(crypto.randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
     mails.push({ messageId, body: body as Record<string, unknown>, authorization, at: Date.now() });
     return { status: 202, headers: { 'x-message-id': messageId } };
   });
