@@ -33,21 +33,26 @@ export function testApp(): Express {
 interface Layer {
   route?: { path: string | string[]; methods: Record<string, boolean> };
   handle?: { stack?: Layer[] };
+  /** Where a router is mounted (`/api/v1`, `/birthdays`; `/` at the root). */
+  rawPath?: unknown;
 }
 
-/** Every (METHOD, path) the app's routers actually serve, read from Express's own routing table. */
+/** Every (METHOD, path) the app's routers actually serve, read from Express's own routing table, mounts included. */
 export function servedRoutes(app: Express): { method: string; path: string }[] {
   const out: { method: string; path: string }[] = [];
-  const walk = (stack: Layer[]) => {
+  const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
         const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
         for (const m of Object.keys(layer.route.methods))
-          if (m !== '_all') for (const p of paths) out.push({ method: m, path: p });
-      } else if (layer.handle?.stack) walk(layer.handle.stack);
+          if (m !== '_all') for (const p of paths) out.push({ method: m, path: `${prefix}${p}` });
+      } else if (layer.handle?.stack) {
+        const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
+        walk(layer.handle.stack, `${prefix}${mount}`);
+      }
     }
   };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
   const seen = new Set<string>();
   return out.filter((r) => {
     const k = `${r.method} ${r.path}`;

@@ -127,10 +127,40 @@ function bodyParser(options: Required<BodyOption>[]): RequestHandler {
   };
 }
 
+/** `/birthdays/:id` → `/birthdays` and `/:id`, `/birthdays/` → `/birthdays` and `/`; undefined for `/health`. */
+function splitFirstSegment(path: string): { prefix: string; rest: string } | undefined {
+  const end = path.indexOf('/', 1);
+  if (end === -1) return undefined;
+  const prefix = path.slice(0, end);
+  if (prefix.includes(':')) throw new Error(`route ${path}: its first path segment must be literal`);
+  return { prefix, rest: path.slice(end) };
+}
+
+interface RouteTable {
+  router: express.Router;
+  methodsByPath: Map<string, Set<string>>;
+}
+
 export function buildRouter(routes: RouteSpec[], guards: AccessGuards): express.Router {
-  const router = express.Router();
-  const methodsByPath = new Map<string, Set<string>>();
+  const top: RouteTable = { router: express.Router(), methodsByPath: new Map() };
+  // Routes under a first path segment (`/birthdays/...`) get a router of their own, mounted at it: a request is
+  // matched against the segments, then against its own segment's few routes, instead of against every route declared
+  // before its own (the cached GET /birthdays/ went through 24; Express's matching was a tenth of its CPU). Labels
+  // and error messages still see the full path (req.baseUrl + the route's path; Express restores req.path on the way
+  // out). A one-segment path (`/health`) stays on the top router, so that it keeps its exact form.
+  const groups = new Map<string, RouteTable>();
   for (const r of routes) {
+    const split = splitFirstSegment(r.path);
+    let table = top;
+    let path = r.path;
+    if (split) {
+      path = split.rest;
+      table = groups.get(split.prefix) ?? { router: express.Router(), methodsByPath: new Map() };
+      if (!groups.has(split.prefix)) {
+        groups.set(split.prefix, table);
+        top.router.use(split.prefix, table.router);
+      }
+    }
     // The body first: the `before` handlers (the login gate) read it.
     const chain: RequestHandler[] = [bodyParser(bodyOptions(r)), rebindContext(), ...(r.before ?? [])];
     if (r.access !== 'public') chain.push(guards.user);
@@ -139,19 +169,22 @@ export function buildRouter(routes: RouteSpec[], guards: AccessGuards): express.
     chain.push(async (req, res) => {
       await r.handler(req, res);
     });
-    router[r.method](r.path, ...chain);
-    const set = methodsByPath.get(r.path) ?? new Set<string>();
+    table.router[r.method](path, ...chain);
+    const set = table.methodsByPath.get(path) ?? new Set<string>();
     set.add(r.method.toUpperCase());
     if (r.method === 'get') set.add('HEAD');
-    methodsByPath.set(r.path, set);
+    table.methodsByPath.set(path, set);
   }
+  for (const path of top.methodsByPath.keys())
+    if (groups.has(path)) throw new Error(`route ${path}: also the first segment of longer routes`);
   // A known path with an unknown method answers 405 with Allow, not 404.
-  for (const [path, methods] of methodsByPath) {
-    router.all(path, () => {
-      throw new MethodNotAllowed([...methods].sort());
-    });
-  }
-  return router;
+  for (const table of [top, ...groups.values()])
+    for (const [path, methods] of table.methodsByPath) {
+      table.router.all(path, () => {
+        throw new MethodNotAllowed([...methods].sort());
+      });
+    }
+  return top.router;
 }
 
 /** The validated `:id` path parameter of a route whose params schema is `idParams`. */

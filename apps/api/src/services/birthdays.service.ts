@@ -1,6 +1,6 @@
 // Birthdays: listings ordered from the workspace's local today, upcoming ones, and edits that write a linked row
 // back to its user in the same transaction.
-import { celebrationDateIn, localDateAt, type LeapDayRule } from '@nudge/domain';
+import { celebrationDateIn, localDateClock, type LeapDayRule } from '@nudge/domain';
 import {
   type Db,
   type BirthdayRow,
@@ -64,6 +64,9 @@ export class NoWorkspace extends Forbidden {
 }
 
 export class BirthdaysService {
+  /** A workspace's local date, remembered until its midnight (every cached read asks for it). */
+  private readonly today = localDateClock();
+
   constructor(private readonly deps: { db: Db; cache: ListingCache; users: UsersService }) {}
 
   private async workspaceCalendar(workspaceId: string): Promise<{ tz: string; rule: LeapDayRule }> {
@@ -72,19 +75,21 @@ export class BirthdaysService {
     return { tz: ws.timezone, rule: ws.leap_day_rule };
   }
 
-  /** The caller's workspace, by next occurrence from its local today. The cache entry is stamped with that day. */
-  /** The caller's workspace's birthdays as JSON text: a cache hit is sent as stored, not parsed and re-serialised. */
+  /**
+   * The caller's workspace's birthdays, by next occurrence from its local today, as JSON text: a cache hit is sent as
+   * stored, not parsed and re-serialised. The cache entry is stamped with that day.
+   */
   async listOwnJson(p: Principal): Promise<string> {
     const ws = p.user.workspace_id;
     if (!ws) return '[]';
     const load = async () => {
       const { tz, rule } = await this.workspaceCalendar(ws);
-      const today = localDateAt(new Date(), tz) as string;
+      const today = this.today(new Date(), tz) as string;
       const rows = (await listBirthdays(this.deps.db, ws)).sort(byNext(today, rule));
       return { tz, data: rows.map(serializeBirthday) };
     };
     return this.deps.cache.getOrLoadJson('birthdays', ws, async () => (await load()).data, {
-      stampFor: (tz) => localDateAt(new Date(), tz) ?? '',
+      stampFor: (tz) => this.today(new Date(), tz) ?? '',
       load,
     });
   }
@@ -102,7 +107,7 @@ export class BirthdaysService {
     const ws = p.user.workspace_id;
     if (!ws) return [];
     const { tz, rule } = await this.workspaceCalendar(ws);
-    const today = localDateAt(new Date(), tz) as string;
+    const today = this.today(new Date(), tz) as string;
     const end = new Date(Date.parse(`${today}T00:00:00Z`) + days * 86400_000).toISOString().slice(0, 10);
     return (await listBirthdays(this.deps.db, ws))
       .map((b) => ({ b, next: nextBirthday(b.date_of_birth, today, rule) }))

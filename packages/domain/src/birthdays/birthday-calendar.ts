@@ -23,6 +23,26 @@ export function localDateAt(now: Date, timezone: string): string | undefined {
 }
 
 /**
+ * localDateAt that remembers, per zone, the day it answered and that day's bounds, and answers again without luxon
+ * while `now` is inside them. The cached birthdays listing asks for its workspace's date on every read, and luxon's
+ * zone conversion was a few percent of that request's CPU.
+ */
+export function localDateClock(): (now: Date, timezone: string) => string | undefined {
+  const days = new Map<string, { date: string; from: number; until: number }>();
+  return (now, timezone) => {
+    const t = now.getTime();
+    const known = days.get(timezone);
+    if (known && t >= known.from && t < known.until) return known.date;
+    const dt = DateTime.fromMillis(t, { zone: timezone });
+    const date = dt.isValid ? dt.toISODate() : null;
+    if (!date) return undefined;
+    const day = dt.startOf('day');
+    days.set(timezone, { date, from: day.toMillis(), until: day.plus({ days: 1 }).toMillis() });
+    return date;
+  };
+}
+
+/**
  * The birth_md values celebrated on a local date. In a common year a 29 February birthday is celebrated on
  * 28 February (`feb28`) or on 1 March (`mar1`): on 28 Feb 2027 with feb28, {228, 229}.
  */

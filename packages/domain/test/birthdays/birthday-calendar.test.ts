@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { candidateBirthMds, celebratedBirthMds, celebrationDateIn, localDateAt } from '@nudge/domain';
+import { candidateBirthMds, celebratedBirthMds, celebrationDateIn, localDateAt, localDateClock } from '@nudge/domain';
 
 describe('birthday calendar', () => {
   describe('localDateAt', () => {
@@ -12,6 +12,28 @@ describe('birthday calendar', () => {
 
     it('answers undefined for an unknown zone', () => {
       expect(localDateAt(new Date(), 'Mars/Olympus')).to.equal(undefined);
+    });
+  });
+
+  describe('localDateClock', () => {
+    it("answers as localDateAt on each side of a zone's midnight, in either direction of time", () => {
+      const today = localDateClock();
+      const instants = [
+        '2027-06-15T11:59:59.999Z', // 23:59:59.999 in Auckland (UTC+12)
+        '2027-06-15T12:00:00Z', // its midnight
+        '2027-06-15T11:00:00Z', // back again
+        '2027-03-14T09:59:59Z', // Los Angeles, 01:59:59 PST, the night clocks go forward
+        '2027-03-14T10:00:00Z', // 03:00 PDT, the same day
+        '2027-03-15T06:59:59Z', // 23:59:59 PDT
+        '2027-03-15T07:00:00Z', // the next day
+      ];
+      for (const zone of ['Pacific/Auckland', 'America/Los_Angeles', 'UTC'])
+        for (const at of instants)
+          expect(today(new Date(at), zone), `${zone} ${at}`).to.equal(localDateAt(new Date(at), zone));
+    });
+
+    it('answers undefined for an unknown zone', () => {
+      expect(localDateClock()(new Date(), 'Mars/Olympus')).to.equal(undefined);
     });
   });
 
