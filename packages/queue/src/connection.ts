@@ -20,7 +20,10 @@ export function redisOptions(role: ConnectionRole): RedisOptions {
   };
   // BullMQ's Queue waits for the connection to be ready itself, so a producer may refuse to queue commands
   // offline; a plain client keeps a short offline queue so its first command does not race the connect.
-  return role === 'producer' ? { ...failFast, enableOfflineQueue: false } : failFast;
+  if (role === 'producer') return { ...failFast, enableOfflineQueue: false };
+  // A plain client (the API's cache, token checks and rate limits) sends the commands issued in one event-loop turn
+  // as one pipeline: every request makes two round trips, and under load many requests make them in the same turn.
+  return { ...failFast, enableAutoPipelining: true };
 }
 
 export function createRedis(role: ConnectionRole, url: string = getConfig().redisUrl): Redis {

@@ -25,11 +25,14 @@ export function rebindContext(): RequestHandler {
 
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
+    // Below level http (debug is below it too) nothing is logged: no timer and no listener either.
+    if (!logger.isLevelEnabled('http')) return next();
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.http(`${req.method} ${req.originalUrl} ${res.statusCode} ${ms.toFixed(1)}ms`, { requestId: req.id });
       // At debug level the whole request is logged; redaction in the logger keeps secrets out.
+      if (!logger.isLevelEnabled('debug')) return;
       logger.debug('request detail', {
         requestId: req.id,
         headers: req.headers,
