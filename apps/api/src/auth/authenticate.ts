@@ -47,17 +47,22 @@ export function createAuthenticator(
       verify,
     ),
   );
-  const guard =
-    (strategy: string): RequestHandler =>
-    (req, res, next) => {
-      const run = auth.authenticate(strategy, { session: false }, (err: unknown, principal: Principal | false) => {
-        if (err) return next(err);
-        if (!principal) return next(new Unauthorized());
-        req.principal = principal;
-        next();
-      }) as RequestHandler;
-      run(req, res, next);
-    };
+  // One passport middleware per strategy, made once: with a custom callback passport builds a new one for every
+  // request (a tenth of what a cached read allocated). Success puts the principal on req.principal (assignProperty);
+  // a failure comes back as passport's AuthenticationError (failWithError) and answers our 401.
+  const guard = (strategy: string): RequestHandler => {
+    const run = auth.authenticate(strategy, {
+      session: false,
+      assignProperty: 'principal',
+      authInfo: false,
+      failWithError: true,
+    }) as RequestHandler;
+    return (req, res, next) =>
+      run(req, res, (err?: unknown) => {
+        if (err === undefined || err === null) return next();
+        next((err as { name?: unknown }).name === 'AuthenticationError' ? new Unauthorized() : err);
+      });
+  };
   const superuser: RequestHandler = (req, _res, next) => {
     next(req.principal?.user.is_superuser ? undefined : new Forbidden());
   };
