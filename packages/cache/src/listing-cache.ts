@@ -7,6 +7,7 @@
 // is skipped outright while the circuit is not closed (the circuit logs and counts that, once per outage), and it is
 // flushed before the circuit closes, since invalidations made during the outage never reached it. The workers
 // invalidate through it too, when they change what a listing shows (a workspace's slack_status).
+import etag from 'etag';
 import { appKey, type Redis, type RedisCircuit } from '@nudge/queue';
 import type { Logger } from '@nudge/logger';
 
@@ -30,7 +31,15 @@ interface Entry<T> {
   stamp?: string;
   /** The timezone that stamp was computed in, so a reader can check it without a query. */
   tz?: string;
+  /** The data's HTTP validator, computed once when it is stored rather than hashed again on every hit. */
+  etag?: string;
   data: T;
+}
+
+/** A listing ready to answer as it is: its JSON bytes and their weak ETag (Express's own format). */
+export interface JsonListing {
+  body: Buffer;
+  etag: string;
 }
 
 interface Freshness<T> {
@@ -38,23 +47,34 @@ interface Freshness<T> {
   load: () => Promise<{ tz: string; data: T }>;
 }
 
-const DATA_FIELD = '"data":';
+const DATA_FIELD = Buffer.from('"data":');
+const CLOSE_BRACE = 0x7d;
 
 /**
- * An entry's stamp and tz, and its data as the stored JSON text. Entries are stored as JSON.stringify of an Entry
- * built with tz and stamp (both strings, or absent) before data, so the text is `{"tz":…,"stamp":…,"data":…}`:
- * the first `"data":` outside a string is data's key, and a string cannot hold it unescaped. Only the short head
- * is parsed. Null for text of any other shape (a miss).
+ * An entry's head (stamp, tz, etag), and its data as the stored JSON bytes. Entries are stored with the head's
+ * fields (strings, or absent) before data, so the text is `{"tz":…,"stamp":…,"etag":…,"data":…}`: the first
+ * `"data":` outside a string is data's key, and a string cannot hold it unescaped. Only the short head is decoded
+ * and parsed; the data stays the bytes Redis sent. Null for bytes of any other shape (a miss).
  */
-function splitEntry(raw: string): { stamp?: string; tz?: string; dataJson: string } | null {
+function splitEntry(raw: Buffer): { stamp?: string; tz?: string; etag?: string; body: Buffer } | null {
   const at = raw.indexOf(DATA_FIELD);
-  if (at < 1 || !raw.endsWith('}')) return null;
-  const head = raw.slice(0, at);
-  const dataJson = raw.slice(at + DATA_FIELD.length, -1);
-  if (head === '{') return { dataJson };
-  if (!head.endsWith(',')) return null;
-  const { stamp, tz } = JSON.parse(`${head.slice(0, -1)}}`) as { stamp?: string; tz?: string };
-  return { stamp, tz, dataJson };
+  if (at < 1 || raw[raw.length - 1] !== CLOSE_BRACE) return null;
+  const body = raw.subarray(at + DATA_FIELD.length, raw.length - 1);
+  if (at === 1) return { body };
+  if (raw[at - 1] !== 0x2c) return null;
+  const head = JSON.parse(`${raw.toString('utf8', 0, at - 1)}}`) as { stamp?: string; tz?: string; etag?: string };
+  return { stamp: head.stamp, tz: head.tz, etag: head.etag, body };
+}
+
+/** The stored text of an entry whose data is already JSON: the head's fields first, then data (see splitEntry). */
+function entryText(head: Omit<Entry<unknown>, 'data'>, dataJson: string): string {
+  const fields = JSON.stringify(head);
+  return `${fields === '{}' ? '{' : `${fields.slice(0, -1)},`}"data":${dataJson}}`;
+}
+
+/** A listing's JSON text as the bytes and ETag an answer sends. */
+export function jsonListing(dataJson: string): JsonListing {
+  return { body: Buffer.from(dataJson), etag: etag(dataJson, { weak: true }) };
 }
 
 export class ListingCache {
@@ -112,21 +132,22 @@ export class ListingCache {
     freshness?: Freshness<T>,
   ): Promise<T> {
     const got = await this.fetch(kind, scopeKey, load, freshness);
-    return 'data' in got ? got.data : (JSON.parse(got.json) as T);
+    return 'hit' in got ? (JSON.parse(got.hit.body.toString('utf8')) as T) : got.data;
   }
 
   /**
-   * The listing as JSON text, for an answer that sends it as it is: a hit is a slice of the stored entry, never
-   * parsed and serialised again.
+   * The listing as JSON bytes and its ETag, for an answer that sends them as they are: a hit is a slice of the bytes
+   * Redis sent, never decoded, parsed, serialised, encoded or hashed again.
    */
   async getOrLoadJson<T>(
     kind: ListingKind,
     scopeKey: string,
     load: () => Promise<T>,
     freshness?: Freshness<T>,
-  ): Promise<string> {
+  ): Promise<JsonListing> {
     const got = await this.fetch(kind, scopeKey, load, freshness);
-    return 'json' in got ? got.json : JSON.stringify(got.data);
+    if ('hit' in got) return got.hit;
+    return got.listing ?? jsonListing(JSON.stringify(got.data));
   }
 
   private async fetch<T>(
@@ -134,35 +155,41 @@ export class ListingCache {
     scopeKey: string,
     load: () => Promise<T>,
     freshness?: Freshness<T>,
-  ): Promise<{ json: string } | { data: T }> {
+  ): Promise<{ hit: JsonListing } | { data: T; listing?: JsonListing }> {
     const key = this.key(kind, scopeKey);
     const generations = [this.kindGeneration(kind), this.scopeGeneration(kind, scopeKey)] as const;
-    const cached = await this.read<{ json: string } | { seen: [string, string] } | null>(
+    const cached = await this.read<{ hit: JsonListing } | { seen: [string, string] } | null>(
       `listing cache unavailable, reading ${kind} from PostgreSQL`,
       async () => {
-        const [raw, kindGen, scopeGen] = await this.redis.mget(key, ...generations);
+        const [raw, kindGen, scopeGen] = await this.redis.mgetBuffer(key, ...generations);
         const entry = raw ? splitEntry(raw) : null;
         if (entry && (!freshness || (entry.tz && entry.stamp === freshness.stampFor(entry.tz))))
-          return { json: entry.dataJson };
-        return { seen: [kindGen ?? '0', scopeGen ?? '0'] };
+          // An entry stored before entries kept their ETag is hashed here, once per hit, until it expires.
+          return { hit: { body: entry.body, etag: entry.etag ?? etag(entry.body, { weak: true }) } };
+        return { seen: [kindGen?.toString() ?? '0', scopeGen?.toString() ?? '0'] };
       },
       () => null,
     );
     if (cached === null) return { data: freshness ? (await freshness.load()).data : await load() };
-    if ('json' in cached) return cached;
+    if ('hit' in cached) return cached;
     const { seen } = cached;
-    let entry: Entry<T>;
+    let head: Omit<Entry<T>, 'data'> = {};
+    let data: T;
     if (freshness) {
-      const { tz, data } = await freshness.load();
-      entry = { tz, stamp: freshness.stampFor(tz), data };
+      const loaded = await freshness.load();
+      data = loaded.data;
+      head = { tz: loaded.tz, stamp: freshness.stampFor(loaded.tz) };
     } else {
-      entry = { data: await load() };
+      data = await load();
     }
+    const dataJson = JSON.stringify(data);
+    const listing = jsonListing(dataJson);
+    const text = entryText({ ...head, etag: listing.etag }, dataJson);
     // A write that invalidated this listing while it loaded bumped a generation: then the rows are not stored.
     await this.write(`listing cache unavailable, ${kind} not cached`, () =>
-      this.redis.eval(STORE_IF_CURRENT, 3, key, ...generations, JSON.stringify(entry), this.ttlSeconds, ...seen),
+      this.redis.eval(STORE_IF_CURRENT, 3, key, ...generations, text, this.ttlSeconds, ...seen),
     );
-    return { data: entry.data };
+    return { data, listing };
   }
 
   /** Deletes the listings of the given workspaces and the platform-wide one. */

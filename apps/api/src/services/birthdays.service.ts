@@ -18,7 +18,7 @@ import {
 } from '@nudge/db';
 import { idScope, isManagerOf, type Principal } from '../auth/principal';
 import { Forbidden, NotFound, ValidationFailed } from '../errors/domain-errors';
-import { ALL_KEY, type ListingCache } from '@nudge/cache';
+import { ALL_KEY, jsonListing, type JsonListing, type ListingCache } from '@nudge/cache';
 import type { UsersService } from './users.service';
 
 export interface BirthdayOut {
@@ -76,12 +76,12 @@ export class BirthdaysService {
   }
 
   /**
-   * The caller's workspace's birthdays, by next occurrence from its local today, as JSON text: a cache hit is sent as
-   * stored, not parsed and re-serialised. The cache entry is stamped with that day.
+   * The caller's workspace's birthdays, by next occurrence from its local today, as JSON bytes with their ETag: a
+   * cache hit is sent as stored, not parsed and re-serialised. The cache entry is stamped with that day.
    */
-  async listOwnJson(p: Principal): Promise<string> {
+  async listOwnJson(p: Principal): Promise<JsonListing> {
     const ws = p.user.workspace_id;
-    if (!ws) return '[]';
+    if (!ws) return jsonListing('[]');
     const load = async () => {
       const { tz, rule } = await this.workspaceCalendar(ws);
       const today = this.today(new Date(), tz) as string;

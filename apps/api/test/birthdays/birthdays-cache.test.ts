@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
 import { DateTime } from 'luxon';
+import etag from 'etag';
 import { getConfig } from '@nudge/config';
 import { createDb, type BirthdayRow, type Db } from '@nudge/db';
 import { appKey, createRedis, type Redis } from '@nudge/queue';
@@ -85,6 +86,37 @@ describe('the birthday listing cache', () => {
     expect(second).to.deep.equal(first);
     const stored = JSON.parse((await redis().get(birthdaysKey(ws))) as string) as { data: unknown };
     expect(text).to.equal(JSON.stringify(stored.data));
+  });
+
+  it('keeps the ETag with the entry, sends it on every hit, and answers 304 to If-None-Match', async () => {
+    const owner = await signUp(app, { workspace_name: unique('ws') });
+    const key = birthdaysKey(owner.user.workspace_id as string);
+    await add(owner, 'Guest', '1980-02-02');
+    const cold = await request(app).get('/birthdays/').set(owner.auth).expect(200);
+    const tag = cold.headers.etag as string;
+    expect(tag).to.equal(etag(cold.text, { weak: true }));
+    // Stored once with the entry, so that a hit sends it without hashing the body again.
+    expect((JSON.parse((await redis().get(key)) as string) as { etag: string }).etag).to.equal(tag);
+
+    const warm = await request(app).get('/birthdays/').set(owner.auth).expect(200);
+    expect(warm.headers.etag).to.equal(tag);
+    expect(warm.text).to.equal(cold.text);
+    await request(app).get('/birthdays/').set(owner.auth).set('If-None-Match', tag).expect(304);
+
+    await add(owner, 'Second', '1981-03-03');
+    const changed = await request(app).get('/birthdays/').set(owner.auth).set('If-None-Match', tag).expect(200);
+    expect(changed.headers.etag).to.not.equal(tag);
+  });
+
+  it('serves an entry stored without an ETag with the ETag of its data', async () => {
+    const owner = await signUp(app, { workspace_name: unique('ws') });
+    const key = birthdaysKey(owner.user.workspace_id as string);
+    const real = await request(app).get('/birthdays/').set(owner.auth).expect(200);
+    const { etag: _dropped, ...older } = JSON.parse((await redis().get(key)) as string) as Record<string, unknown>;
+    await redis().set(key, JSON.stringify(older), 'EX', 300);
+    const res = await request(app).get('/birthdays/').set(owner.auth).expect(200);
+    expect(res.text).to.equal(real.text);
+    expect(res.headers.etag).to.equal(real.headers.etag);
   });
 
   it('never serves an order computed for another local day', async () => {

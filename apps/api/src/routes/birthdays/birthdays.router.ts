@@ -20,9 +20,14 @@ export function birthdaysRoutes({ birthdays }: Services): RouteSpec[] {
       summary: "The caller's workspace, by next occurrence from its local today (cached)",
       tags,
       access: 'user',
-      responses: { 200: { description: 'Birthdays', schema: birthdayList } },
+      responses: {
+        200: { description: 'Birthdays (with an ETag)', schema: birthdayList },
+        304: { description: 'Unchanged since the ETag sent in If-None-Match' },
+      },
       handler: async (req, res) => {
-        res.type('json').send(await birthdays.listOwnJson(principalOf(req)));
+        const { body, etag } = await birthdays.listOwnJson(principalOf(req));
+        // Express answers 304 itself when If-None-Match holds this ETag; set here, it hashes nothing.
+        res.set('ETag', etag).type('json').send(body);
       },
     },
     {
