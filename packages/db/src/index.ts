@@ -26,3 +26,4 @@ export * from './repositories/payments-read.repository';
 export * from './repositories/dashboard.repository';
 export * from './repositories/notification-rollup.repository';
 export * from './repositories/notification-metrics.repository';
+export * from './prepared';

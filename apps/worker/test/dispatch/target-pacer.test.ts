@@ -86,4 +86,26 @@ describe('per-target pacing', function () {
     expect(keys.length).to.be.greaterThan(0);
     for (const k of keys) expect(k).to.match(new RegExp(`:${namespace}:[0-9a-f]{32}$`));
   });
+
+  it('sends the asks and restarts of jobs running together as one pipeline each, in the order asked', async () => {
+    const own = createRedis('client');
+    let pipelines = 0;
+    const pipeline = own.pipeline.bind(own);
+    own.pipeline = ((...args: Parameters<typeof pipeline>) => {
+      pipelines += 1;
+      return pipeline(...args);
+    });
+    try {
+      const batched = redisTargetPacer(own, { namespace: `${namespace}-batch`, intervalMs: INTERVAL_MS });
+      const targets = ['a', 'b', 'c', 'a', 'd', 'a'];
+      const waits = await Promise.all(targets.map((t) => batched.acquire(t)));
+      expect(pipelines).to.equal(1);
+      // Within the pipeline the first ask for a target takes it; the later ones wait for it.
+      expect(waits.map((w) => w === 0)).to.deep.equal([true, true, true, false, true, false]);
+      await Promise.all(['a', 'b', 'c'].map((t) => batched.restartInterval(t)));
+      expect(pipelines).to.equal(2);
+    } finally {
+      own.disconnect();
+    }
+  });
 });

@@ -2,6 +2,7 @@
 // find a notification by id alone (jobs carry ids only); every write after that names its workspace too. The
 // history API reads them through a WorkspaceScope.
 import type { Conn } from '../connection';
+import { prepared, PREPARED } from '../prepared';
 import { applyScope, type WorkspaceScope } from '../scope';
 
 export type NotificationKind = 'birthday' | 'reminder';
@@ -198,8 +199,10 @@ export async function markNotificationsSending(db: Conn, claims: readonly Notifi
     subject: c.content?.subject ?? null,
     body: c.content?.body ?? null,
   }));
-  const { rows: claimed } = await db.raw<{ rows: { id: string }[] }>(
-    `WITH v AS (
+  const { rows: claimed } = await prepared(
+    PREPARED.claimNotifications,
+    db.raw<{ rows: { id: string }[] }>(
+      `WITH v AS (
        SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, has_content boolean, subject text, body text)
      ),
      locked AS (
@@ -215,7 +218,8 @@ export async function markNotificationsSending(db: Conn, claims: readonly Notifi
        FROM v JOIN locked ON locked.id = v.id
       WHERE n.id = v.id AND n.status = 'queued'
      RETURNING n.id`,
-    [JSON.stringify(rows), rows.map((r) => r.id)],
+      [JSON.stringify(rows), rows.map((r) => r.id)],
+    ),
   );
   return new Set(claimed.map((r) => r.id));
 }
@@ -274,8 +278,10 @@ export async function recordNotificationAttempts(db: Conn, writes: readonly Atte
     provider_message_id: sent?.providerMessageId ?? null,
     sent_at: sent?.at.toISOString() ?? null,
   }));
-  await db.raw(
-    `WITH v AS (
+  await prepared(
+    PREPARED.recordAttempts,
+    db.raw(
+      `WITH v AS (
        SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(
          id uuid, workspace_id uuid, attempt int, outcome text, status text, http_status int, error text,
          attempt_error text, duration_ms int, sent boolean, provider text, provider_message_id text, sent_at timestamptz)
@@ -300,7 +306,8 @@ export async function recordNotificationAttempts(db: Conn, writes: readonly Atte
      )
      INSERT INTO notification_attempts (notification_id, attempt, outcome, http_status, error, duration_ms)
      SELECT v.id, v.attempt, v.outcome, v.http_status, v.attempt_error, v.duration_ms FROM v JOIN moved ON moved.id = v.id`,
-    [JSON.stringify(rows), rows.map((r) => r.id)],
+      [JSON.stringify(rows), rows.map((r) => r.id)],
+    ),
   );
 }
 
@@ -340,8 +347,10 @@ export async function markNotificationsEnqueued(
 ): Promise<void> {
   if (rows.length === 0) return;
   // Locked in id order, as recordNotificationAttempts does: a job that already ran may be recording its outcome.
-  await db.raw(
-    `WITH v AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, enqueue_count int)),
+  await prepared(
+    PREPARED.markEnqueued,
+    db.raw(
+      `WITH v AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, enqueue_count int)),
      locked AS (
        SELECT n.id FROM notifications n JOIN v ON v.id = n.id AND v.workspace_id = n.workspace_id
         WHERE n.id = ANY(?::uuid[])
@@ -351,10 +360,11 @@ export async function markNotificationsEnqueued(
         SET enqueue_count = GREATEST(n.enqueue_count, v.enqueue_count), updated_at = now()
        FROM v JOIN locked ON locked.id = v.id
       WHERE n.id = v.id`,
-    [
-      JSON.stringify(rows.map((r) => ({ id: r.id, workspace_id: r.workspaceId, enqueue_count: r.enqueueCount }))),
-      rows.map((r) => r.id),
-    ],
+      [
+        JSON.stringify(rows.map((r) => ({ id: r.id, workspace_id: r.workspaceId, enqueue_count: r.enqueueCount }))),
+        rows.map((r) => r.id),
+      ],
+    ),
   );
 }
 

@@ -2,6 +2,7 @@
 // the next runs it records. Send-now inserts its notifications through the same function, so a notification of a
 // (reminder, client, occurrence) exists once however it came about: its dedupe_key is unique.
 import type { Conn } from '../connection';
+import { prepared, PREPARED } from '../prepared';
 import {
   firstReceivableChannel,
   PAID_PAYMENT_STATUSES,
@@ -376,39 +377,44 @@ export async function findReminderDispatch(db: Conn, id: string): Promise<Remind
 export async function findReminderDispatches(db: Conn, ids: readonly string[]): Promise<Map<string, ReminderDispatch>> {
   const found = new Map<string, ReminderDispatch>();
   if (ids.length === 0) return found;
-  const rows: Record<string, unknown>[] = await db('notifications as n')
-    .leftJoin('reminders as r', function () {
-      this.on('r.id', 'n.reminder_id').andOn('r.workspace_id', 'n.workspace_id');
-    })
-    .leftJoin('clients as c', function () {
-      this.on('c.id', 'n.client_id').andOn('c.workspace_id', 'n.workspace_id');
-    })
-    .join('workspaces as w', 'w.id', 'n.workspace_id')
-    .leftJoin('channel_accounts as a', function () {
-      this.on('a.workspace_id', 'n.workspace_id').andOn('a.channel', 'n.channel').andOn('a.is_active', db.raw('true'));
-    })
-    .whereRaw('n.id = ANY(?::uuid[])', [[...new Set(ids)]])
-    .select(
-      'n.*',
-      ...reminderDeliveryColumns(db, REMINDER_ALIAS),
-      ...clientDeliveryColumns(db, CLIENT_ALIAS),
-      db.raw(`CASE n.channel WHEN 'sms' THEN c.phone WHEN 'whatsapp' THEN c.whatsapp END AS ??`, [
-        `${CLIENT_ALIAS}stored_number`,
-      ]),
-      `w.sender_name as ${SENDER_NAME_ALIAS}`,
-      db.raw('row_to_json(a.*) AS ??', [`${ACCOUNT_ALIAS}row`]),
-      db.raw(
-        `(SELECT json_build_object('status', p.status, 'checkout_url', p.checkout_url) FROM payments p
+  const rows = (await prepared(
+    PREPARED.loadReminderDispatches,
+    db('notifications as n')
+      .leftJoin('reminders as r', function () {
+        this.on('r.id', 'n.reminder_id').andOn('r.workspace_id', 'n.workspace_id');
+      })
+      .leftJoin('clients as c', function () {
+        this.on('c.id', 'n.client_id').andOn('c.workspace_id', 'n.workspace_id');
+      })
+      .join('workspaces as w', 'w.id', 'n.workspace_id')
+      .leftJoin('channel_accounts as a', function () {
+        this.on('a.workspace_id', 'n.workspace_id')
+          .andOn('a.channel', 'n.channel')
+          .andOn('a.is_active', db.raw('true'));
+      })
+      .whereRaw('n.id = ANY(?::uuid[])', [[...new Set(ids)]])
+      .select(
+        'n.*',
+        ...reminderDeliveryColumns(db, REMINDER_ALIAS),
+        ...clientDeliveryColumns(db, CLIENT_ALIAS),
+        db.raw(`CASE n.channel WHEN 'sms' THEN c.phone WHEN 'whatsapp' THEN c.whatsapp END AS ??`, [
+          `${CLIENT_ALIAS}stored_number`,
+        ]),
+        `w.sender_name as ${SENDER_NAME_ALIAS}`,
+        db.raw('row_to_json(a.*) AS ??', [`${ACCOUNT_ALIAS}row`]),
+        db.raw(
+          `(SELECT json_build_object('status', p.status, 'checkout_url', p.checkout_url) FROM payments p
            WHERE p.workspace_id = n.workspace_id AND p.reminder_id = n.reminder_id AND p.client_id = n.client_id
              AND p.occurrence_at = n.occurrence_at) AS ??`,
-        [PAYMENT_ALIAS],
-      ),
-      db.raw(
-        `r.type = 'payment' AND EXISTS (SELECT 1 FROM payments p WHERE p.workspace_id = n.workspace_id
+          [PAYMENT_ALIAS],
+        ),
+        db.raw(
+          `r.type = 'payment' AND EXISTS (SELECT 1 FROM payments p WHERE p.workspace_id = n.workspace_id
            AND p.reminder_id = n.reminder_id AND p.client_id = n.client_id AND p.status = ANY(?)) AS ??`,
-        [[...PAID_PAYMENT_STATUSES], CLIENT_PAID_ALIAS],
+          [[...PAID_PAYMENT_STATUSES], CLIENT_PAID_ALIAS],
+        ),
       ),
-    );
+  )) as Record<string, unknown>[];
   for (const row of rows) {
     const reminder = aliased(row, REMINDER_ALIAS);
     const { stored_number: stored, ...client } = aliased(row, CLIENT_ALIAS);
