@@ -178,7 +178,11 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
       });
     }
     await advanceAssignments(trx, advances);
-    const results = await insertReminderNotifications(trx, items);
+    // A payment reminder's notification waits for its checkout, which enqueues it; every other one's first job id
+    // is taken in the insert, so that its enqueue after the commit writes nothing more to the row.
+    const results = await insertReminderNotifications(trx, items, {
+      takeFirstJob: (r) => r.reminder_type !== 'payment',
+    });
     const created = results.filter((x) => x.created).map((x) => x.notification);
     const payments = await insertReminderPayments(trx, created);
     const completed = await settleRemindersAfterScan(
@@ -190,9 +194,10 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
 }
 
 /**
- * Adds the dispatch jobs of the queued notifications, delayed to their occurrences, one addBulk per channel, and
- * records them in one statement. A failure is left to the reconciler: those notifications stay queued. Answers how
- * many were enqueued.
+ * Adds the dispatch jobs of the new queued notifications, delayed to their occurrences, one addBulk per channel. A
+ * notification inserted with its first job id taken (enqueue_count 1) gets that job and nothing more is written;
+ * one inserted without (a payment reminder's with no payment made) gets job 0, recorded in one statement. A failure
+ * is left to the reconciler: those notifications stay queued. Answers how many were enqueued.
  */
 export async function enqueueNotifications(
   deps: Pick<ReminderScanDeps, 'db' | 'jobs' | 'logger'>,
@@ -212,13 +217,15 @@ export async function enqueueNotifications(
       await deps.jobs(channel).addMany(
         list.map((n) => ({
           notificationId: n.id,
-          jobId: jobIdFor(n.id, n.enqueue_count),
+          jobId: jobIdFor(n.id, Math.max(0, n.enqueue_count - 1)),
           delayMs: n.occurrence_at ? Math.max(0, n.occurrence_at.getTime() - now.getTime()) : 0,
         })),
       );
       await markNotificationsEnqueued(
         deps.db,
-        list.map((n) => ({ workspaceId: n.workspace_id, id: n.id, enqueueCount: n.enqueue_count + 1 })),
+        list
+          .filter((n) => n.enqueue_count === 0)
+          .map((n) => ({ workspaceId: n.workspace_id, id: n.id, enqueueCount: 1 })),
       );
       enqueued += list.length;
     } catch (err) {

@@ -191,16 +191,37 @@ describe('the reminder scan', function () {
 
       expect(await h.scan(due, { jobs: crashingJobs() })).to.deep.include({ created: 1, enqueued: 0 });
       const [n] = await h.notificationsOf(reminder);
-      expect(n).to.include({ status: 'queued', enqueue_count: 0 });
+      // Its first job id was taken by the insert; the job itself was never added.
+      expect(n).to.include({ status: 'queued', enqueue_count: 1 });
 
       // Not yet RECLAIM_AFTER_SECONDS (120) past its occurrence.
       expect((await h.scan(plus(due, 119))).reclaimed).to.equal(0);
       expect(await sentTo('Risen Phoenix')).to.deep.equal([]);
 
       expect(await h.scan(pastReclaim(n!))).to.deep.include({ created: 0, reclaimed: 1 });
-      expect((await h.settled(ws, n!.id)).notification).to.include({ status: 'sent', enqueue_count: 1 });
+      expect((await h.settled(ws, n!.id)).notification).to.include({ status: 'sent', enqueue_count: 2 });
       expect(await sentTo('Risen Phoenix')).to.have.length(1);
       expect(await h.notificationsOf(reminder)).to.have.length(1);
+    });
+
+    it('takes the first job id in the insert: the enqueue after the commit writes nothing more to the row', async () => {
+      const ws = await h.workspace();
+      const client = await h.client(ws);
+      const due = justBefore();
+      const reminder = await h.reminder(ws, [client], due);
+      await h.pauseWorkers();
+      try {
+        expect((await h.scan(due)).enqueued).to.equal(1);
+        const [n] = await h.notificationsOf(reminder);
+        expect(n).to.include({ status: 'queued', enqueue_count: 1 });
+        // Written once: updated_at is still the insert's transaction time.
+        expect(n!.updated_at.getTime()).to.equal(n!.created_at.getTime());
+        expect(await h.producers.queue(QUEUES.dispatchEmail).getJobState(jobIdFor(n!.id, 0))).to.equal('waiting');
+      } finally {
+        h.resumeWorkers();
+      }
+      const [n] = await h.notificationsOf(reminder);
+      expect((await h.settled(ws, n!.id)).notification).to.include({ status: 'sent', enqueue_count: 1 });
     });
 
     it('loses nothing when Redis loses every job: the reconciler enqueues again under the next job id', async () => {

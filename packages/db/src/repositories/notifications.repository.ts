@@ -67,7 +67,10 @@ export interface NotificationRow {
   delivered_at: Date | null;
   fallback_of: string | null;
   subject: string | null;
-  /** Dispatch jobs added so far; the next one's id is jobIdFor(id, enqueue_count). */
+  /**
+   * Dispatch job ids taken so far (added, or about to be after the commit that took them); the next one is
+   * jobIdFor(id, enqueue_count).
+   */
   enqueue_count: number;
 }
 
