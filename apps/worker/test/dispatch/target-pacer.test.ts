@@ -91,10 +91,10 @@ describe('per-target pacing', function () {
     const own = createRedis('client');
     let pipelines = 0;
     const pipeline = own.pipeline.bind(own);
-    own.pipeline = ((...args: Parameters<typeof pipeline>) => {
+    own.pipeline = (...args: Parameters<typeof pipeline>) => {
       pipelines += 1;
       return pipeline(...args);
-    });
+    };
     try {
       const batched = redisTargetPacer(own, { namespace: `${namespace}-batch`, intervalMs: INTERVAL_MS });
       const targets = ['a', 'b', 'c', 'a', 'd', 'a'];
