@@ -48,6 +48,7 @@ interface Freshness<T> {
 }
 
 const DATA_FIELD = Buffer.from('"data":');
+const COMMA = 0x2c;
 const CLOSE_BRACE = 0x7d;
 
 /**
@@ -61,7 +62,7 @@ function splitEntry(raw: Buffer): { stamp?: string; tz?: string; etag?: string; 
   if (at < 1 || raw[raw.length - 1] !== CLOSE_BRACE) return null;
   const body = raw.subarray(at + DATA_FIELD.length, raw.length - 1);
   if (at === 1) return { body };
-  if (raw[at - 1] !== 0x2c) return null;
+  if (raw[at - 1] !== COMMA) return null;
   const head = JSON.parse(`${raw.toString('utf8', 0, at - 1)}}`) as { stamp?: string; tz?: string; etag?: string };
   return { stamp: head.stamp, tz: head.tz, etag: head.etag, body };
 }
@@ -147,7 +148,8 @@ export class ListingCache {
   ): Promise<JsonListing> {
     const got = await this.fetch(kind, scopeKey, load, freshness);
     if ('hit' in got) return got.hit;
-    return got.listing ?? jsonListing(JSON.stringify(got.data));
+    if (!got.stored) return jsonListing(JSON.stringify(got.data));
+    return { body: Buffer.from(got.stored.dataJson), etag: got.stored.etag };
   }
 
   private async fetch<T>(
@@ -155,7 +157,7 @@ export class ListingCache {
     scopeKey: string,
     load: () => Promise<T>,
     freshness?: Freshness<T>,
-  ): Promise<{ hit: JsonListing } | { data: T; listing?: JsonListing }> {
+  ): Promise<{ hit: JsonListing } | { data: T; stored?: { dataJson: string; etag: string } }> {
     const key = this.key(kind, scopeKey);
     const generations = [this.kindGeneration(kind), this.scopeGeneration(kind, scopeKey)] as const;
     const cached = await this.read<{ hit: JsonListing } | { seen: [string, string] } | null>(
@@ -163,9 +165,9 @@ export class ListingCache {
       async () => {
         const [raw, kindGen, scopeGen] = await this.redis.mgetBuffer(key, ...generations);
         const entry = raw ? splitEntry(raw) : null;
-        if (entry && (!freshness || (entry.tz && entry.stamp === freshness.stampFor(entry.tz))))
-          // An entry stored before entries kept their ETag is hashed here, once per hit, until it expires.
-          return { hit: { body: entry.body, etag: entry.etag ?? etag(entry.body, { weak: true }) } };
+        // An entry without an ETag (stored before entries kept one) is a miss: it is loaded and stored again with one.
+        if (entry?.etag && (!freshness || (entry.tz && entry.stamp === freshness.stampFor(entry.tz))))
+          return { hit: { body: entry.body, etag: entry.etag } };
         return { seen: [kindGen?.toString() ?? '0', scopeGen?.toString() ?? '0'] };
       },
       () => null,
@@ -183,13 +185,13 @@ export class ListingCache {
       data = await load();
     }
     const dataJson = JSON.stringify(data);
-    const listing = jsonListing(dataJson);
-    const text = entryText({ ...head, etag: listing.etag }, dataJson);
+    const stored = { dataJson, etag: etag(dataJson, { weak: true }) };
+    const text = entryText({ ...head, etag: stored.etag }, dataJson);
     // A write that invalidated this listing while it loaded bumped a generation: then the rows are not stored.
     await this.write(`listing cache unavailable, ${kind} not cached`, () =>
       this.redis.eval(STORE_IF_CURRENT, 3, key, ...generations, text, this.ttlSeconds, ...seen),
     );
-    return { data, listing };
+    return { data, stored };
   }
 
   /** Deletes the listings of the given workspaces and the platform-wide one. */

@@ -13,7 +13,6 @@
 export const PREPARED = {
   claimNotifications: 'nudge_claim_notifications',
   recordAttempts: 'nudge_record_attempts',
-  markEnqueued: 'nudge_mark_enqueued',
   loadReminderDispatches: 'nudge_load_reminder_dispatches',
 } as const;
 

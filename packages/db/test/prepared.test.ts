@@ -5,7 +5,6 @@ import {
   getDb,
   findReminderDispatches,
   insertNotification,
-  markNotificationsEnqueued,
   markNotificationsSending,
   recordNotificationAttempts,
   PREPARED,
@@ -30,15 +29,11 @@ describe('the prepared dispatch statements', () => {
       body: 'x',
     }))!.id;
 
-  it('names the claim, the load, the enqueue mark and the outcome, and runs each twice under one name', async () => {
+  it('names the claim, the load and the outcome, and runs each twice under one name', async () => {
     // One transaction is one connection: the statements it prepares are the ones its session lists.
     const names = await shared.transaction(async (db) => {
       for (let round = 0; round < 2; round++) {
         const [a, b] = [await add(db), await add(db)];
-        await markNotificationsEnqueued(db, [
-          { workspaceId: ws, id: a, enqueueCount: 1 },
-          { workspaceId: ws, id: b, enqueueCount: 1 },
-        ]);
         expect((await findReminderDispatches(db, [a, b])).size).to.equal(2);
         expect([...(await markNotificationsSending(db, [{ workspaceId: ws, id: a }]))]).to.deep.equal([a]);
         await recordNotificationAttempts(db, [

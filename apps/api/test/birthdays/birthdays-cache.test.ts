@@ -108,15 +108,20 @@ describe('the birthday listing cache', () => {
     expect(changed.headers.etag).to.not.equal(tag);
   });
 
-  it('serves an entry stored without an ETag with the ETag of its data', async () => {
+  it('takes an entry stored without an ETag for a miss, and stores it again with one', async () => {
     const owner = await signUp(app, { workspace_name: unique('ws') });
     const key = birthdaysKey(owner.user.workspace_id as string);
     const real = await request(app).get('/birthdays/').set(owner.auth).expect(200);
     const { etag: _dropped, ...older } = JSON.parse((await redis().get(key)) as string) as Record<string, unknown>;
-    await redis().set(key, JSON.stringify(older), 'EX', 300);
-    const res = await request(app).get('/birthdays/').set(owner.auth).expect(200);
-    expect(res.text).to.equal(real.text);
-    expect(res.headers.etag).to.equal(real.headers.etag);
+    // Doctored data: served as it is only if the entry were taken for a hit.
+    await redis().set(key, JSON.stringify({ ...older, data: [] }), 'EX', 300);
+    let text = '';
+    const read = await queriesDuring(async () => {
+      text = (await request(app).get('/birthdays/').set(owner.auth).expect(200)).text;
+    });
+    expect(read.some((sql) => /from "birthdays"/.test(sql))).to.equal(true);
+    expect(text).to.equal(real.text);
+    expect((JSON.parse((await redis().get(key)) as string) as { etag?: string }).etag).to.equal(real.headers.etag);
   });
 
   it('never serves an order computed for another local day', async () => {

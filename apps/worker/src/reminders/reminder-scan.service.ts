@@ -20,7 +20,6 @@ import {
   insertReminderPayments,
   markCheckoutsEnqueued,
   markNotificationEnqueued,
-  markNotificationsEnqueued,
   settleRemindersAfterScan,
   type AssignmentAdvance,
   type Db,
@@ -178,11 +177,10 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
       });
     }
     await advanceAssignments(trx, advances);
-    // A payment reminder's notification waits for its checkout, which enqueues it; every other one's first job id
-    // is taken in the insert, so that its enqueue after the commit writes nothing more to the row.
-    const results = await insertReminderNotifications(trx, items, {
-      takeFirstJob: (r) => r.reminder_type !== 'payment',
-    });
+    // Each new notification's first job id is taken in the insert, so that its enqueue after the commit writes
+    // nothing more to the row. A payment reminder's is enqueued by its checkout instead, under the reclaim rule,
+    // which then adds job 1.
+    const results = await insertReminderNotifications(trx, items, { firstJobTaken: true });
     const created = results.filter((x) => x.created).map((x) => x.notification);
     const payments = await insertReminderPayments(trx, created);
     const completed = await settleRemindersAfterScan(
@@ -194,13 +192,12 @@ async function claimBatch(deps: ReminderScanDeps, now: Date, horizon: Date): Pro
 }
 
 /**
- * Adds the dispatch jobs of the new queued notifications, delayed to their occurrences, one addBulk per channel. A
- * notification inserted with its first job id taken (enqueue_count 1) gets that job and nothing more is written;
- * one inserted without (a payment reminder's with no payment made) gets job 0, recorded in one statement. A failure
- * is left to the reconciler: those notifications stay queued. Answers how many were enqueued.
+ * Adds the dispatch jobs of the scan's new queued notifications, delayed to their occurrences, one addBulk per
+ * channel: each under the job id its insert took (enqueue_count - 1), so nothing more is written. A failure is left
+ * to the reconciler: those notifications stay queued. Answers how many were enqueued.
  */
 export async function enqueueNotifications(
-  deps: Pick<ReminderScanDeps, 'db' | 'jobs' | 'logger'>,
+  deps: Pick<ReminderScanDeps, 'jobs' | 'logger'>,
   notifications: readonly NotificationRow[],
   now: Date,
 ): Promise<number> {
@@ -217,15 +214,9 @@ export async function enqueueNotifications(
       await deps.jobs(channel).addMany(
         list.map((n) => ({
           notificationId: n.id,
-          jobId: jobIdFor(n.id, Math.max(0, n.enqueue_count - 1)),
+          jobId: jobIdFor(n.id, n.enqueue_count - 1),
           delayMs: n.occurrence_at ? Math.max(0, n.occurrence_at.getTime() - now.getTime()) : 0,
         })),
-      );
-      await markNotificationsEnqueued(
-        deps.db,
-        list
-          .filter((n) => n.enqueue_count === 0)
-          .map((n) => ({ workspaceId: n.workspace_id, id: n.id, enqueueCount: 1 })),
       );
       enqueued += list.length;
     } catch (err) {

@@ -343,34 +343,6 @@ export async function markNotificationEnqueued(
     .update({ enqueue_count: db.raw('GREATEST(enqueue_count, ?)', [enqueueCount]), updated_at: db.fn.now() });
 }
 
-/** markNotificationEnqueued for many notifications in one statement. */
-export async function markNotificationsEnqueued(
-  db: Conn,
-  rows: readonly { workspaceId: string; id: string; enqueueCount: number }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  // Locked in id order, as recordNotificationAttempts does: a job that already ran may be recording its outcome.
-  await prepared(
-    PREPARED.markEnqueued,
-    db.raw(
-      `WITH v AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, workspace_id uuid, enqueue_count int)),
-     locked AS (
-       SELECT n.id FROM notifications n JOIN v ON v.id = n.id AND v.workspace_id = n.workspace_id
-        WHERE n.id = ANY(?::uuid[])
-        ORDER BY n.id FOR UPDATE OF n
-     )
-     UPDATE notifications n
-        SET enqueue_count = GREATEST(n.enqueue_count, v.enqueue_count), updated_at = now()
-       FROM v JOIN locked ON locked.id = v.id
-      WHERE n.id = v.id`,
-      [
-        JSON.stringify(rows.map((r) => ({ id: r.id, workspace_id: r.workspaceId, enqueue_count: r.enqueueCount }))),
-        rows.map((r) => r.id),
-      ],
-    ),
-  );
-}
-
 /**
  * Cancels a notification that has not been sent, or answers undefined when it is not `queued` (the caller reads its
  * current status). `reason`, when given, is recorded as last_error (a job that found its reminder paused).

@@ -145,11 +145,11 @@ export async function insertReminderNotifications(
   items: readonly { recipient: ReminderRecipient; occurrenceAt: Date }[],
   opts: {
     /**
-     * Whose queued notification is inserted with its first job id already taken (enqueue_count 1): the caller adds
+     * Inserts each queued notification with its first job id already taken (enqueue_count 1): the caller adds
      * jobIdFor(id, 0) after the commit and records nothing more. A crash before that add leaves the reconciler a
      * notification whose job 0 does not exist, and it adds job 1 (the reclaim rule).
      */
-    takeFirstJob?: (r: ReminderRecipient) => boolean;
+    firstJobTaken?: boolean;
   } = {},
 ): Promise<ReminderNotificationResult[]> {
   if (items.length === 0) return [];
@@ -164,7 +164,7 @@ export async function insertReminderNotifications(
       channel: channel ?? intendedChannel(r.channels, reach),
       status: channel ? 'queued' : 'failed',
       last_error: channel ? null : NO_CHANNEL,
-      enqueue_count: channel && opts.takeFirstJob?.(r) ? 1 : 0,
+      enqueue_count: channel && opts.firstJobTaken ? 1 : 0,
       dedupe_key: reminderDedupeKey(r.reminder_id, r.client_id, occurrenceAt),
       occurrence_at: occurrenceAt,
       scheduled_for: occurrenceAt,
