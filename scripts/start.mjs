@@ -21,7 +21,7 @@ const DEFAULT_DATABASE = 'nudge';
 // Used only when there is no Procfile; the Procfile is the source of truth.
 const DEFAULT_RELEASE = 'node dist/migrate.js';
 const DEFAULT_PROCESSES = [
-  { name: 'web', command: 'node --max-old-space-size=128 dist/web.js' },
+  { name: 'web', command: 'node --max-old-space-size=128 --heap-growing-percent=100 dist/web.js' },
   { name: 'birthdays', command: 'node dist/birthdays.js' },
   { name: 'reminders', command: 'node dist/reminders.js' },
   { name: 'billing', command: 'node dist/billing.js' },

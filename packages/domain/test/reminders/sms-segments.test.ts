@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
+import { SegmentedMessage } from 'sms-segments-calculator';
 import { countSmsSegments } from '@nudge/domain';
 
 describe('SMS segment counting', () => {
@@ -28,5 +30,28 @@ describe('SMS segment counting', () => {
 
   it('counts an empty text as no segment', () => {
     expect(countSmsSegments('')).to.deep.equal({ encoding: 'GSM-7', segments: 0, units: 0 });
+  });
+
+  it('answers what the calculator answers for any text, its own shortcut for plain ASCII included', () => {
+    const calculator = (text: string) => {
+      const m = new SegmentedMessage(text, 'auto');
+      const gsm = m.getEncodingName() === 'GSM-7';
+      return { encoding: gsm ? 'GSM-7' : 'UCS-2', segments: m.segmentsCount, units: m.messageSize / (gsm ? 7 : 16) };
+    };
+    const ascii = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).concat(['\n', '\r', '\t']);
+    const others = ['€', 'ç', 'Ç', 'é', 'Ā', '😀', '^', '{', '\\', '~', '|', '[', ']', '`', '\f'];
+    const plain = ascii.filter((c) => /[A-Za-z0-9 \n\r!"#$%&'()*+,\-./:;<=>?@_]/.test(c));
+    const texts = fc.oneof(
+      // Lengths around the one-segment and concatenated limits of both encodings.
+      fc.string({ unit: fc.constantFrom(...plain), minLength: 140, maxLength: 480 }),
+      fc.string({ unit: fc.constantFrom(...ascii), maxLength: 480 }),
+      fc.string({ unit: fc.constantFrom(...ascii, ...others), maxLength: 480 }),
+    );
+    fc.assert(
+      fc.property(texts, (text) => {
+        expect(countSmsSegments(text)).to.deep.equal(text === '' ? countSmsSegments('') : calculator(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
