@@ -360,16 +360,40 @@ const CLIENT_PAID_ALIAS = 'p__client_paid';
 const JOINED = [REMINDER_ALIAS, CLIENT_ALIAS, ACCOUNT_ALIAS, SENDER_NAME_ALIAS, PAYMENT_ALIAS, CLIENT_PAID_ALIAS];
 
 /** The columns under one alias prefix of a joined row, without the prefix. */
-function aliased(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+/** Which of a joined row's columns go where, and under what name: worked out once per query, not per row. */
+interface ColumnSplit {
+  own: string[];
+  reminder: [from: string, to: string][];
+  client: [from: string, to: string][];
+}
+
+function splitColumns(row: Record<string, unknown>): ColumnSplit {
+  const split: ColumnSplit = { own: [], reminder: [], client: [] };
+  for (const k of Object.keys(row)) {
+    if (k.startsWith(REMINDER_ALIAS)) split.reminder.push([k, k.slice(REMINDER_ALIAS.length)]);
+    else if (k.startsWith(CLIENT_ALIAS)) split.client.push([k, k.slice(CLIENT_ALIAS.length)]);
+    else if (!JOINED.some((p) => k.startsWith(p))) split.own.push(k);
+  }
+  return split;
+}
+
+/**
+ * The columns of one part of a joined row, renamed. Picked by a list made once: walking each row's entries was
+ * 7% of what the dispatching thread allocated (three arrays of ~60 pairs a notification).
+ */
+function picked(
+  row: Record<string, unknown>,
+  columns: readonly (readonly [string, string])[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  for (const [from, to] of columns) out[to] = row[from];
   return out;
 }
 
 /** The notification's own columns of a joined row (`n.*`, unprefixed). */
-function notificationOf(row: Record<string, unknown>): NotificationRow {
+function notificationOf(row: Record<string, unknown>, own: readonly string[]): NotificationRow {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) if (!JOINED.some((p) => k.startsWith(p))) out[k] = v;
+  for (const k of own) out[k] = row[k];
   return out as unknown as NotificationRow;
 }
 
@@ -424,10 +448,12 @@ export async function findReminderDispatches(db: Conn, ids: readonly string[]): 
         ),
       ),
   )) as Record<string, unknown>[];
+  if (rows.length === 0) return found;
+  const { own, reminder: reminderColumns, client: clientColumns } = splitColumns(rows[0]!);
   for (const row of rows) {
-    const reminder = aliased(row, REMINDER_ALIAS);
-    const { stored_number: stored, ...client } = aliased(row, CLIENT_ALIAS);
-    const n = notificationOf(row);
+    const reminder = picked(row, reminderColumns);
+    const { stored_number: stored, ...client } = picked(row, clientColumns);
+    const n = notificationOf(row, own);
     const account = row[`${ACCOUNT_ALIAS}row`] as Record<string, unknown> | null;
     found.set(n.id, {
       notification: n,
