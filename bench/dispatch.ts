@@ -306,14 +306,17 @@ async function main(): Promise<void> {
           target: '≥ 0.10 of the ceiling',
           meets_target: ratio >= 0.1,
         },
+        // No target of its own: with every notification due at one instant the p95 is at least 0.95 × count ÷ rate
+        // (7.6 s at 2,500 a second), so it restates the rate. The lateness goal is the spread's, at the arrival
+        // rate the issue names for one process.
         {
           metric: 'dispatch lateness p95, all due at one instant (provider received − occurrence)',
           value: burst.lateness_p95_s,
           unit: 's',
           ceiling: null,
           ratio: null,
-          target: '< 5 s',
-          meets_target: burst.lateness_p95_s < 5,
+          target: null,
+          meets_target: null,
         },
         {
           metric: `dispatch lateness p95, arriving at ${SPREAD_RATE.toLocaleString('en-US')}/s`,
