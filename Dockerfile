@@ -64,5 +64,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["nod
 # The old generation capped at 128 MB, as in the Procfile: left to itself V8 lets garbage pile up to about 190 MB of
 # heap under load before collecting (a peak RSS of 320 MB in bench/read-path.ts); the live set is about 50 MB, and a
 # 10,000-row import fits. With a cap that small V8 collects once the heap is ~1.4 times its live set (a mark-compact
-# every 0.2 s under load); --heap-growing-percent=100 lets it reach twice (README, Deployment). Exec form: node is PID 1 and gets SIGTERM itself, so in-flight requests and jobs finish before it exits.
+# every 0.2 s under load); --heap-growing-percent=100 lets it reach twice (README, Deployment). Exec form: node is
+# PID 1 and gets SIGTERM itself, so in-flight requests and jobs finish before it exits.
 CMD ["node", "--max-old-space-size=128", "--heap-growing-percent=100", "dist/web.js"]

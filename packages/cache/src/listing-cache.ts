@@ -60,17 +60,16 @@ const CLOSE_BRACE = 0x7d;
 function splitEntry(raw: Buffer): { stamp?: string; tz?: string; etag?: string; body: Buffer } | null {
   const at = raw.indexOf(DATA_FIELD);
   if (at < 1 || raw[raw.length - 1] !== CLOSE_BRACE) return null;
-  const body = raw.subarray(at + DATA_FIELD.length, raw.length - 1);
-  if (at === 1) return { body };
+  // A head-less entry (`{"data":…}`, stored before entries kept an ETag) is a miss too.
   if (raw[at - 1] !== COMMA) return null;
+  const body = raw.subarray(at + DATA_FIELD.length, raw.length - 1);
   const head = JSON.parse(`${raw.toString('utf8', 0, at - 1)}}`) as { stamp?: string; tz?: string; etag?: string };
   return { stamp: head.stamp, tz: head.tz, etag: head.etag, body };
 }
 
 /** The stored text of an entry whose data is already JSON: the head's fields first, then data (see splitEntry). */
-function entryText(head: Omit<Entry<unknown>, 'data'>, dataJson: string): string {
-  const fields = JSON.stringify(head);
-  return `${fields === '{}' ? '{' : `${fields.slice(0, -1)},`}"data":${dataJson}}`;
+function entryText(head: Omit<Entry<unknown>, 'data'> & { etag: string }, dataJson: string): string {
+  return `${JSON.stringify(head).slice(0, -1)},"data":${dataJson}}`;
 }
 
 /** A listing's JSON text as the bytes and ETag an answer sends. */

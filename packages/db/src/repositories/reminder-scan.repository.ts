@@ -359,7 +359,6 @@ const PAYMENT_ALIAS = 'p__payment';
 const CLIENT_PAID_ALIAS = 'p__client_paid';
 const JOINED = [REMINDER_ALIAS, CLIENT_ALIAS, ACCOUNT_ALIAS, SENDER_NAME_ALIAS, PAYMENT_ALIAS, CLIENT_PAID_ALIAS];
 
-/** The columns under one alias prefix of a joined row, without the prefix. */
 /** Which of a joined row's columns go where, and under what name: worked out once per query, not per row. */
 interface ColumnSplit {
   own: string[];
